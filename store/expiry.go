@@ -1,0 +1,369 @@
+package store
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Expiry is the instant a session expires, kept with the UTC offset it was
+// written with so that a rewrite reproduces it. Its resolution is one
+// microsecond, like Python's datetime.
+type Expiry struct {
+	unixMicro int64
+	offsetMin int32 // minutes east of UTC
+}
+
+// ErrBadExpiry reports an expiry that cryosparc-tools would reject.
+var ErrBadExpiry = errors.New("invalid expiry")
+
+const (
+	minUnixSec = -62135596800 // 0001-01-01T00:00:00Z
+	maxUnixSec = 253402300799 // 9999-12-31T23:59:59Z
+	// msWatershed is the magnitude above which a Unix timestamp counts as
+	// milliseconds (pydantic's rule).
+	msWatershed = 20_000_000_000
+)
+
+// ExpiryFromTime returns t as an Expiry, truncated to microseconds, keeping
+// t's UTC offset (rounded down to whole minutes).
+func ExpiryFromTime(t time.Time) Expiry {
+	_, off := t.Zone()
+	return Expiry{unixMicro: t.UnixMicro(), offsetMin: int32(off / 60)}
+}
+
+// Time returns the expiry as a time.Time in its own offset.
+func (e Expiry) Time() time.Time {
+	t := time.UnixMicro(e.unixMicro)
+	if e.offsetMin == 0 {
+		return t.UTC()
+	}
+	return t.In(time.FixedZone("", int(e.offsetMin)*60))
+}
+
+// Unix returns the expiry in whole Unix seconds, rounded down.
+func (e Expiry) Unix() int64 {
+	s := e.unixMicro / 1e6
+	if e.unixMicro%1e6 < 0 {
+		s--
+	}
+	return s
+}
+
+// Live reports whether the session is still valid at now: cryosparc-tools
+// keeps a session only while its expiry is strictly after now.
+func (e Expiry) Live(now time.Time) bool {
+	return e.unixMicro > now.UnixMicro()
+}
+
+// IsZero reports whether e is the zero Expiry.
+func (e Expiry) IsZero() bool { return e == Expiry{} }
+
+// String formats e exactly as cryosparc-tools writes it:
+// YYYY-MM-DDTHH:MM:SS[.ffffff](Z|±HH:MM).
+func (e Expiry) String() string {
+	return string(e.appendTo(make([]byte, 0, 32)))
+}
+
+func (e Expiry) appendTo(b []byte) []byte {
+	local := e.unixMicro + int64(e.offsetMin)*60e6
+	sec := local / 1e6
+	micro := local % 1e6
+	if micro < 0 {
+		micro += 1e6
+		sec--
+	}
+	days := sec / 86400
+	rem := sec % 86400
+	if rem < 0 {
+		rem += 86400
+		days--
+	}
+	y, m, d := civilFromDays(days)
+	b = append4(b, y)
+	b = append(b, '-')
+	b = append2(b, m)
+	b = append(b, '-')
+	b = append2(b, d)
+	b = append(b, 'T')
+	b = append2(b, int(rem/3600))
+	b = append(b, ':')
+	b = append2(b, int(rem/60%60))
+	b = append(b, ':')
+	b = append2(b, int(rem%60))
+	if micro != 0 {
+		b = append(b, '.')
+		b = append2(b, int(micro/10000))
+		b = append2(b, int(micro/100%100))
+		b = append2(b, int(micro%100))
+	}
+	if e.offsetMin == 0 {
+		return append(b, 'Z')
+	}
+	off := e.offsetMin
+	if off < 0 {
+		b = append(b, '-')
+		off = -off
+	} else {
+		b = append(b, '+')
+	}
+	b = append2(b, int(off/60))
+	b = append(b, ':')
+	return append2(b, int(off%60))
+}
+
+func append2(b []byte, v int) []byte {
+	return append(b, byte('0'+v/10), byte('0'+v%10))
+}
+
+func append4(b []byte, v int) []byte {
+	return append(b, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
+}
+
+// ParseExpiry parses an expiry written as text: RFC 3339 with a zone, in
+// every variant cryosparc-tools accepts, or a numeric string of Unix
+// seconds (milliseconds above 2×10^10).
+func ParseExpiry(s string) (Expiry, error) {
+	if e, ok := parseDateTime(s); ok {
+		return e, nil
+	}
+	if e, ok := parseNumericString(s); ok {
+		return e, nil
+	}
+	return Expiry{}, ErrBadExpiry
+}
+
+// parseDateTime parses YYYY-MM-DD[Tt ]HH:MM[:SS[(.|,)f+]](Z|z|±HH:MM|±HHMM).
+func parseDateTime(s string) (Expiry, bool) {
+	if len(s) < 17 {
+		return Expiry{}, false
+	}
+	year, ok1 := digits(s[0:4])
+	month, ok2 := digits(s[5:7])
+	day, ok3 := digits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' {
+		return Expiry{}, false
+	}
+	if c := s[10]; c != 'T' && c != 't' && c != ' ' {
+		return Expiry{}, false
+	}
+	hour, ok1 := digits(s[11:13])
+	minute, ok2 := digits(s[14:16])
+	if !ok1 || !ok2 || s[13] != ':' {
+		return Expiry{}, false
+	}
+	rest := s[16:]
+	second, micro := 0, 0
+	if len(rest) > 0 && rest[0] == ':' {
+		if len(rest) < 3 {
+			return Expiry{}, false
+		}
+		var ok bool
+		if second, ok = digits(rest[1:3]); !ok {
+			return Expiry{}, false
+		}
+		rest = rest[3:]
+		if len(rest) > 0 && (rest[0] == '.' || rest[0] == ',') {
+			n := 1
+			scale := 100000
+			for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+				micro += int(rest[n]-'0') * scale
+				scale /= 10
+				n++
+			}
+			if n == 1 {
+				return Expiry{}, false
+			}
+			rest = rest[n:]
+		}
+	}
+	if year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
+		hour > 23 || minute > 59 || second > 59 {
+		return Expiry{}, false
+	}
+	var off int
+	switch {
+	case rest == "Z" || rest == "z":
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':',
+		len(rest) == 5 && (rest[0] == '+' || rest[0] == '-'):
+		oh, ok1 := digits(rest[1:3])
+		om, ok2 := digits(rest[len(rest)-2:])
+		if !ok1 || !ok2 || oh > 23 || om > 59 {
+			return Expiry{}, false
+		}
+		off = oh*60 + om
+		if rest[0] == '-' {
+			off = -off
+		}
+	default:
+		return Expiry{}, false
+	}
+	local := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+second)
+	return Expiry{unixMicro: (local-int64(off)*60)*1e6 + int64(micro), offsetMin: int32(off)}, true
+}
+
+// parseNumericString parses [+-]digits[.digits] as Unix seconds or milliseconds.
+func parseNumericString(s string) (Expiry, bool) {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	start := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == start {
+		return Expiry{}, false
+	}
+	if i == len(s) {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return Expiry{}, false
+		}
+		return expiryFromInt(v, 0)
+	}
+	if s[i] != '.' {
+		return Expiry{}, false
+	}
+	for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+	}
+	if i != len(s) {
+		return Expiry{}, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return Expiry{}, false
+	}
+	return expiryFromFloat(f)
+}
+
+// ParseExpiryNumber parses an expiry written as a JSON number of Unix
+// seconds (milliseconds above 2×10^10).
+func ParseExpiryNumber(s string) (Expiry, error) {
+	isInt := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '.' || c == 'e' || c == 'E' {
+			isInt = false
+			break
+		}
+	}
+	if isInt {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err == nil {
+			if e, ok := expiryFromInt(v, 0); ok {
+				return e, nil
+			}
+		}
+		return Expiry{}, ErrBadExpiry
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return Expiry{}, ErrBadExpiry
+	}
+	if e, ok := expiryFromFloat(f); ok {
+		return e, nil
+	}
+	return Expiry{}, ErrBadExpiry
+}
+
+func expiryFromFloat(f float64) (Expiry, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 9.2e18 {
+		return Expiry{}, false
+	}
+	whole := math.Floor(f)
+	frac := math.Abs(f - math.Trunc(f))
+	v := int64(whole)
+	if v > msWatershed || v < -msWatershed {
+		return expiryFromInt(v, int64(math.Round(frac*1e3)))
+	}
+	return expiryFromInt(v, int64(math.Round(frac*1e6)))
+}
+
+// expiryFromInt converts Unix seconds (or milliseconds beyond the
+// watershed) plus extra microseconds, as pydantic does.
+func expiryFromInt(v int64, extraMicro int64) (Expiry, bool) {
+	if v == math.MinInt64 {
+		return Expiry{}, false
+	}
+	sec, micro := v, int64(0)
+	if v > msWatershed || v < -msWatershed {
+		sec = v / 1000
+		micro = v % 1000 * 1000
+		if micro < 0 {
+			sec--
+			micro += 1e6
+		}
+	}
+	micro += extraMicro
+	sec += micro / 1e6
+	micro %= 1e6
+	if sec < minUnixSec || sec > maxUnixSec {
+		return Expiry{}, false
+	}
+	return Expiry{unixMicro: sec*1e6 + micro}, true
+}
+
+func digits(s string) (int, bool) {
+	v := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
+// date (Howard Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+func civilFromDays(z int64) (y, m, d int) {
+	z += 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = int(doy - (153*mp+2)/5 + 1)
+	m = int(mp + 3)
+	if m > 12 {
+		m -= 12
+	}
+	y = int(yoe + era*400)
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}

@@ -1,0 +1,274 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// Env looks up an environment variable, like os.LookupEnv.
+type Env func(key string) (string, bool)
+
+// DefaultPath returns where cryosparc-tools keeps its sessions on goos:
+// %APPDATA%\cryosparc-tools\auth.json on Windows, otherwise
+// $XDG_CONFIG_HOME/cryosparc-tools/auth.json when XDG_CONFIG_HOME is not
+// blank, else ~/.config/cryosparc-tools/auth.json (macOS included). home is
+// the user's home folder. CRYOSPARC_AUTH_FILE, when set, overrides it all.
+func DefaultPath(goos string, env Env, home string) string {
+	if v, ok := env("CRYOSPARC_AUTH_FILE"); ok && v != "" {
+		return v
+	}
+	var dir string
+	if goos == "windows" {
+		dir, _ = env("APPDATA")
+		if dir == "" {
+			dir = filepath.Join(home, "AppData", "Roaming")
+		}
+		dir = filepath.Clean(dir)
+	} else if v, _ := env("XDG_CONFIG_HOME"); strings.TrimSpace(v) != "" {
+		dir = v
+	} else {
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "cryosparc-tools", "auth.json")
+}
+
+// Errors callers branch on.
+var (
+	// ErrLockTimeout: another process held the lock for longer than allowed.
+	ErrLockTimeout = errors.New("timed out waiting for the lock on the session file")
+	// ErrUnsafe: the file or its folder cannot be read or written safely.
+	ErrUnsafe = errors.New("session file cannot be accessed safely")
+)
+
+// Options tune reading and updating a session file. The zero value is
+// usable: the clock is time.Now, lock timeout 10 s, read retries over about
+// 100 ms.
+type Options struct {
+	Now         func() time.Time
+	LockTimeout time.Duration
+	// Warn receives human-readable warnings (e.g. a file readable by others).
+	Warn func(msg string)
+}
+
+func (o *Options) now() time.Time {
+	if o != nil && o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+func (o *Options) warn(format string, a ...any) {
+	if o != nil && o.Warn != nil {
+		o.Warn(fmt.Sprintf(format, a...))
+	}
+}
+
+// readRetries and readRetryDelay bound how long a read waits for a file
+// that cryosparc-tools is rewriting in place to become whole again.
+const (
+	readRetries    = 10
+	readRetryDelay = 10 * time.Millisecond
+)
+
+// Load reads the session file at path. A missing file holds no sessions. A
+// file that does not parse is read again a few times over about 100 ms,
+// since cryosparc-tools rewrites it in place. As with Parse, an invalid file
+// gives its valid part and an *InvalidError.
+func Load(path string, opt *Options) (*Sessions, error) {
+	for try := 0; ; try++ {
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return &Sessions{}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnsafe, err)
+		}
+		if try == 0 {
+			checkMode(path, opt)
+		}
+		s, err := parseFile(data, path, opt.now())
+		var inv *InvalidError
+		if err == nil || !errors.As(err, &inv) || !inv.Syntax() || try == readRetries {
+			return s, err
+		}
+		time.Sleep(readRetryDelay)
+	}
+}
+
+func parseFile(data []byte, path string, now time.Time) (*Sessions, error) {
+	if len(data) == 0 {
+		// What cryosparc-tools leaves when it dies between truncating and
+		// writing: it holds nothing, so nothing can be lost by rewriting it.
+		return &Sessions{}, nil
+	}
+	s, err := Parse(data, now)
+	var inv *InvalidError
+	if errors.As(err, &inv) {
+		inv.Path = path
+	}
+	return s, err
+}
+
+func checkMode(path string, opt *Options) {
+	if opt == nil || opt.Warn == nil {
+		return
+	}
+	fi, err := os.Stat(path)
+	if err == nil && fi.Mode().Perm()&0o077 != 0 && !isWindows() {
+		opt.warn("%s has permissions %#o; it should be readable by its owner only (chmod 600 %s)", path, fi.Mode().Perm(), path)
+	}
+}
+
+// Update changes the session file at path under an exclusive lock: it reads
+// the file, calls change, and when change returns nil writes the result
+// atomically (a new file in the same folder, flushed to disk, renamed over
+// the old one; a symlink stays a symlink and its target is replaced). A file
+// that cryosparc-tools would reject is never rewritten: Update returns its
+// *InvalidError and leaves it as it is. If change reports nothing to write
+// (ErrNoChange), the file is left untouched.
+func Update(path string, opt *Options, change func(*Sessions) error) error {
+	target, err := resolve(path)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(target)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("%w: creating %s: %v", ErrUnsafe, dir, err)
+	}
+	unlock, err := lock(target, opt)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	removeStaleTemps(target)
+
+	s, err := Load(target, opt)
+	if err != nil {
+		return err
+	}
+	if err := change(s); err != nil {
+		if errors.Is(err, ErrNoChange) {
+			return nil
+		}
+		return err
+	}
+	return writeAtomic(target, s.Marshal())
+}
+
+// ErrNoChange, returned by an Update's change function, leaves the file
+// untouched.
+var ErrNoChange = errors.New("nothing to change")
+
+// resolve follows symlinks to the file that is to be replaced, so that a
+// symlinked auth.json stays a symlink.
+func resolve(path string) (string, error) {
+	for i := 0; i < 40; i++ {
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return path, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrUnsafe, err)
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			if !fi.Mode().IsRegular() {
+				return "", fmt.Errorf("%w: %s is not a regular file", ErrUnsafe, path)
+			}
+			return path, nil
+		}
+		link, err := os.Readlink(path)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrUnsafe, err)
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(path), link)
+		}
+		path = link
+	}
+	return "", fmt.Errorf("%w: too many symbolic links at %s", ErrUnsafe, path)
+}
+
+// lock takes the advisory lock on path's sibling lock file, waiting at most
+// the lock timeout.
+func lock(path string, opt *Options) (func(), error) {
+	timeout := 10 * time.Second
+	if opt != nil && opt.LockTimeout > 0 {
+		timeout = opt.LockTimeout
+	}
+	lockPath := path + ".lock"
+	// Create the lock file 0600 ourselves: flock would make it 0644 (less umask).
+	if f, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDONLY, 0o600); err == nil {
+		f.Close()
+	}
+	fl := flock.New(lockPath, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	ok, err := fl.TryLockContext(ctx, 5*time.Millisecond)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return nil, fmt.Errorf("%w: locking %s: %v", ErrUnsafe, lockPath, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w %s after %s; another process holds it (retry, or raise --lock-timeout)", ErrLockTimeout, lockPath, timeout)
+	}
+	return func() { fl.Unlock() }, nil
+}
+
+// tempPrefix starts the names of new files being written; a file with this
+// prefix found while the lock is held was left by a writer that died.
+func tempPrefix(target string) string { return "." + filepath.Base(target) + ".tmp-" }
+
+func removeStaleTemps(target string) {
+	dir := filepath.Dir(target)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := tempPrefix(target)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// writeAtomic replaces target with data: a new 0600 file in the same folder,
+// written, flushed to disk, renamed over target, and the folder flushed.
+func writeAtomic(target string, data []byte) error {
+	dir := filepath.Dir(target)
+	f, err := os.CreateTemp(dir, tempPrefix(target))
+	if err != nil {
+		return fmt.Errorf("%w: creating a file in %s: %v", ErrUnsafe, dir, err)
+	}
+	tmp := f.Name()
+	fail := func(what string, err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("%w: %s %s: %v", ErrUnsafe, what, tmp, err)
+	}
+	if err := f.Chmod(0o600); err != nil && !isWindows() {
+		return fail("setting permissions of", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail("writing", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail("flushing", err)
+	}
+	if err := f.Close(); err != nil {
+		return fail("closing", err)
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("%w: replacing %s: %v", ErrUnsafe, target, err)
+	}
+	syncDir(dir)
+	return nil
+}

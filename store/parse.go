@@ -1,0 +1,665 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// maxDepth is the deepest nesting of objects and arrays that
+// cryosparc-tools' JSON parser accepts.
+const maxDepth = 201
+
+// Problem is one reason the file is not what cryosparc-tools accepts.
+type Problem struct {
+	Line, Column int    // 1-based position in the file
+	Instance     string // instance URL, when the problem is inside one
+	Email        string // email, when the problem is inside a session
+	Reason       string
+	Syntax       bool // the file is not valid JSON; nothing in it can be used
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "line %d, column %d: ", p.Line, p.Column)
+	switch {
+	case p.Email != "":
+		fmt.Fprintf(&b, "session %q of instance %q: ", p.Email, p.Instance)
+	case p.Instance != "":
+		fmt.Fprintf(&b, "instance %q: ", p.Instance)
+	}
+	b.WriteString(p.Reason)
+	return b.String()
+}
+
+// InvalidError reports a session file that cryosparc-tools would reject as a
+// whole. Problems lists every reason found, in file order.
+type InvalidError struct {
+	Path     string
+	Problems []Problem
+}
+
+// ErrInvalid is matched by every *InvalidError.
+var ErrInvalid = errors.New("invalid session file")
+
+func (e *InvalidError) Error() string {
+	name := e.Path
+	if name == "" {
+		name = "session file"
+	}
+	msg := fmt.Sprintf("%s is not a valid cryosparc-tools session file: %s", name, e.Problems[0])
+	if n := len(e.Problems) - 1; n > 0 {
+		msg += fmt.Sprintf(" (and %d more)", n)
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// Syntax reports whether the file is not JSON at all, so that nothing in it
+// can be used.
+func (e *InvalidError) Syntax() bool {
+	return len(e.Problems) > 0 && e.Problems[0].Syntax
+}
+
+type syntaxError struct {
+	pos    int
+	reason string
+}
+
+func (e *syntaxError) Error() string { return e.reason }
+
+// parser reads the session file in one pass. Strings without escapes are
+// not copied: they point into data, which must not change afterwards.
+type parser struct {
+	data     []byte
+	pos      int
+	depth    int
+	now      int64 // Unix microseconds
+	problems []Problem
+}
+
+// Parse reads the bytes of a session file as cryosparc-tools does, dropping
+// sessions that expired at or before now. When the file holds anything that
+// cryosparc-tools would reject, Parse returns the valid part together with an
+// *InvalidError; when it is not JSON at all, the valid part is empty. data
+// must not be changed while the result is in use.
+func Parse(data []byte, now time.Time) (*Sessions, error) {
+	p := &parser{data: data, now: now.UnixMicro()}
+	s, err := p.file()
+	if err != nil {
+		var se *syntaxError
+		if !errors.As(err, &se) {
+			return nil, err
+		}
+		line, col := p.lineCol(se.pos)
+		return &Sessions{}, &InvalidError{Problems: []Problem{{Line: line, Column: col, Reason: se.reason, Syntax: true}}}
+	}
+	if len(p.problems) > 0 {
+		return s, &InvalidError{Problems: p.problems}
+	}
+	return s, nil
+}
+
+func (p *parser) lineCol(pos int) (line, col int) {
+	if pos > len(p.data) {
+		pos = len(p.data)
+	}
+	before := p.data[:pos]
+	line = bytes.Count(before, []byte{'\n'}) + 1
+	start := bytes.LastIndexByte(before, '\n') + 1
+	col = utf8.RuneCount(before[start:]) + 1
+	return line, col
+}
+
+func (p *parser) fail(reason string) error {
+	return &syntaxError{pos: p.pos, reason: reason}
+}
+
+func (p *parser) problem(pos int, instance, email, reason string) {
+	line, col := p.lineCol(pos)
+	p.problems = append(p.problems, Problem{Line: line, Column: col, Instance: instance, Email: email, Reason: reason})
+}
+
+func (p *parser) skipSpace() {
+	d := p.data
+	i := p.pos
+	for i < len(d) {
+		switch d[i] {
+		case ' ', '\n', '\t', '\r':
+			i++
+			continue
+		}
+		break
+	}
+	p.pos = i
+}
+
+func (p *parser) file() (*Sessions, error) {
+	if !utf8.Valid(p.data) {
+		p.pos = invalidUTF8At(p.data)
+		return nil, p.fail("invalid UTF-8")
+	}
+	s := &Sessions{}
+	p.skipSpace()
+	if p.pos == len(p.data) {
+		return nil, p.fail("the file is empty or blank, not a JSON object")
+	}
+	if p.data[p.pos] != '{' {
+		start := p.pos
+		if err := p.skipValue(); err != nil {
+			return nil, err
+		}
+		p.skipSpace()
+		if p.pos != len(p.data) {
+			return nil, p.fail("unexpected data after the top-level value")
+		}
+		p.pos = start
+		return nil, p.fail("the top level is not a JSON object of instances")
+	}
+	var index keyIndex
+	urlAt := func(i int) string { return s.instances[i].url }
+	err := p.object(func(_ int, url string) error {
+		inst, ok, err := p.instance(url)
+		if err != nil || !ok {
+			return err
+		}
+		if i, dup := index.find(len(s.instances), url, urlAt); dup {
+			s.instances[i].sessions = inst.sessions
+			return nil
+		}
+		s.instances = append(s.instances, inst)
+		index.add(len(s.instances), url, urlAt)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.skipSpace()
+	if p.pos != len(p.data) {
+		return nil, p.fail("unexpected data after the top-level object")
+	}
+	return s, nil
+}
+
+// keyIndex finds keys among the members of an object read so far, by
+// scanning while there are few and through a map once there are many.
+type keyIndex struct {
+	m map[string]int
+}
+
+const indexAbove = 16
+
+func (x *keyIndex) find(n int, key string, keyAt func(int) string) (int, bool) {
+	if x.m != nil {
+		i, ok := x.m[key]
+		return i, ok
+	}
+	for i := 0; i < n; i++ {
+		if keyAt(i) == key {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// add records that member n-1 has key.
+func (x *keyIndex) add(n int, key string, keyAt func(int) string) {
+	switch {
+	case x.m != nil:
+		x.m[key] = n - 1
+	case n > indexAbove:
+		x.m = make(map[string]int, 2*n)
+		for i := 0; i < n; i++ {
+			x.m[keyAt(i)] = i
+		}
+	}
+}
+
+// instance reads one instance's object of sessions. ok is false when the
+// value is not an object of valid sessions (the problem is recorded).
+func (p *parser) instance(url string) (inst instance, ok bool, err error) {
+	p.skipSpace()
+	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
+		pos := p.pos
+		if err := p.skipValue(); err != nil {
+			return inst, false, err
+		}
+		p.problem(pos, url, "", "the value is not an object of sessions by email")
+		return inst, false, nil
+	}
+	inst.url = url
+	var index keyIndex
+	emailAt := func(i int) string { return inst.sessions[i].Email }
+	err = p.object(func(_ int, email string) error {
+		sess, good, err := p.session(url, email)
+		if err != nil || !good {
+			return err
+		}
+		if i, dup := index.find(len(inst.sessions), email, emailAt); dup {
+			inst.sessions[i] = sess
+			return nil
+		}
+		inst.sessions = append(inst.sessions, sess)
+		index.add(len(inst.sessions), email, emailAt)
+		return nil
+	})
+	// Duplicates are resolved first, expiry second, as cryosparc-tools does.
+	live := inst.sessions[:0]
+	for _, s := range inst.sessions {
+		if s.Expires.unixMicro > p.now {
+			live = append(live, s)
+		}
+	}
+	inst.sessions = live
+	return inst, true, err
+}
+
+// session reads one session object. good is false when cryosparc-tools would
+// reject it (the problem is recorded).
+func (p *parser) session(url, email string) (s Session, good bool, err error) {
+	p.skipSpace()
+	start := p.pos
+	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
+		if err := p.skipValue(); err != nil {
+			return s, false, err
+		}
+		p.problem(start, url, email, "the session is not an object with token and expires")
+		return s, false, nil
+	}
+	var (
+		tokPos, expPos    = -1, -1
+		token, tokenType  string
+		tokReason, expErr string
+		expires           Expiry
+	)
+	err = p.object(func(keyPos int, key string) error {
+		p.skipSpace()
+		switch key {
+		case "token":
+			tokPos = p.pos
+			var err error
+			token, tokenType, tokReason, err = p.token()
+			return err
+		case "expires":
+			expPos = p.pos
+			var err error
+			expires, expErr, err = p.expires()
+			return err
+		}
+		return p.skipValue()
+	})
+	if err != nil {
+		return s, false, err
+	}
+	switch {
+	case tokPos < 0:
+		p.problem(start, url, email, `the session has no "token"`)
+	case tokReason != "":
+		p.problem(tokPos, url, email, tokReason)
+	case tokenType != "bearer":
+		p.problem(tokPos, url, email, fmt.Sprintf(`token_type is %q; it must be "bearer"`, tokenType))
+	case expPos < 0:
+		p.problem(start, url, email, `the session has no "expires"`)
+	case expErr != "":
+		p.problem(expPos, url, email, expErr)
+	default:
+		s = Session{URL: url, Email: email, Token: token, Expires: expires}
+		return s, true, nil
+	}
+	return s, false, nil
+}
+
+// token reads {"access_token": string, "token_type": string}; reason is
+// non-empty when cryosparc-tools would reject it.
+func (p *parser) token() (token, tokenType, reason string, err error) {
+	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
+		if err := p.skipValue(); err != nil {
+			return "", "", "", err
+		}
+		return "", "", `"token" is not an object with access_token and token_type`, nil
+	}
+	haveTok, haveType := false, false
+	tokStr, typeStr := true, true
+	err = p.object(func(keyPos int, key string) error {
+		p.skipSpace()
+		switch key {
+		case "access_token", "token_type":
+			isStr := p.pos < len(p.data) && p.data[p.pos] == '"'
+			var v string
+			if isStr {
+				var err error
+				if v, err = p.str(); err != nil {
+					return err
+				}
+			} else if err := p.skipValue(); err != nil {
+				return err
+			}
+			if key == "access_token" {
+				haveTok, tokStr, token = true, isStr, v
+			} else {
+				haveType, typeStr, tokenType = true, isStr, v
+			}
+			return nil
+		}
+		return p.skipValue()
+	})
+	switch {
+	case err != nil:
+	case !haveTok:
+		reason = `the token has no "access_token"`
+	case !tokStr:
+		reason = `access_token is not a string`
+	case !haveType:
+		reason = `the token has no "token_type"`
+	case !typeStr:
+		reason = `token_type is not a string`
+	}
+	return token, tokenType, reason, err
+}
+
+// expires reads an expiry value; reason is non-empty when it is invalid.
+func (p *parser) expires() (e Expiry, reason string, err error) {
+	start := p.pos
+	if p.pos < len(p.data) && p.data[p.pos] == '"' {
+		s, err := p.str()
+		if err != nil {
+			return e, "", err
+		}
+		if e, perr := ParseExpiry(s); perr == nil {
+			return e, "", nil
+		}
+		return e, fmt.Sprintf("expires %q is not a date-time with a zone (RFC 3339, e.g. 2025-01-31T12:00:00Z) or Unix seconds", s), nil
+	}
+	if err := p.skipValue(); err != nil {
+		return e, "", err
+	}
+	raw := string(p.data[start:p.pos])
+	if c := p.data[start]; c == '-' || c >= '0' && c <= '9' {
+		if e, perr := ParseExpiryNumber(raw); perr == nil {
+			return e, "", nil
+		}
+		return e, fmt.Sprintf("expires %s is out of range for a Unix timestamp", raw), nil
+	}
+	return e, fmt.Sprintf("expires %s is not a date-time", truncate(raw, 40)), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// object reads a JSON object, calling member for each key with the position
+// at the start of its value.
+func (p *parser) object(member func(keyPos int, key string) error) error {
+	p.depth++
+	if p.depth > maxDepth {
+		return p.fail("nested too deeply")
+	}
+	p.pos++ // '{'
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+		p.pos++
+		p.depth--
+		return nil
+	}
+	for {
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+			return p.fail("expected a string key")
+		}
+		keyPos := p.pos
+		key, err := p.str()
+		if err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+			return p.fail(`expected ":" after a key`)
+		}
+		p.pos++
+		if err := member(keyPos, key); err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return p.fail("unexpected end of file inside an object")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case '}':
+			p.pos++
+			p.depth--
+			return nil
+		default:
+			return p.fail(`expected "," or "}"`)
+		}
+	}
+}
+
+// skipValue reads and discards any JSON value.
+func (p *parser) skipValue() error {
+	p.skipSpace()
+	if p.pos >= len(p.data) {
+		return p.fail("unexpected end of file, expected a value")
+	}
+	switch c := p.data[p.pos]; {
+	case c == '{':
+		return p.object(func(int, string) error { return p.skipValue() })
+	case c == '[':
+		p.depth++
+		if p.depth > maxDepth {
+			return p.fail("nested too deeply")
+		}
+		p.pos++
+		p.skipSpace()
+		if p.pos < len(p.data) && p.data[p.pos] == ']' {
+			p.pos++
+			p.depth--
+			return nil
+		}
+		for {
+			if err := p.skipValue(); err != nil {
+				return err
+			}
+			p.skipSpace()
+			if p.pos >= len(p.data) {
+				return p.fail("unexpected end of file inside an array")
+			}
+			switch p.data[p.pos] {
+			case ',':
+				p.pos++
+			case ']':
+				p.pos++
+				p.depth--
+				return nil
+			default:
+				return p.fail(`expected "," or "]"`)
+			}
+		}
+	case c == '"':
+		_, err := p.str()
+		return err
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	default:
+		for _, lit := range [...]string{"true", "false", "null", "NaN", "Infinity"} {
+			if bytes.HasPrefix(p.data[p.pos:], []byte(lit)) {
+				p.pos += len(lit)
+				return nil
+			}
+		}
+		return p.fail("invalid value")
+	}
+}
+
+// number reads a JSON number (and -Infinity, which cryosparc-tools' parser
+// accepts).
+func (p *parser) number() error {
+	d := p.data
+	i := p.pos
+	if d[i] == '-' {
+		i++
+		if bytes.HasPrefix(d[i:], []byte("Infinity")) {
+			p.pos = i + len("Infinity")
+			return nil
+		}
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && d[i] >= '1' && d[i] <= '9':
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	default:
+		p.pos = i
+		return p.fail("invalid number")
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		j := i
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+		if i == j {
+			p.pos = i
+			return p.fail("invalid number")
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		j := i
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+		if i == j {
+			p.pos = i
+			return p.fail("invalid number")
+		}
+	}
+	p.pos = i
+	return nil
+}
+
+// str reads a JSON string at p.pos (which holds '"').
+func (p *parser) str() (string, error) {
+	d := p.data
+	start := p.pos + 1
+	for i := start; i < len(d); i++ {
+		c := d[i]
+		if c == '"' {
+			p.pos = i + 1
+			if i == start {
+				return "", nil
+			}
+			return unsafe.String(&d[start], i-start), nil
+		}
+		if c == '\\' || c < 0x20 {
+			return p.strSlow(start)
+		}
+	}
+	p.pos = len(d)
+	return "", p.fail("unterminated string")
+}
+
+func (p *parser) strSlow(start int) (string, error) {
+	d := p.data
+	buf := make([]byte, 0, 64)
+	i := start
+	for i < len(d) {
+		c := d[i]
+		switch {
+		case c == '"':
+			p.pos = i + 1
+			return string(buf), nil
+		case c < 0x20:
+			p.pos = i
+			return "", p.fail("control character in a string")
+		case c != '\\':
+			buf = append(buf, c)
+			i++
+			continue
+		}
+		if i+1 >= len(d) {
+			break
+		}
+		i++
+		switch d[i] {
+		case '"', '\\', '/':
+			buf = append(buf, d[i])
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := hex4(d[i+1:])
+			if !ok {
+				p.pos = i
+				return "", p.fail(`invalid \u escape`)
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, ok := rune(0), false
+				if r < 0xdc00 && i+6 < len(d) && d[i+1] == '\\' && d[i+2] == 'u' {
+					r2, ok = hex4(d[i+3:])
+				}
+				dec := utf16.DecodeRune(r, r2)
+				if !ok || dec == utf8.RuneError {
+					p.pos = i
+					return "", p.fail("lone UTF-16 surrogate in a string")
+				}
+				r = dec
+				i += 6
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			p.pos = i
+			return "", p.fail("invalid escape in a string")
+		}
+		i++
+	}
+	p.pos = len(d)
+	return "", p.fail("unterminated string")
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(b[:4]), 16, 32)
+	if err != nil || b[0] == '+' || b[0] == '-' {
+		return 0, false
+	}
+	return rune(v), true
+}
+
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}

@@ -1,0 +1,266 @@
+package store
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+)
+
+// DefaultURL is the instance cryosparc-tools falls back to when no URL is
+// given and no session is stored.
+const DefaultURL = "http://localhost:61000"
+
+// Session is one stored login: an instance URL and email with the bearer
+// token the instance issued and the time it expires.
+type Session struct {
+	URL     string // the instance URL, as stored
+	Email   string
+	Token   string // the bearer access token
+	Expires Expiry
+}
+
+type instance struct {
+	url      string
+	sessions []Session
+}
+
+// Sessions is the content of a session file: instances in file order, each
+// with its sessions by email in file order.
+type Sessions struct {
+	instances []instance
+}
+
+// Len returns the number of sessions held.
+func (s *Sessions) Len() int {
+	n := 0
+	for _, in := range s.instances {
+		n += len(in.sessions)
+	}
+	return n
+}
+
+// All returns every session in file order.
+func (s *Sessions) All() []Session {
+	out := make([]Session, 0, s.Len())
+	for _, in := range s.instances {
+		out = append(out, in.sessions...)
+	}
+	return out
+}
+
+// Instances returns the instance URLs in file order, including those with no
+// session left.
+func (s *Sessions) Instances() []string {
+	out := make([]string, len(s.instances))
+	for i, in := range s.instances {
+		out[i] = in.url
+	}
+	return out
+}
+
+// Find returns the session cryosparc-tools' find(url, email) returns: with no
+// URL, the first instance with a session (for email, when given); then that
+// instance's first session (whose email is email, when given). When no
+// instance is stored under url exactly, one stored under the same URL in
+// canonical form is used. Empty url or email mean "any".
+func (s *Sessions) Find(url, email string) (Session, bool) {
+	if url == "" {
+		for _, in := range s.instances {
+			if _, ok := in.find(email); ok {
+				url = in.url
+				break
+			}
+		}
+		if url == "" {
+			url = DefaultURL
+		}
+	}
+	// cryosparc-tools looks in the one instance the URL names, no further.
+	if idx := s.match(url); len(idx) > 0 {
+		in := &s.instances[idx[0]]
+		if j, ok := in.find(email); ok {
+			return in.sessions[j], true
+		}
+	}
+	return Session{}, false
+}
+
+func (in *instance) find(email string) (int, bool) {
+	for j := range in.sessions {
+		if email == "" || in.sessions[j].Email == email {
+			return j, true
+		}
+	}
+	return 0, false
+}
+
+// match returns the instances that url names: the one stored under url
+// exactly or, when there is none, those stored under the same canonical URL.
+func (s *Sessions) match(raw string) []int {
+	for i := range s.instances {
+		if s.instances[i].url == raw {
+			return []int{i}
+		}
+	}
+	canon, err := CanonicalURL(raw)
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for i := range s.instances {
+		if c, err := CanonicalURL(s.instances[i].url); err == nil && c == canon {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Insert adds a session or replaces the one stored for the same instance and
+// email, keeping its place, as cryosparc-tools' insert does. A new instance
+// is stored under its URL in canonical form.
+func (s *Sessions) Insert(sess Session) error {
+	if !validText(sess.URL) || !validText(sess.Email) || !validText(sess.Token) {
+		return ErrNotUTF8
+	}
+	idx := s.match(sess.URL)
+	if len(idx) == 0 {
+		canon, err := CanonicalURL(sess.URL)
+		if err != nil {
+			return err
+		}
+		s.instances = append(s.instances, instance{url: canon})
+		idx = []int{len(s.instances) - 1}
+	}
+	in := &s.instances[idx[0]]
+	sess.URL = in.url
+	for j := range in.sessions {
+		if in.sessions[j].Email == sess.Email {
+			in.sessions[j] = sess
+			return nil
+		}
+	}
+	in.sessions = append(in.sessions, sess)
+	return nil
+}
+
+// Erase removes the sessions that match url, email and token, any of which may
+// be empty to match all; an instance left with no session is removed too. It
+// returns the number of sessions removed.
+func (s *Sessions) Erase(url, email, token string) int {
+	var idx []int
+	if url != "" {
+		idx = s.match(url)
+	} else {
+		for i := range s.instances {
+			idx = append(idx, i)
+		}
+	}
+	whole := email == "" && token == ""
+	removed := 0
+	drop := map[int]bool{}
+	for _, i := range idx {
+		in := &s.instances[i]
+		kept := in.sessions[:0]
+		for _, sess := range in.sessions {
+			if (email == "" || sess.Email == email) && (token == "" || sess.Token == token) {
+				continue
+			}
+			kept = append(kept, sess)
+		}
+		gone := len(in.sessions) - len(kept)
+		removed += gone
+		in.sessions = kept
+		if len(kept) == 0 && (gone > 0 || url != "" && whole) {
+			drop[i] = true
+		}
+	}
+	if len(drop) > 0 {
+		out := s.instances[:0]
+		for i, in := range s.instances {
+			if !drop[i] {
+				out = append(out, in)
+			}
+		}
+		s.instances = out
+	}
+	return removed
+}
+
+// ErrNotUTF8 reports text that cannot be stored because it is not UTF-8.
+var ErrNotUTF8 = errors.New("text is not valid UTF-8")
+
+// ErrBadURL reports an instance URL that cannot be used.
+var ErrBadURL = errors.New("invalid instance URL")
+
+// CanonicalURL returns raw in the form sessions are stored under: http://
+// added when it has no scheme, scheme and host in lower case, a default port
+// and trailing slashes dropped. It refuses a URL with no host, with
+// user:password, a query or a fragment.
+func CanonicalURL(raw string) (string, error) {
+	if strings.TrimSpace(raw) != raw || raw == "" {
+		return "", badURL(raw, "it is empty or has spaces around it")
+	}
+	s := raw
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", badURL(raw, "it does not parse")
+	}
+	switch {
+	case u.User != nil:
+		return "", badURL(raw, "it holds a user name or password; give the email separately")
+	case u.RawQuery != "" || u.ForceQuery:
+		return "", badURL(raw, "it has a query (?…)")
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		return "", badURL(raw, "it has a fragment (#…)")
+	case u.Host == "" || u.Hostname() == "":
+		return "", badURL(raw, "it has no host")
+	case u.Opaque != "":
+		return "", badURL(raw, "it is not of the form scheme://host[:port][/path]")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Host)
+	if port := u.Port(); port != "" {
+		if scheme == "http" && port == "80" || scheme == "https" && port == "443" {
+			host = strings.TrimSuffix(host, ":"+port)
+		}
+	}
+	host = strings.TrimSuffix(host, ":")
+	path := strings.TrimRight(u.EscapedPath(), "/")
+	return scheme + "://" + host + path, nil
+}
+
+type urlError struct {
+	url, reason string
+}
+
+func (e *urlError) Error() string {
+	return "instance URL " + quoteURL(e.url) + " is not usable: " + e.reason
+}
+
+func (e *urlError) Is(target error) bool { return target == ErrBadURL }
+
+func badURL(raw, reason string) error { return &urlError{url: raw, reason: reason} }
+
+// quoteURL quotes a URL for a message, leaving out any user:password part so
+// that a password typed into a URL never reaches stderr.
+func quoteURL(raw string) string {
+	if i := strings.Index(raw, "://"); i >= 0 {
+		rest := raw[i+3:]
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+			raw = raw[:i+3] + "***@" + rest[at+1:]
+		}
+	} else if at := strings.LastIndex(raw, "@"); at >= 0 && !strings.ContainsAny(raw[:at], "/?#") {
+		raw = "***@" + raw[at+1:]
+	}
+	if len(raw) > 200 {
+		raw = raw[:200] + "…"
+	}
+	return `"` + strings.ToValidUTF8(raw, "?") + `"`
+}

@@ -1,0 +1,140 @@
+"""A model of cryosparc-tools' session file (cryosparc/auth.py), written for
+the tests: pydantic 2 models with the same fields, validators, load(), find(),
+insert() and save(). Used by the Go tests and integration_test.sh to check
+that the binary agrees with Python byte for byte.
+
+Usage:
+  cstools.py roundtrip FILE            load + save FILE in place
+  cstools.py dump FILE                 print what save() would write (no newline added)
+  cstools.py valid FILE                exit 0 when load() accepts FILE, 1 when it warns
+  cstools.py find FILE [URL [EMAIL]]   print url, email, token, expires or nothing (exit 1)
+  cstools.py insert FILE URL EMAIL TOKEN EXPIRES   load, insert, save
+  cstools.py batch                     JSON lines on stdin: {"op": ..., ...} -> JSON lines
+"""
+
+import json
+import os
+import sys
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Dict, Literal, Optional
+
+from pydantic import AwareDatetime, BaseModel, RootModel, ValidationError, field_validator
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"]
+
+
+class AuthSession(BaseModel):
+    token: Token
+    expires: AwareDatetime
+
+
+class UserAuthSessions(RootModel):
+    root: Dict[str, AuthSession]
+
+    @field_validator("root", mode="after")
+    @classmethod
+    def remove_expired_tokens(cls, value):
+        now = datetime.now(timezone.utc)
+        return {k: v for k, v in value.items() if v.expires > now}
+
+
+class InstanceAuthSessions(RootModel):
+    root: Dict[str, UserAuthSessions]
+
+    @classmethod
+    def parse(cls, data: bytes):
+        try:
+            return cls.model_validate_json(data), True
+        except ValidationError:
+            return cls({}), False
+
+    @classmethod
+    def load(cls, path: Path):
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return cls({}), True
+        return cls.parse(data)
+
+    def dump(self) -> bytes:
+        return self.model_dump_json(indent=4).encode()
+
+    def save(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, self.dump())
+        finally:
+            os.close(fd)
+
+    def find(self, url: Optional[str] = None, email: Optional[str] = None):
+        url = (
+            url
+            or next((k for k, s in self.root.items() if s.root and (not email or email in s.root)), None)
+            or "http://localhost:61000"
+        )
+        if url in self.root:
+            s = next((v for e, v in self.root[url].root.items() if not email or e == email), None)
+            if s:
+                email = next(e for e, v in self.root[url].root.items() if v is s)
+                return url, email, s
+
+    def insert(self, url, email, token, expires):
+        if url not in self.root:
+            self.root[url] = UserAuthSessions({})
+        self.root[url].root[email] = AuthSession(token=Token(access_token=token, token_type="bearer"), expires=expires)
+
+
+def expires_text(s: AuthSession) -> str:
+    return json.loads(s.model_dump_json())["expires"]
+
+
+def batch():
+    for line in sys.stdin:
+        req = json.loads(line)
+        sessions, ok = InstanceAuthSessions.parse(req["data"].encode("utf-8", "surrogateescape"))
+        out = {"valid": ok}
+        if req["op"] == "dump":
+            out["dump"] = sessions.dump().decode()
+        elif req["op"] == "find":
+            r = sessions.find(req.get("url") or None, req.get("email") or None)
+            out["found"] = None if r is None else [r[0], r[1], r[2].token.access_token, expires_text(r[2])]
+        print(json.dumps(out), flush=True)
+
+
+def main(argv):
+    warnings.simplefilter("ignore")
+    op = argv[1]
+    if op == "batch":
+        return batch()
+    path = Path(argv[2])
+    sessions, ok = InstanceAuthSessions.load(path)
+    if op == "valid":
+        return 0 if ok else 1
+    if op == "dump":
+        sys.stdout.buffer.write(sessions.dump())
+        return 0
+    if op == "roundtrip":
+        sessions.save(path)
+        return 0
+    if op == "find":
+        r = sessions.find(argv[3] if len(argv) > 3 else None, argv[4] if len(argv) > 4 else None)
+        if r is None:
+            return 1
+        print(f"url={r[0]}\nemail={r[1]}\naccess_token={r[2].token.access_token}\nexpires={expires_text(r[2])}")
+        return 0
+    if op == "insert":
+        sessions.insert(argv[3], argv[4], argv[5], argv[6])
+        sessions.save(path)
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
