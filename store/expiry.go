@@ -134,7 +134,17 @@ func ParseExpiry(s string) (Expiry, error) {
 	return Expiry{}, ErrBadExpiry
 }
 
-// parseDateTime parses YYYY-MM-DD[Tt ]HH:MM[:SS[(.|,)f+]](Z|z|±HH:MM|±HHMM).
+// ParseDateTime parses a date-time with a zone in every RFC 3339 variant
+// cryosparc-tools accepts: YYYY-MM-DD, then T, t or a space, then HH:MM,
+// optionally :SS and a fraction (truncated to microseconds), then Z, z,
+// ±HH:MM or ±HHMM.
+func ParseDateTime(s string) (Expiry, error) {
+	if e, ok := parseDateTime(s); ok {
+		return e, nil
+	}
+	return Expiry{}, ErrBadExpiry
+}
+
 func parseDateTime(s string) (Expiry, bool) {
 	if len(s) < 17 {
 		return Expiry{}, false

@@ -143,10 +143,18 @@ func (s *Sessions) Insert(sess Session) error {
 	return nil
 }
 
-// Erase removes the sessions that match url, email and token, any of which may
-// be empty to match all; an instance left with no session is removed too. It
-// returns the number of sessions removed.
-func (s *Sessions) Erase(url, email, token string) int {
+// Filter selects sessions to erase; an empty field matches everything.
+type Filter struct {
+	URL   string  // the instance, as Find resolves it; "" for every instance
+	Email string  // "" for every email
+	Token *string // when not nil, only a session holding this token
+}
+
+// Erase removes the sessions that f selects; an instance left with no
+// session by it is removed too, as is an instance erased by URL alone. It
+// returns how many sessions and instances it removed: 0 means nothing changed.
+func (s *Sessions) Erase(f Filter) int {
+	url, email := f.URL, f.Email
 	var idx []int
 	if url != "" {
 		idx = s.match(url)
@@ -155,14 +163,14 @@ func (s *Sessions) Erase(url, email, token string) int {
 			idx = append(idx, i)
 		}
 	}
-	whole := email == "" && token == ""
+	whole := email == "" && f.Token == nil
 	removed := 0
 	drop := map[int]bool{}
 	for _, i := range idx {
 		in := &s.instances[i]
 		kept := in.sessions[:0]
 		for _, sess := range in.sessions {
-			if (email == "" || sess.Email == email) && (token == "" || sess.Token == token) {
+			if (email == "" || sess.Email == email) && (f.Token == nil || sess.Token == *f.Token) {
 				continue
 			}
 			kept = append(kept, sess)
@@ -172,6 +180,7 @@ func (s *Sessions) Erase(url, email, token string) int {
 		in.sessions = kept
 		if len(kept) == 0 && (gone > 0 || url != "" && whole) {
 			drop[i] = true
+			removed++
 		}
 	}
 	if len(drop) > 0 {
@@ -194,9 +203,22 @@ var ErrBadURL = errors.New("invalid instance URL")
 
 // CanonicalURL returns raw in the form sessions are stored under: http://
 // added when it has no scheme, scheme and host in lower case, a default port
-// and trailing slashes dropped. It refuses a URL with no host, with
-// user:password, a query or a fragment.
+// and trailing slashes dropped. It refuses a URL that is not http or https,
+// has no host, or has user:password, a query or a fragment.
 func CanonicalURL(raw string) (string, error) {
+	c, err := canonicalURL(raw)
+	if err != nil {
+		return "", err
+	}
+	// A host or path that does not survive a second round (such as an
+	// escaped '%' in the host) is not one a browser would use either.
+	if again, err := canonicalURL(c); err != nil || again != c {
+		return "", badURL(raw, "it holds characters not allowed there")
+	}
+	return c, nil
+}
+
+func canonicalURL(raw string) (string, error) {
 	if strings.TrimSpace(raw) != raw || raw == "" {
 		return "", badURL(raw, "it is empty or has spaces around it")
 	}
@@ -208,7 +230,9 @@ func CanonicalURL(raw string) (string, error) {
 	if err != nil {
 		return "", badURL(raw, "it does not parse")
 	}
-	switch {
+	switch scheme := strings.ToLower(u.Scheme); {
+	case scheme != "http" && scheme != "https":
+		return "", badURL(raw, "its scheme is not http:// or https://")
 	case u.User != nil:
 		return "", badURL(raw, "it holds a user name or password; give the email separately")
 	case u.RawQuery != "" || u.ForceQuery:

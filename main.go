@@ -1,0 +1,192 @@
+// Command cryosparc-credential keeps CryoSPARC login sessions in the session
+// file of cryosparc-tools and serves them over a git-credential-style
+// key=value protocol on stdin and stdout.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/adrg/xdg"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/cryosparc-credential/cryosparc-credential/helper"
+	"github.com/cryosparc-credential/cryosparc-credential/protocol"
+	"github.com/cryosparc-credential/cryosparc-credential/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// the module version recorded in the binary is used.
+var version = ""
+
+const name = "cryosparc-credential"
+
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitNotFound = 1
+	exitUsage    = 2
+	exitFile     = 3
+	exitLogin    = 4
+)
+
+func main() {
+	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.LookupEnv, time.Now))
+}
+
+// env is what a command runs with: its streams, environment and clock.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	lookup         store.Env
+	now            func() time.Time
+}
+
+// run runs the command line args and returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup store.Env, now func() time.Time) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, now: now}
+	err := newApp(e).Run(args)
+	return report(stderr, err)
+}
+
+// usageError is a command line that cannot be run as given.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// report prints err as one line on stderr and returns its exit status: the
+// one place where errors become exit codes.
+func report(stderr io.Writer, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	code := exitFile
+	var usage *usageError
+	var invalid *store.InvalidError
+	hint := ""
+	switch {
+	case errors.Is(err, helper.ErrNotFound):
+		code = exitNotFound
+	case errors.As(err, &usage), errors.Is(err, helper.ErrBadInput), errors.Is(err, protocol.ErrBadInput),
+		errors.Is(err, store.ErrBadURL), errors.Is(err, store.ErrNotUTF8):
+		code = exitUsage
+	case errors.As(err, &invalid):
+		code = exitFile
+		hint = "; it was left unchanged: run `" + name + " doctor` to see every problem, `" + name + " doctor --fix` to keep only the valid entries"
+	case errors.Is(err, store.ErrLockTimeout), errors.Is(err, store.ErrUnsafe):
+		code = exitFile
+	}
+	msg := strings.ReplaceAll(err.Error()+hint, "\n", " ")
+	fmt.Fprintf(stderr, "%s: %s\n", name, msg)
+	return code
+}
+
+func versionString() string {
+	v := version
+	if v == "" {
+		v = "(devel)"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+	}
+	return fmt.Sprintf("%s (%s %s/%s)", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func newApp(e *env) *cli.App {
+	onUsage := func(c *cli.Context, err error, isSubcommand bool) error {
+		return usagef("%v; run `%s --help` for usage", err, name)
+	}
+	app := &cli.App{
+		Name:      name,
+		Usage:     "keep CryoSPARC login sessions in cryosparc-tools' session file and serve tokens to scripts and git",
+		Version:   versionString(),
+		Reader:    e.stdin,
+		Writer:    e.stdout,
+		ErrWriter: e.stderr,
+		Description: "Sessions live in the file cryosparc-tools uses (python -m cryosparc.tools login), so a session " +
+			"stored by either is seen by the other. get, store and erase read key=value lines on standard input, " +
+			"like git credential helpers.\n\nExit status: 0 done, 1 nothing found, 2 bad usage or input, " +
+			"3 the session file cannot be read or written safely, 4 the login failed.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "file", Usage: "session file to use (default: $CRYOSPARC_AUTH_FILE, else cryosparc-tools' auth.json)", TakesFile: true},
+			&cli.DurationFlag{Name: "lock-timeout", Value: 10 * time.Second, Usage: "how long to wait for another process's lock on the session file"},
+		},
+		Commands: []*cli.Command{
+			{
+				Name:      "get",
+				Usage:     "print the session for the url= and email= read on stdin",
+				UsageText: "printf 'url=https://cryosparc.example.com\\nemail=ali@example.com\\n' | " + name + " get",
+				Action:    e.withHelper(func(h *helper.Helper) error { return h.Get(e.stdin, e.stdout) }),
+			},
+			{
+				Name:      "store",
+				Usage:     "store the session (url=, email=, access_token=, expires= or expires_in=) read on stdin",
+				UsageText: "printf 'url=…\\nemail=…\\naccess_token=…\\nexpires_in=3600\\n' | " + name + " store",
+				Action:    e.withHelper(func(h *helper.Helper) error { return h.Store(e.stdin) }),
+			},
+			{
+				Name:      "erase",
+				Usage:     "erase the session(s) named by url=, email= (and access_token=) read on stdin",
+				UsageText: "printf 'url=…\\nemail=…\\n' | " + name + " erase",
+				Action:    e.withHelper(func(h *helper.Helper) error { return h.Erase(e.stdin) }),
+			},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unknown command %q; run `%s --help` for the commands", c.Args().First(), name)
+			}
+			return usagef("no command given; run `%s --help` for the commands", name)
+		},
+		OnUsageError: onUsage,
+	}
+	for _, cmd := range app.Commands {
+		cmd.OnUsageError = onUsage
+	}
+	return app
+}
+
+// path returns the session file the command line names.
+func (e *env) path(c *cli.Context) string {
+	if f := c.String("file"); f != "" {
+		return f
+	}
+	return store.DefaultPath(runtime.GOOS, e.lookup, xdg.Home)
+}
+
+func (e *env) options(c *cli.Context) store.Options {
+	return store.Options{
+		Now:         e.now,
+		LockTimeout: c.Duration("lock-timeout"),
+		Warn:        func(msg string) { fmt.Fprintf(e.stderr, "%s: warning: %s\n", name, msg) },
+	}
+}
+
+// withHelper runs a protocol command with a helper for the session file.
+func (e *env) withHelper(action func(*helper.Helper) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			// Never echo the arguments: a misplaced token would reach the terminal.
+			return usagef("%s takes no arguments; it reads key=value lines on standard input", c.Command.Name)
+		}
+		return action(&helper.Helper{
+			Path:            e.path(c),
+			Options:         e.options(c),
+			Stderr:          e.stderr,
+			StdinIsTerminal: isTerminal(e.stdin),
+		})
+	}
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

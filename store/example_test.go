@@ -1,0 +1,65 @@
+package store_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/store"
+)
+
+func ExampleParse() {
+	data := []byte(`{"https://cryosparc.example.com": {"ali@example.com": {
+		"token": {"access_token": "abc123", "token_type": "bearer"},
+		"expires": "2099-01-31T12:00:00+01:00"}}}`)
+	sessions, err := store.Parse(data, time.Now())
+	if err != nil {
+		panic(err)
+	}
+	s, ok := sessions.Find("https://cryosparc.example.com", "")
+	fmt.Println(ok, s.Email, s.Token, s.Expires)
+	// Output: true ali@example.com abc123 2099-01-31T12:00:00+01:00
+}
+
+func ExampleSessions_Marshal() {
+	var sessions store.Sessions
+	expires, _ := store.ParseDateTime("2099-01-31T12:00:00Z")
+	sessions.Insert(store.Session{URL: "https://cryosparc.example.com", Email: "ali@example.com", Token: "abc123", Expires: expires})
+	fmt.Println(string(sessions.Marshal()))
+	// Output:
+	// {
+	//     "https://cryosparc.example.com": {
+	//         "ali@example.com": {
+	//             "token": {
+	//                 "access_token": "abc123",
+	//                 "token_type": "bearer"
+	//             },
+	//             "expires": "2099-01-31T12:00:00Z"
+	//         }
+	//     }
+	// }
+}
+
+func ExampleUpdate() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "auth.json")
+
+	// A locked read-modify-write: store a session valid for one hour.
+	err := store.Update(path, nil, func(s *store.Sessions) error {
+		return s.Insert(store.Session{
+			URL:     "https://cryosparc.example.com",
+			Email:   "ali@example.com",
+			Token:   "abc123",
+			Expires: store.ExpiryFromTime(time.Now().Add(time.Hour)),
+		})
+	})
+	if err != nil {
+		panic(err)
+	}
+	sessions, _ := store.Load(path, nil)
+	s, _ := sessions.Find("", "ali@example.com")
+	fmt.Println(s.URL, s.Token)
+	// Output: https://cryosparc.example.com abc123
+}

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func addGoldenSeeds(f *testing.F) {
+	inputs, _ := filepath.Glob("testdata/golden/*.in.json")
+	for _, in := range inputs {
+		if data, err := os.ReadFile(in); err == nil {
+			f.Add(data)
+		}
+	}
+}
+
+// FuzzParse checks that Parse never panics, that a valid file writes out as
+// something that parses back to the same bytes, and that a problem never
+// quotes a token.
+func FuzzParse(f *testing.F) {
+	addGoldenSeeds(f)
+	for _, s := range []string{"", "{}", "[]", `{"u": {}}`, `{"u": {"e": 5}}`, `{"u":{"e":{"token":{"access_token":"a","token_type":"bearer"},"expires":1e400}}}`, "{\"\\ud800\":{}}", `{"a":` + strings.Repeat("[", 250)} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse(data, fixedNow)
+		if err != nil {
+			var inv *InvalidError
+			if !errors.As(err, &inv) || len(inv.Problems) == 0 {
+				t.Fatalf("error is not a usable *InvalidError: %v", err)
+			}
+		}
+		out := s.Marshal()
+		s2, err := Parse(out, fixedNow)
+		if err != nil {
+			t.Fatalf("Marshal wrote a file that does not parse: %v\n%s", err, out)
+		}
+		if out2 := s2.Marshal(); string(out2) != string(out) {
+			t.Fatalf("Marshal is not stable:\n%s\n---\n%s", out, out2)
+		}
+	})
+}
+
+// FuzzCanonicalURL checks that canonical URLs are fixed points and never
+// carry user information, a query or a fragment.
+func FuzzCanonicalURL(f *testing.F) {
+	for _, s := range []string{"https://x", "HTTP://X:80/", "x:39000", "http://u:p@x", "http://x?q", "http://[::1]:80", "a://b/c%2F/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		c, err := CanonicalURL(raw)
+		if err != nil {
+			if !errors.Is(err, ErrBadURL) {
+				t.Fatalf("error not ErrBadURL: %v", err)
+			}
+			return
+		}
+		c2, err := CanonicalURL(c)
+		if err != nil || c2 != c {
+			t.Fatalf("CanonicalURL(%q) = %q, but CanonicalURL of that = %q, %v", raw, c, c2, err)
+		}
+		if strings.ContainsAny(c, "?#") {
+			t.Fatalf("canonical %q holds ? or #", c)
+		}
+		if u, err := url.Parse(c); err != nil || u.User != nil {
+			t.Fatalf("canonical %q holds user information", c)
+		}
+	})
+}
+
+// FuzzParseExpiry checks that every accepted expiry writes out as text that
+// parses back to the same instant and offset.
+func FuzzParseExpiry(f *testing.F) {
+	for _, s := range []string{"2025-01-31T12:00:00Z", "2025-01-31 12:00+0530", "1900000000.5", "2025-01-31T12:00:00.1234567-23:59"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := ParseExpiry(s)
+		if err != nil {
+			return
+		}
+		e2, err := ParseDateTime(e.String())
+		if err != nil || e2 != e {
+			t.Fatalf("%q -> %s -> %v, %v", s, e, e2, err)
+		}
+	})
+}
