@@ -268,9 +268,12 @@ func (e *urlError) Is(target error) bool { return target == ErrBadURL }
 
 func badURL(raw, reason string) error { return &urlError{url: raw, reason: reason} }
 
-// quoteURL quotes a URL for a message, leaving out any user:password part so
-// that a password typed into a URL never reaches stderr.
+// quoteURL quotes a URL for a message, leaving out any user:password part,
+// query and fragment, so that a secret typed into a URL never reaches stderr.
 func quoteURL(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		raw = raw[:i] + "…"
+	}
 	if i := strings.Index(raw, "://"); i >= 0 {
 		rest := raw[i+3:]
 		end := strings.IndexAny(rest, "/?#")

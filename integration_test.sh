@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Builds cryosparc-credential and drives it the way shell scripts do:
+# printf 'url=…\n' | cryosparc-credential get. Checks outputs, exit codes and
+# the session file, and compatibility with Python both ways through
+# testdata/cstools.py, a pydantic 2 model of cryosparc-tools' session file.
+set -u
+cd "$(dirname "$0")"
+root=$(pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bin="$work/cryosparc-credential"
+go build -o "$bin" . || { echo "build failed"; exit 1; }
+py="python3 $root/testdata/cstools.py"
+
+export CRYOSPARC_AUTH_FILE="$work/home/.config/cryosparc-tools/auth.json"
+export HOME="$work/home" XDG_CONFIG_HOME=
+unset CRYOSPARC_EMAIL CRYOSPARC_PASSWORD
+file=$CRYOSPARC_AUTH_FILE
+
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+# check NAME EXPECTED ACTUAL
+check() { if [ "$2" == "$3" ]; then ok; else bad "$1: expected [$2], got [$3]"; fi; }
+# run STDIN ARGS...: sets out, err, rc
+run() {
+	local in=$1; shift
+	out=$(printf '%b' "$in" | "$bin" "$@" 2>"$work/stderr"); rc=$?
+	err=$(cat "$work/stderr")
+}
+hash_of() { if [ -e "$1" ]; then sha256sum < "$1"; else echo none; fi; }
+future=$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)
+
+# --- store, then get, as a script would ---
+run "url=https://cryosparc.example.com\nemail=ali@example.com\naccess_token=abc123\nexpires=$future\n" store
+check "store exit" 0 "$rc"
+check "store prints nothing" "" "$out$err"
+check "file mode" 600 "$(stat -c %a "$file")"
+check "folder mode" 700 "$(stat -c %a "$(dirname "$file")")"
+run "url=https://cryosparc.example.com\nemail=ali@example.com\n" get
+check "get exit" 0 "$rc"
+check "get output" "url=https://cryosparc.example.com
+email=ali@example.com
+access_token=abc123
+token_type=bearer
+expires=$future" "$out"
+token=$(printf 'url=https://cryosparc.example.com\n' | "$bin" get | sed -n 's/^access_token=//p')
+check "token for curl" abc123 "$token"
+
+# --- nothing found ---
+run "url=https://nowhere.example.com\n" get
+check "not found exit" 1 "$rc"
+check "not found stdout" "" "$out"
+check "not found says so" 1 "$(grep -c '^cryosparc-credential: no session found' <<<"$err")"
+
+# --- Python writes, the binary reads ---
+rm -f "$file"
+$py insert "$file" "https://py.example.com" "bo@example.com" "py-token" "2099-06-07T08:09:10.5+02:00"
+run "url=https://py.example.com\n" get
+check "reads Python's file" "url=https://py.example.com
+email=bo@example.com
+access_token=py-token
+token_type=bearer
+expires=2099-06-07T08:09:10.500000+02:00" "$out"
+
+# --- the binary writes, Python's load + save gives the same bytes ---
+run "url=https://second.example.com:443/\nemail=é@例え.jp\naccess_token=t\\\\\"ok\\\\\"\u2028\nexpires=2099-01-01T00:00:00.1234567-05:30\n" store
+check "store unicode exit" 0 "$rc"
+cp "$file" "$work/ours.json"
+$py roundtrip "$file"
+check "Python load+save is byte-identical" "$(hash_of "$work/ours.json")" "$(hash_of "$file")"
+check "Python accepts the file" 0 "$($py valid "$file"; echo $?)"
+check "Python finds our session" "$(printf 'url=https://second.example.com\nemail=é@例え.jp\naccess_token=t\\"ok\\"\u2028\nexpires=2099-01-01T00:00:00.123456-05:30')" "$($py find "$file" https://second.example.com)"
+check "no trailing newline" "}" "$(tail -c 1 "$file")"
+
+# --- replace keeps place, erase removes ---
+run "url=https://py.example.com\nemail=bo@example.com\naccess_token=renewed\nexpires_in=3600\n" store
+check "first instance still first" "https://py.example.com" "$($py find "$file" | sed -n 's/^url=//p')"
+run "url=https://py.example.com\nemail=bo@example.com\naccess_token=stale\n" erase
+check "erase with a stale token: exit 0" 0 "$rc"
+check "erase with a stale token keeps the renewed one" "renewed" "$(printf 'url=https://py.example.com\n' | "$bin" get | sed -n 's/^access_token=//p')"
+run "url=https://py.example.com\nemail=bo@example.com\n" erase
+check "erase exit" 0 "$rc"
+run "url=https://py.example.com\n" get
+check "erased" 1 "$rc"
+[ "$(grep -c '"https://py.example.com"' "$file")" == 0 ] && ok || bad "instance key left behind"
+
+# --- bad input: exit 2, one line, file untouched, token never shown ---
+before=$(hash_of "$file")
+secret=S3CRET-INTEGRATION
+for input in \
+	"url=https://x\nemail=a\naccess_token=$secret\nexpires=2099-01-01T00:00:00\n" \
+	"url=https://user:$secret@x\nemail=a\naccess_token=t\n" \
+	"url=https://x/?t=$secret\nemail=a\naccess_token=t\n" \
+	"url=https://x\nemail=a\naccess_token=$secret\ntoken_type=mac\n" \
+	"url=https://x\nemail=a\naccess_token=$secret\nexpires_in=-1\n" \
+	"url=https://x\nemail=a\n$secret\n" \
+	"email=a\naccess_token=$secret\n"; do
+	run "$input" store
+	check "bad input exit ($input)" 2 "$rc"
+	check "bad input one line ($input)" 1 "$(wc -l <<<"$err")"
+	case "$out$err" in *$secret*) bad "token leaked for $input" ;; *) ok ;; esac
+done
+check "file untouched by bad input" "$before" "$(hash_of "$file")"
+
+# --- a file cryosparc-tools would reject is never rewritten ---
+printf '{"https://x": {"a@x": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "2099-01-01"}}}' > "$work/bad.json"
+before=$(hash_of "$work/bad.json")
+run "url=https://y\nemail=b\naccess_token=u\n" --file "$work/bad.json" store
+check "invalid file exit" 3 "$rc"
+check "invalid file message names the entry and doctor" 1 "$(grep -c '"a@x".*doctor' <<<"$err")"
+check "invalid file untouched" "$before" "$(hash_of "$work/bad.json")"
+
+# --- symlinked file stays a symlink ---
+mkdir -p "$work/real"
+ln -s "$work/real/auth.json" "$work/link.json"
+run "url=https://x\nemail=a\naccess_token=t\n" --file "$work/link.json" store
+check "symlink kept" yes "$([ -L "$work/link.json" ] && echo yes)"
+check "target written" 0 "$($py valid "$work/real/auth.json"; echo $?)"
+
+# --- git credential keys ---
+printf 'url=https://cryosparc.example.com\nemail=ali@example.com\naccess_token=abc123\nexpires=%s\n' "$future" | "$bin" store
+run "protocol=https\nhost=cryosparc.example.com\nusername=ali@example.com\n" get
+check "git get" "protocol=https
+host=cryosparc.example.com
+username=ali@example.com
+password=abc123
+password_expiry_utc=$(date -u -d "$future" +%s)" "$out"
+
+# --- version and help ---
+run "" --version
+check "version exit" 0 "$rc"
+run "" --help
+check "help exit" 0 "$rc"
+
+echo "integration: $pass passed, $fail failed"
+[ "$fail" == 0 ]

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func runCLI(t *testing.T, stdin string, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	code = run(append([]string{name}, args...), strings.NewReader(stdin), &out, &errb, lookup, time.Now)
+	return code, out.String(), errb.String()
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "auth.json")
+	invalid := filepath.Join(dir, "invalid.json")
+	os.WriteFile(invalid, []byte(`{"https://x": {"a": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "2099-01-01"}}}`), 0o600)
+	tests := []struct {
+		name     string
+		stdin    string
+		args     []string
+		want     int
+		inStdout string
+		inStderr string
+	}{
+		{"store", "url=https://x\nemail=a@x\naccess_token=tok\n", []string{"--file", file, "store"}, 0, "", ""},
+		{"get", "url=https://x\n", []string{"--file", file, "get"}, 0, "access_token=tok\n", ""},
+		{"get nothing found", "url=https://y\n", []string{"--file", file, "get"}, 1, "", "no session found for https://y"},
+		{"bad input", "url=https://y\n\x00\n", []string{"--file", file, "get"}, 2, "", "NUL"},
+		{"arguments refused", "", []string{"--file", file, "get", "access_token=secret"}, 2, "", "takes no arguments"},
+		{"unknown command", "", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
+		{"unknown flag", "", []string{"get", "--nope"}, 2, "", "flag provided but not defined"},
+		{"no command", "", nil, 2, "", "no command given"},
+		{"invalid file refuses store", "url=https://x\nemail=b@x\naccess_token=tok\n", []string{"--file", invalid, "store"}, 3, "", "doctor"},
+		{"invalid file still serves get", "url=https://x\n", []string{"--file", invalid, "get"}, 1, "", "warning"},
+		{"erase nothing", "url=https://zzz\n", []string{"--file", file, "erase"}, 0, "", ""},
+		{"erase", "url=https://x\nemail=a@x\n", []string{"--file", file, "erase"}, 0, "", ""},
+		{"after erase", "url=https://x\n", []string{"--file", file, "get"}, 1, "", "no session found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tt.stdin, nil, tt.args...)
+			if code != tt.want {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tt.want, stderr)
+			}
+			if !strings.Contains(stdout, tt.inStdout) || (tt.inStdout == "" && stdout != "") {
+				t.Errorf("stdout %q, want %q", stdout, tt.inStdout)
+			}
+			if !strings.Contains(stderr, tt.inStderr) {
+				t.Errorf("stderr %q does not hold %q", stderr, tt.inStderr)
+			}
+			for _, line := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+				if line != "" && !strings.HasPrefix(line, name+": ") {
+					t.Errorf("stderr line %q lacks the %q prefix", line, name+": ")
+				}
+			}
+			if strings.Contains(stderr, "secret") {
+				t.Errorf("an argument was echoed: %q", stderr)
+			}
+		})
+	}
+}
+
+func TestFileFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CRYOSPARC_AUTH_FILE": filepath.Join(dir, "env.json"), "XDG_CONFIG_HOME": filepath.Join(dir, "xdg")}
+	if code, _, stderr := runCLI(t, "url=https://x\nemail=a\naccess_token=t\n", env, "store"); code != 0 {
+		t.Fatalf("store: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(env["CRYOSPARC_AUTH_FILE"]); err != nil {
+		t.Errorf("CRYOSPARC_AUTH_FILE not used: %v", err)
+	}
+	delete(env, "CRYOSPARC_AUTH_FILE")
+	if code, _, stderr := runCLI(t, "url=https://x\nemail=a\naccess_token=t\n", env, "store"); code != 0 {
+		t.Fatalf("store: %d %s", code, stderr)
+	}
+	want := filepath.Join(dir, "xdg", "cryosparc-tools", "auth.json")
+	if runtime.GOOS == "windows" {
+		t.Skip("APPDATA on Windows")
+	}
+	if _, err := os.Stat(want); err != nil {
+		t.Errorf("XDG_CONFIG_HOME not used: %v", err)
+	}
+	// --file wins over the environment.
+	flagFile := filepath.Join(dir, "flag.json")
+	env["CRYOSPARC_AUTH_FILE"] = filepath.Join(dir, "unused.json")
+	runCLI(t, "url=https://x\nemail=a\naccess_token=t\n", env, "--file", flagFile, "store")
+	if _, err := os.Stat(flagFile); err != nil {
+		t.Errorf("--file not used: %v", err)
+	}
+	if _, err := os.Stat(env["CRYOSPARC_AUTH_FILE"]); err == nil {
+		t.Errorf("CRYOSPARC_AUTH_FILE used despite --file")
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	code, stdout, _ := runCLI(t, "", nil, "--version")
+	if code != 0 || !strings.Contains(stdout, name) || !strings.Contains(stdout, runtime.Version()) {
+		t.Errorf("--version: %d %q", code, stdout)
+	}
+	code, stdout, _ = runCLI(t, "", nil, "--help")
+	for _, cmd := range []string{"get", "store", "erase", "--file"} {
+		if code != 0 || !strings.Contains(stdout, cmd) {
+			t.Errorf("--help: %d, %q lacks %q", code, stdout, cmd)
+		}
+	}
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, vet, staticcheck, cross-builds,
+# the Go suite with -race, and the integration suite on the built binary.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+echo "== gofmt"
+unformatted=$(gofmt -l .)
+[ -z "$unformatted" ] || { echo "gofmt would change: $unformatted"; exit 1; }
+
+echo "== go vet"
+go vet ./...
+
+echo "== staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+echo "== cross-build"
+for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do
+	GOOS=${target%/*} GOARCH=${target#*/} CGO_ENABLED=0 go build -o /dev/null . || { echo "build failed for $target"; exit 1; }
+done
+
+echo "== go test -race"
+go test -race -count=1 ./...
+
+echo "== integration"
+./integration_test.sh
