@@ -1,0 +1,282 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// binary builds cryosparc-credential once for the tests that run it as a
+// separate process.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cryosparc-credential-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, name)
+		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building the binary: %v", buildErr)
+	}
+	return builtBin
+}
+
+// gitEnv is a throw-away git setup whose only credential helper is the
+// binary on a session file of its own.
+type gitEnv struct {
+	t    *testing.T
+	dir  string
+	file string
+	env  []string
+}
+
+func newGitEnv(t *testing.T, extraConfig ...string) *gitEnv {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	g := &gitEnv{t: t, dir: t.TempDir()}
+	g.file = filepath.Join(g.dir, "auth.json")
+	cfg := filepath.Join(g.dir, "gitconfig")
+	config := "[credential]\n\thelper = \"!'" + binary(t) + "' --file '" + g.file + "'\"\n" + strings.Join(extraConfig, "\n") + "\n"
+	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g.env = append(os.Environ(),
+		"GIT_CONFIG_GLOBAL="+cfg, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0",
+		"GIT_ASKPASS=", "SSH_ASKPASS=", "HOME="+g.dir, "CRYOSPARC_AUTH_FILE=",
+	)
+	return g
+}
+
+// git runs `git credential ACTION` with input and returns its stdout and
+// whether it succeeded.
+func (g *gitEnv) git(action, input string) (string, bool) {
+	g.t.Helper()
+	cmd := exec.Command("git", "credential", action)
+	cmd.Dir = g.dir
+	cmd.Env = g.env
+	cmd.Stdin = strings.NewReader(input)
+	out, err := cmd.Output()
+	return string(out), err == nil
+}
+
+func (g *gitEnv) approve(input string) {
+	g.t.Helper()
+	if _, ok := g.git("approve", input); !ok {
+		g.t.Fatalf("git credential approve failed for %q", input)
+	}
+}
+
+// fill returns the password git receives, or "" when it gets none.
+func (g *gitEnv) fill(input string) string {
+	g.t.Helper()
+	out, ok := g.git("fill", input)
+	if !ok {
+		return ""
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if v, found := strings.CutPrefix(line, "password="); found {
+			return v
+		}
+	}
+	return ""
+}
+
+// validForPython checks the session file with the pydantic model.
+func (g *gitEnv) validForPython() {
+	g.t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		return
+	}
+	if err := exec.Command("python3", "testdata/cstools.py", "valid", g.file).Run(); err != nil {
+		data, _ := os.ReadFile(g.file)
+		g.t.Errorf("cryosparc-tools would reject the file git wrote:\n%s", data)
+	}
+}
+
+func TestGitNoData(t *testing.T) {
+	g := newGitEnv(t)
+	if p := g.fill("url=https://cryosparc.example.com\n"); p != "" {
+		t.Errorf("fill with no data gave %q", p)
+	}
+	if _, err := os.Stat(g.file); !os.IsNotExist(err) {
+		t.Errorf("a get created the session file")
+	}
+}
+
+func TestGitStoreAndFill(t *testing.T) {
+	g := newGitEnv(t)
+	g.approve("protocol=https\nhost=cryosparc.example.com\nusername=ali@example.com\npassword=tok-1\n")
+	out, ok := g.git("fill", "protocol=https\nhost=cryosparc.example.com\n")
+	want := "protocol=https\nhost=cryosparc.example.com\nusername=ali@example.com\npassword=tok-1\n"
+	if !ok || out != want {
+		t.Errorf("fill = %q, want %q", out, want)
+	}
+	g.validForPython()
+	// The session is there for everyone else too.
+	var stdout strings.Builder
+	cmd := exec.Command(binary(t), "--file", g.file, "get")
+	cmd.Stdin = strings.NewReader("url=https://cryosparc.example.com\n")
+	cmd.Stdout = &stdout
+	if err := cmd.Run(); err != nil || !strings.Contains(stdout.String(), "access_token=tok-1\n") {
+		t.Errorf("get after git approve: %v %q", err, stdout.String())
+	}
+}
+
+func TestGitFieldsMustMatch(t *testing.T) {
+	g := newGitEnv(t)
+	g.approve("protocol=https\nhost=cryosparc.example.com:39000\nusername=ali@example.com\npassword=tok\n")
+	tests := []struct{ name, in, want string }{
+		{"same", "url=https://cryosparc.example.com:39000\n", "tok"},
+		{"same with user", "url=https://ali%40example.com@cryosparc.example.com:39000\n", "tok"},
+		{"other protocol", "url=http://cryosparc.example.com:39000\n", ""},
+		{"other host", "url=https://other.example.com:39000\n", ""},
+		{"other port", "url=https://cryosparc.example.com:39001\n", ""},
+		{"no port", "url=https://cryosparc.example.com\n", ""},
+		{"other user", "url=https://bo%40example.com@cryosparc.example.com:39000\n", ""},
+	}
+	for _, tt := range tests {
+		if got := g.fill(tt.in); got != tt.want {
+			t.Errorf("%s: fill = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestGitOverwriteAndSeveralUsers(t *testing.T) {
+	g := newGitEnv(t)
+	g.approve("url=https://cs.example.com\nusername=ali@example.com\npassword=old\n")
+	g.approve("url=https://cs.example.com\nusername=bo@example.com\npassword=bo-tok\n")
+	g.approve("url=https://cs.example.com\nusername=ali@example.com\npassword=new\n")
+	if got := g.fill("url=https://ali%40example.com@cs.example.com\n"); got != "new" {
+		t.Errorf("overwritten password = %q, want new", got)
+	}
+	if got := g.fill("url=https://bo%40example.com@cs.example.com\n"); got != "bo-tok" {
+		t.Errorf("second user = %q, want bo-tok", got)
+	}
+	// The first user keeps its place: a fill without user gets ali.
+	if got := g.fill("url=https://cs.example.com\n"); got != "new" {
+		t.Errorf("fill without user = %q, want the first user's new", got)
+	}
+	g.validForPython()
+}
+
+func TestGitReject(t *testing.T) {
+	g := newGitEnv(t)
+	g.approve("url=https://cs.example.com\nusername=ali@example.com\npassword=ali-tok\n")
+	g.approve("url=https://cs.example.com\nusername=bo@example.com\npassword=bo-tok\n")
+	g.approve("url=https://other.example.com\nusername=ali@example.com\npassword=other-tok\n")
+
+	// A different password erases nothing.
+	g.git("reject", "url=https://cs.example.com\nusername=ali@example.com\npassword=stale\n")
+	if got := g.fill("url=https://ali%40example.com@cs.example.com\n"); got != "ali-tok" {
+		t.Errorf("after reject with another password: %q, want ali-tok kept", got)
+	}
+	// Forget one user.
+	g.git("reject", "url=https://cs.example.com\nusername=ali@example.com\npassword=ali-tok\n")
+	if got := g.fill("url=https://ali%40example.com@cs.example.com\n"); got != "" {
+		t.Errorf("rejected user still served: %q", got)
+	}
+	if got := g.fill("url=https://bo%40example.com@cs.example.com\n"); got != "bo-tok" {
+		t.Errorf("other user lost: %q", got)
+	}
+	// Forget a whole instance.
+	g.git("reject", "url=https://cs.example.com\n")
+	if got := g.fill("url=https://bo%40example.com@cs.example.com\n"); got != "" {
+		t.Errorf("instance still served after reject: %q", got)
+	}
+	if got := g.fill("url=https://other.example.com\n"); got != "other-tok" {
+		t.Errorf("other instance lost: %q", got)
+	}
+	data, _ := os.ReadFile(g.file)
+	if strings.Contains(string(data), "cs.example.com") {
+		t.Errorf("forgotten instance key left in the file:\n%s", data)
+	}
+	g.validForPython()
+}
+
+func TestGitUseHTTPPath(t *testing.T) {
+	g := newGitEnv(t, "\tuseHttpPath = true")
+	g.approve("url=https://cs.example.com/lab-a\nusername=ali@example.com\npassword=a-tok\n")
+	g.approve("url=https://cs.example.com/lab-b\nusername=ali@example.com\npassword=b-tok\n")
+	if got := g.fill("url=https://cs.example.com/lab-a\n"); got != "a-tok" {
+		t.Errorf("path lab-a = %q", got)
+	}
+	if got := g.fill("url=https://cs.example.com/lab-b\n"); got != "b-tok" {
+		t.Errorf("path lab-b = %q", got)
+	}
+	if got := g.fill("url=https://cs.example.com/lab-c\n"); got != "" {
+		t.Errorf("unknown path = %q", got)
+	}
+	data, _ := os.ReadFile(g.file)
+	if !strings.Contains(string(data), `"https://cs.example.com/lab-a"`) {
+		t.Errorf("path not part of the instance URL:\n%s", data)
+	}
+	g.validForPython()
+}
+
+func TestGitReceivesPythonSession(t *testing.T) {
+	g := newGitEnv(t)
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not installed")
+	}
+	out, err := exec.Command("python3", "testdata/cstools.py", "insert", g.file,
+		"https://cryosparc.example.com:39000", "ali@example.com", "from-python", "2099-01-01T00:00:00+01:00").CombinedOutput()
+	if err != nil {
+		t.Fatalf("python insert: %v %s", err, out)
+	}
+	got, ok := g.git("fill", "url=https://cryosparc.example.com:39000\n")
+	want := "protocol=https\nhost=cryosparc.example.com:39000\nusername=ali@example.com\npassword=from-python\n"
+	if !ok || got != want {
+		t.Errorf("fill = %q, want %q", got, want)
+	}
+}
+
+// TestGitExpiry covers password_expiry_utc both ways, against the binary
+// directly: the git here may predate it.
+func TestGitExpiry(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "auth.json")
+	runBin := func(action, in string) (string, int) {
+		cmd := exec.Command(binary(t), "--file", file, action)
+		cmd.Stdin = strings.NewReader(in)
+		out, err := cmd.Output()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out), ee.ExitCode()
+		}
+		return string(out), 0
+	}
+	if _, code := runBin("store", "protocol=https\nhost=cs\nusername=a\npassword=p\npassword_expiry_utc=4102444800\n"); code != 0 {
+		t.Fatalf("store exit %d", code)
+	}
+	out, _ := runBin("get", "protocol=https\nhost=cs\n")
+	if !strings.Contains(out, "password_expiry_utc=4102444800\n") {
+		t.Errorf("get = %q, want the expiry back", out)
+	}
+	out, _ = runBin("get", "url=https://cs\n")
+	if !strings.Contains(out, "expires=2100-01-01T00:00:00Z\n") {
+		t.Errorf("get = %q, want expires=2100-01-01T00:00:00Z", out)
+	}
+	if _, code := runBin("store", "protocol=https\nhost=cs\nusername=b\npassword=p\npassword_expiry_utc=1000000000\n"); code == 0 {
+		t.Error("an expired password_expiry_utc was stored")
+	}
+	if out, code := runBin("get", "protocol=https\nhost=cs\nusername=b\n"); code != 1 || out != "" {
+		t.Errorf("expired session served: %q %d", out, code)
+	}
+}
