@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -71,20 +72,30 @@ func (o *Options) warn(format string, a ...any) {
 	}
 }
 
-// readRetries and readRetryDelay bound how long a read waits for a file
-// that cryosparc-tools is rewriting in place to become whole again.
+// A read that finds the file torn (empty, or not JSON) tries again every
+// readRetryDelay. It gives up once the file has stayed the same for
+// readPatience, or after readLimit in all while it keeps changing: a file
+// left torn by a dead writer fails in about 100 ms, while one that a writer
+// keeps rewriting in place (cryosparc-tools truncates, then writes) is
+// waited for until a whole version is read.
 const (
-	readRetries    = 10
-	readRetryDelay = 10 * time.Millisecond
+	readPatience   = 100 * time.Millisecond
+	readLimit      = 3 * time.Second
+	readRetryDelay = time.Millisecond
 )
 
 // Load reads the session file at path. A missing file holds no sessions. A
-// file that does not parse is read again a few times over about 100 ms,
-// since cryosparc-tools rewrites it in place. As with Parse, an invalid file
-// gives its valid part and an *InvalidError.
+// file that is empty or does not parse is read again for a while (see
+// readPatience), since cryosparc-tools rewrites it in place; a file still
+// empty after that holds no sessions. As with Parse, an invalid file gives
+// its valid part and an *InvalidError.
 func Load(path string, opt *Options) (*Sessions, error) {
+	var (
+		start, changed time.Time
+		last           fileVersion
+	)
 	for try := 0; ; try++ {
-		data, err := os.ReadFile(path)
+		data, version, err := readFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return &Sessions{}, nil
 		}
@@ -92,14 +103,61 @@ func Load(path string, opt *Options) (*Sessions, error) {
 			return nil, fmt.Errorf("%w: %v", ErrUnsafe, err)
 		}
 		if try == 0 {
-			checkMode(path, opt)
+			checkMode(path, version.mode, opt)
 		}
 		s, err := parseFile(data, path, opt.now())
 		var inv *InvalidError
-		if err == nil || !errors.As(err, &inv) || !inv.Syntax() || try == readRetries {
+		torn := len(data) == 0 || errors.As(err, &inv) && inv.Syntax()
+		if !torn {
+			return s, err
+		}
+		now := time.Now()
+		switch {
+		case try == 0:
+			start, changed = now, now
+		case version != last:
+			changed = now
+		}
+		last = version
+		if now.Sub(changed) > readPatience || now.Sub(start) > readLimit {
 			return s, err
 		}
 		time.Sleep(readRetryDelay)
+	}
+}
+
+// fileVersion tells versions of a file apart without reading it.
+type fileVersion struct {
+	size  int64
+	mtime time.Time
+	mode  fs.FileMode
+}
+
+// readFile reads the whole file, and what it was when opened.
+func readFile(path string) ([]byte, fileVersion, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileVersion{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fileVersion{}, err
+	}
+	v := fileVersion{size: fi.Size(), mtime: fi.ModTime(), mode: fi.Mode()}
+	data := make([]byte, 0, fi.Size()+512)
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, v, nil
+		}
+		if err != nil {
+			return nil, v, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
 	}
 }
 
@@ -117,13 +175,9 @@ func parseFile(data []byte, path string, now time.Time) (*Sessions, error) {
 	return s, err
 }
 
-func checkMode(path string, opt *Options) {
-	if opt == nil || opt.Warn == nil {
-		return
-	}
-	fi, err := os.Stat(path)
-	if err == nil && fi.Mode().Perm()&0o077 != 0 && !isWindows() {
-		opt.warn("%s has permissions %#o; it should be readable by its owner only (chmod 600 %s)", path, fi.Mode().Perm(), path)
+func checkMode(path string, mode fs.FileMode, opt *Options) {
+	if mode.Perm()&0o077 != 0 && !isWindows() {
+		opt.warn("%s has permissions %#o; it should be readable by its owner only (chmod 600 %s)", path, mode.Perm(), path)
 	}
 }
 

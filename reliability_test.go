@@ -1,0 +1,247 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/store"
+)
+
+// runBinary runs the built binary with stdin and returns stdout, stderr
+// and the exit status.
+func runBinary(t *testing.T, stdin string, args ...string) (string, string, int) {
+	cmd := exec.Command(binary(t), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return out.String(), errb.String(), ee.ExitCode()
+	}
+	if err != nil {
+		t.Errorf("running the binary: %v", err)
+		return "", "", -1
+	}
+	return out.String(), errb.String(), 0
+}
+
+func pythonValid(t *testing.T, file string) {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		return
+	}
+	if out, err := exec.Command("python3", "testdata/cstools.py", "valid", file).CombinedOutput(); err != nil {
+		t.Errorf("cryosparc-tools would reject %s: %v %s", file, err, out)
+	}
+}
+
+// TestNoLostUpdate runs 16 processes × 25 stores against one file while
+// readers loop get: every session must be there at the end, the file valid
+// for cryosparc-tools, and no reader may ever see a broken file.
+func TestNoLostUpdate(t *testing.T) {
+	const procs, stores = 16, 25
+	file := filepath.Join(t.TempDir(), "auth.json")
+	runBinary(t, "url=https://cs.example.com\nemail=seed@x\naccess_token=seed\n", "--file", file, "store")
+
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	var reads, badReads atomic.Int64
+	for r := 0; r < 2; r++ {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				out, stderr, code := runBinary(t, "url=https://cs.example.com\nemail=seed@x\n", "--file", file, "get")
+				reads.Add(1)
+				if code != 0 || !strings.Contains(out, "access_token=seed\n") {
+					badReads.Add(1)
+					t.Errorf("reader: exit %d, %q %q", code, out, stderr)
+				}
+			}
+		}()
+	}
+	var writers sync.WaitGroup
+	for p := 0; p < procs; p++ {
+		writers.Add(1)
+		go func(p int) {
+			defer writers.Done()
+			for i := 0; i < stores; i++ {
+				in := fmt.Sprintf("url=https://cs.example.com\nemail=p%d-%d@x\naccess_token=tok-%d-%d\nexpires_in=86400\n", p, i, p, i)
+				if _, stderr, code := runBinary(t, in, "--file", file, "--lock-timeout", "60s", "store"); code != 0 {
+					t.Errorf("store %d/%d: exit %d %s", p, i, code, stderr)
+				}
+			}
+		}(p)
+	}
+	writers.Wait()
+	close(stop)
+	readers.Wait()
+
+	s, err := store.Load(file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Len(); got != procs*stores+1 {
+		t.Errorf("%d sessions in the file, want %d: updates were lost", got, procs*stores+1)
+	}
+	for p := 0; p < procs; p++ {
+		for i := 0; i < stores; i++ {
+			if sess, ok := s.Find("https://cs.example.com", fmt.Sprintf("p%d-%d@x", p, i)); !ok || sess.Token != fmt.Sprintf("tok-%d-%d", p, i) {
+				t.Errorf("session p%d-%d missing or wrong", p, i)
+			}
+		}
+	}
+	pythonValid(t, file)
+	t.Logf("%d stores, %d concurrent reads, %d bad reads", procs*stores, reads.Load(), badReads.Load())
+}
+
+// writeLargeFile writes a valid session file of n sessions.
+func writeLargeFile(t testing.TB, file string, n int) {
+	var s store.Sessions
+	exp := store.ExpiryFromTime(time.Now().Add(30 * 24 * time.Hour))
+	for i := 0; i < n; i++ {
+		s.Insert(store.Session{
+			URL:     fmt.Sprintf("https://cs%d.example.com", i%50),
+			Email:   fmt.Sprintf("user%d@example.com", i),
+			Token:   fmt.Sprintf("%064x", i),
+			Expires: exp,
+		})
+	}
+	if err := os.WriteFile(file, s.Marshal(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tempFiles(t *testing.T, dir string) []string {
+	m, _ := filepath.Glob(filepath.Join(dir, ".auth.json.tmp-*"))
+	return m
+}
+
+// TestKillNeverTearsFile kills a store on a 20,000-session file at random
+// moments: the file must always be the old one or the new one, and what
+// killed writers leave behind must not pile up.
+func TestKillNeverTearsFile(t *testing.T) {
+	const sessions = 20000
+	kills := 25
+	if testing.Short() {
+		kills = 5
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "auth.json")
+	writeLargeFile(t, file, sessions)
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	n := sessions
+	var killedMidway, completed int
+	for k := 0; k < kills; k++ {
+		before, _ := os.ReadFile(file)
+		email := fmt.Sprintf("killed-%d@x", k)
+		cmd := exec.Command(binary(t), "--file", file, "store")
+		cmd.Stdin = strings.NewReader("url=https://cs0.example.com\nemail=" + email + "\naccess_token=t\nexpires_in=86400\n")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(rng.Intn(60000)) * time.Microsecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		err := cmd.Wait()
+		after, _ := os.ReadFile(file)
+		s, perr := store.Parse(after, time.Now())
+		switch {
+		case perr != nil:
+			t.Fatalf("kill %d: torn file: %v", k, perr)
+		case string(after) == string(before):
+			killedMidway++
+		case s.Len() == n+1:
+			if _, ok := s.Find("https://cs0.example.com", email); !ok {
+				t.Fatalf("kill %d: new file without the new session", k)
+			}
+			n++
+			completed++
+		default:
+			t.Fatalf("kill %d: file is neither old nor new (%d sessions, was %d)", k, s.Len(), n)
+		}
+		_ = err
+		if left := tempFiles(t, dir); len(left) > 1 {
+			t.Fatalf("kill %d: temporary files pile up: %q", k, left)
+		}
+	}
+	// The next writer cleans what killed writers left.
+	if _, stderr, code := runBinary(t, "url=https://cs0.example.com\nemail=final@x\naccess_token=t\n", "--file", file, "store"); code != 0 {
+		t.Fatalf("final store: %d %s", code, stderr)
+	}
+	if left := tempFiles(t, dir); len(left) != 0 {
+		t.Errorf("temporary files left after a clean store: %q", left)
+	}
+	pythonValid(t, file)
+	t.Logf("%d kills: %d before the rename, %d after; 0 torn", kills, killedMidway, completed)
+}
+
+// TestInPlaceWriterRace rewrites the file the way cryosparc-tools' save()
+// does (truncate, then write, no lock) while get runs in a loop: every get
+// must succeed.
+func TestInPlaceWriterRace(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not installed")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "auth.json")
+	writeLargeFile(t, file, 2000)
+	script := `
+import os, sys, time
+path = sys.argv[1]
+data = open(path, "rb").read()
+end = time.time() + float(sys.argv[2])
+n = 0
+while time.time() < end:
+    # cryosparc-tools' InstanceAuthSessions.save(), verbatim
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.chmod(path, 0o600)
+    n += 1
+print(n)
+`
+	writer := exec.Command("python3", "-c", script, file, "3")
+	var wout strings.Builder
+	writer.Stdout = &wout
+	if err := writer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- writer.Wait() }()
+	gets, failures := 0, 0
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("python writer: %v", err)
+			}
+			running = false
+		default:
+			out, stderr, code := runBinary(t, "url=https://cs7.example.com\nemail=user1007@example.com\n", "--file", file, "get")
+			gets++
+			if code != 0 || !strings.Contains(out, "access_token=") {
+				failures++
+				t.Errorf("get %d during in-place rewrite: exit %d %s", gets, code, stderr)
+			}
+		}
+	}
+	t.Logf("%d gets during %s in-place rewrites: %d failed", gets, strings.TrimSpace(wout.String()), failures)
+}
