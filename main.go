@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -17,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/cryosparc-credential/cryosparc-credential/api"
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
 	"github.com/cryosparc-credential/cryosparc-credential/protocol"
 	"github.com/cryosparc-credential/cryosparc-credential/store"
@@ -41,19 +43,21 @@ func main() {
 	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.LookupEnv, time.Now))
 }
 
-// env is what a command runs with: its streams, environment and clock.
+// env is what a command runs with: its streams, environment and clock, and
+// for tests a terminal and an HTTP client of their own.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	lookup         store.Env
 	now            func() time.Time
+	tty            func() (terminal, error) // nil: /dev/tty
+	httpClient     *http.Client             // nil: the API client's default
 }
 
 // run runs the command line args and returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup store.Env, now func() time.Time) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, now: now}
-	err := newApp(e).Run(args)
-	return report(stderr, err)
+	return report(stderr, newApp(e).Run(args))
 }
 
 // usageError is a command line that cannot be run as given.
@@ -82,23 +86,28 @@ func report(stderr io.Writer, err error) int {
 	case errors.As(err, &invalid):
 		code = exitFile
 		hint = "; it was left unchanged: run `" + name + " doctor` to see every problem, `" + name + " doctor --fix` to keep only the valid entries"
-	case errors.Is(err, store.ErrLockTimeout), errors.Is(err, store.ErrUnsafe):
-		code = exitFile
+	case errors.Is(err, api.ErrLogin):
+		code = exitLogin
 	}
 	msg := strings.ReplaceAll(err.Error()+hint, "\n", " ")
 	fmt.Fprintf(stderr, "%s: %s\n", name, msg)
 	return code
 }
 
-func versionString() string {
-	v := version
-	if v == "" {
-		v = "(devel)"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
+// versionNumber is the program's version: set at build time, else the
+// module version recorded in the binary.
+func versionNumber() string {
+	if version != "" {
+		return version
 	}
-	return fmt.Sprintf("%s (%s %s/%s)", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+func versionString() string {
+	return fmt.Sprintf("%s (%s %s/%s)", versionNumber(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 func newApp(e *env) *cli.App {
@@ -106,12 +115,13 @@ func newApp(e *env) *cli.App {
 		return usagef("%v; run `%s --help` for usage", err, name)
 	}
 	app := &cli.App{
-		Name:      name,
-		Usage:     "keep CryoSPARC login sessions in cryosparc-tools' session file and serve tokens to scripts and git",
-		Version:   versionString(),
-		Reader:    e.stdin,
-		Writer:    e.stdout,
-		ErrWriter: e.stderr,
+		Name:                 name,
+		Usage:                "keep CryoSPARC login sessions in cryosparc-tools' session file and serve tokens to scripts and git",
+		Version:              versionString(),
+		EnableBashCompletion: true,
+		Reader:               e.stdin,
+		Writer:               e.stdout,
+		ErrWriter:            e.stderr,
 		Description: "Sessions live in the file cryosparc-tools uses (python -m cryosparc.tools login), so a session " +
 			"stored by either is seen by the other. get, store and erase read key=value lines on standard input, " +
 			"like git credential helpers.\n\nExit status: 0 done, 1 nothing found, 2 bad usage or input, " +
@@ -139,6 +149,11 @@ func newApp(e *env) *cli.App {
 				UsageText: "printf 'url=…\\nemail=…\\n' | " + name + " erase",
 				Action:    e.withHelper(func(h *helper.Helper) error { return h.Erase(e.stdin) }),
 			},
+			loginCommand(e),
+			logoutCommand(e),
+			tokenCommand(e),
+			listCommand(e),
+			doctorCommand(e),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

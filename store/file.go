@@ -326,3 +326,65 @@ func writeAtomic(target string, data []byte) error {
 	syncDir(dir)
 	return nil
 }
+
+// Repair rewrites the file at path with only what cryosparc-tools would
+// keep of it: the valid entries, without expired sessions, in its own
+// layout, mode 0600. The original is first copied to
+// path.bak-<UTC timestamp> (0600), whose name Repair returns. A file that
+// needs nothing is left alone and Repair returns "".
+func Repair(path string, opt *Options) (backup string, err error) {
+	target, err := resolve(path)
+	if err != nil {
+		return "", err
+	}
+	unlock, err := lock(target, opt)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	removeStaleTemps(target)
+
+	raw, version, err := readFile(target)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnsafe, err)
+	}
+	s, perr := Load(target, &Options{Now: opt.now})
+	if s == nil {
+		return "", perr
+	}
+	clean := s.Marshal()
+	if perr == nil && string(clean) == string(raw) && (version.mode.Perm() == 0o600 || isWindows()) {
+		return "", nil
+	}
+	backup = target + ".bak-" + opt.now().UTC().Format("20060102T150405Z")
+	if err := writeNew(backup, raw); err != nil {
+		return "", err
+	}
+	if err := writeAtomic(target, clean); err != nil {
+		return backup, err
+	}
+	return backup, nil
+}
+
+// writeNew writes data to a new 0600 file at path, flushed to disk.
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("%w: creating the backup %s: %v", ErrUnsafe, path, err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("%w: writing the backup %s: %v", ErrUnsafe, path, err)
+	}
+	return nil
+}

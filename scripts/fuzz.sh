@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for a given time each (default 1m):
+#   scripts/fuzz.sh [DURATION]
+# A crasher is saved under the package's testdata/fuzz/ and from then on runs
+# as a regression test in `go test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+time=${1:-1m}
+for target in protocol:FuzzRead store:FuzzParse store:FuzzCanonicalURL store:FuzzParseExpiry; do
+	pkg=${target%%:*} fn=${target#*:}
+	echo "== $pkg $fn ($time)"
+	go test -run='^$' -fuzz="^$fn\$" -fuzztime="$time" "./$pkg"
+done

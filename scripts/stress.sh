@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Stress the guarantees of docs/reliability.md on the built binary, with
+# more load than the test suite uses. Prints one line of figures per check.
+#
+#   scripts/stress.sh [-p PROCS] [-n STORES] [-k KILLS] [-s SESSIONS] [-r RACE_SECONDS]
+#
+# -p/-n: PROCS processes each storing STORES sessions at once, while readers
+#        loop get (default 64 × 100)
+# -k/-s: KILLS kill -9 of a store on a file of SESSIONS sessions (default 200 × 20000)
+# -r:    seconds of a Python in-place writer racing get (default 10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+procs=64 stores=100 kills=200 sessions=20000 race=10
+while getopts p:n:k:s:r: opt; do
+	case $opt in
+	p) procs=$OPTARG ;; n) stores=$OPTARG ;; k) kills=$OPTARG ;;
+	s) sessions=$OPTARG ;; r) race=$OPTARG ;; *) exit 2 ;;
+	esac
+done
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+bin=$work/cryosparc-credential
+go build -o "$bin" .
+py="python3 testdata/cstools.py"
+
+# 1. No lost update.
+file=$work/concurrent.json
+printf 'url=https://cs.example.com\nemail=seed@x\naccess_token=seed\n' | "$bin" --file "$file" store
+reader() {
+	local reads=0 bad=0
+	while [ ! -e "$work/stop" ]; do
+		out=$(printf 'url=https://cs.example.com\nemail=seed@x\n' | "$bin" --file "$file" get 2>&1) || bad=$((bad + 1))
+		case $out in *access_token=seed*) ;; *) bad=$((bad + 1)) ;; esac
+		reads=$((reads + 1))
+	done
+	echo "$reads $bad" > "$work/reader.$1"
+}
+reader 1 & reader 2 &
+start=$(date +%s%N)
+for p in $(seq 1 "$procs"); do
+	(
+		for i in $(seq 1 "$stores"); do
+			printf 'url=https://cs.example.com\nemail=p%s-%s@x\naccess_token=t\nexpires_in=86400\n' "$p" "$i" |
+				"$bin" --file "$file" --lock-timeout 300s store || echo "store $p/$i failed" >&2
+		done
+	) &
+done
+wait $(jobs -p | tail -n "$procs")
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+touch "$work/stop"; wait
+present=$(grep -c '"p[0-9]*-[0-9]*@x"' "$file" || true)
+reads=$(cat "$work"/reader.* | awk '{r += $1; b += $2} END {print r " reads, " b " bad"}')
+valid=$($py valid "$file" && echo valid || echo INVALID)
+echo "no lost update: $procs processes × $stores stores in ${elapsed} ms: $present of $((procs * stores)) present; file $valid for cryosparc-tools; readers: $reads"
+
+# 2. No torn file under kill -9.
+file=$work/large.json
+go run ./scripts/genfile -n "$sessions" -o "$file"
+torn=0 old=0 new=0 maxleft=0
+for k in $(seq 1 "$kills"); do
+	before=$(sha256sum < "$file")
+	printf 'url=https://cs0.example.com\nemail=k%s@x\naccess_token=t\nexpires_in=86400\n' "$k" | "$bin" --file "$file" store &
+	pid=$!
+	sleep "0.0$(printf '%02d' $((RANDOM % 60)))"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	if [ "$(sha256sum < "$file")" == "$before" ]; then
+		old=$((old + 1))
+	elif grep -q "\"k$k@x\"" "$file" && $py valid "$file"; then
+		new=$((new + 1))
+	else
+		torn=$((torn + 1))
+	fi
+	left=$(find "$work" -maxdepth 1 -name '.large.json.tmp-*' | wc -l)
+	[ "$left" -gt "$maxleft" ] && maxleft=$left
+done
+echo "no torn file: $kills kills on $sessions sessions: $torn torn, $old old, $new new; at most $maxleft leftover temp file(s) at once"
+
+# 3. In-place writer race.
+file=$work/race.json
+go run ./scripts/genfile -n 2000 -o "$file"
+python3 - "$file" "$race" > "$work/rewrites" <<'PY' &
+import os, sys, time
+path, secs = sys.argv[1], float(sys.argv[2])
+data = open(path, "rb").read()
+end, n = time.time() + secs, 0
+while time.time() < end:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.chmod(path, 0o600)
+    n += 1
+print(n)
+PY
+writer=$!
+gets=0 failed=0
+while kill -0 "$writer" 2>/dev/null; do
+	printf 'url=https://cs7.example.com\nemail=user7@example.com\n' | "$bin" --file "$file" get > /dev/null 2>&1 || failed=$((failed + 1))
+	gets=$((gets + 1))
+done
+wait "$writer" || true
+echo "in-place writer race: $gets gets during $(cat "$work/rewrites") rewrites in ${race}s: $failed failed"
