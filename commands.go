@@ -209,21 +209,23 @@ func relative(t, now time.Time) string {
 	if d <= 0 {
 		return "expired"
 	}
+	// To the nearest unit: a 14-day session is "in 14 days" a moment later.
 	unit := func(n int64, what string) string {
 		if n == 1 {
 			return fmt.Sprintf("in 1 %s", what)
 		}
 		return fmt.Sprintf("in %d %ss", n, what)
 	}
+	round := func(u time.Duration) int64 { return int64((d + u/2) / u) }
 	switch {
 	case d >= 48*time.Hour:
-		return unit(int64(d/(24*time.Hour)), "day")
+		return unit(round(24*time.Hour), "day")
 	case d >= 2*time.Hour:
-		return unit(int64(d/time.Hour), "hour")
+		return unit(round(time.Hour), "hour")
 	case d >= 2*time.Minute:
-		return unit(int64(d/time.Minute), "minute")
+		return unit(round(time.Minute), "minute")
 	}
-	return unit(int64(d/time.Second), "second")
+	return unit(round(time.Second), "second")
 }
 
 func tokenCommand(e *env) *cli.Command {

@@ -133,5 +133,9 @@ check "version exit" 0 "$rc"
 run "" --help
 check "help exit" 0 "$rc"
 
+# --- shell completion ---
+check "bash completion of lo" "login logout" "$(PATH="$work:$PATH" bash -c 'source completion/cryosparc-credential.bash; COMP_WORDS=(cryosparc-credential lo); COMP_CWORD=1; _cryosparc_credential; echo "${COMPREPLY[@]}"')"
+check "bash completion of login flags" "--email --expires" "$(PATH="$work:$PATH" bash -c 'source completion/cryosparc-credential.bash; COMP_WORDS=(cryosparc-credential login --e); COMP_CWORD=2; _cryosparc_credential; echo "${COMPREPLY[@]}"')"
+
 echo "integration: $pass passed, $fail failed"
 [ "$fail" == 0 ]

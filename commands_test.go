@@ -1,0 +1,444 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// cryosparc is a stand-in CryoSPARC server: its login operation lives at a
+// path only its openapi.json reveals, and it checks the form and the hash.
+type cryosparc struct {
+	mu        sync.Mutex
+	loginPath string
+	password  string
+	logins    []map[string]string
+	userAgent string
+}
+
+func newCryoSPARC(t *testing.T, password string) (*cryosparc, *httptest.Server) {
+	cs := &cryosparc{loginPath: fmt.Sprintf("/v%d/sessions/issue", time.Now().UnixNano()%100000), password: password}
+	srv := httptest.NewServer(cs)
+	t.Cleanup(srv.Close)
+	return cs, srv
+}
+
+func (cs *cryosparc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/api/cmd/openapi.json":
+		fmt.Fprintf(w, `{"openapi": "3.1.0", "info": {}, "components": {}, "paths": {%q: {"post": {"summary": "login"}}, "/x": {"get": {"summary": "other"}}}}`, cs.loginPath)
+	case r.Method == http.MethodPost && r.URL.Path == "/api/cmd"+cs.loginPath:
+		r.ParseForm()
+		cs.mu.Lock()
+		form := map[string]string{}
+		for k := range r.PostForm {
+			form[k] = r.PostForm.Get(k)
+		}
+		cs.logins = append(cs.logins, form)
+		cs.userAgent = r.UserAgent()
+		cs.mu.Unlock()
+		sum := sha256.Sum256([]byte(cs.password))
+		if form["password"] != hex.EncodeToString(sum[:]) {
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"detail": "Invalid credentials"}`))
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"access_token": "tok-for-" + form["username"], "token_type": "bearer"})
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// fakeTTY answers prompts from a script and records them.
+type fakeTTY struct {
+	answers map[string]string
+	asked   []string
+	secret  []string
+}
+
+func (f *fakeTTY) Prompt(label string) (string, error) {
+	f.asked = append(f.asked, label)
+	return f.answers[label], nil
+}
+
+func (f *fakeTTY) PromptPassword(label string) (string, error) {
+	f.secret = append(f.secret, label)
+	return f.answers[label], nil
+}
+
+type cliRun struct {
+	code           int
+	stdout, stderr string
+}
+
+func runWith(t *testing.T, e *env, args ...string) cliRun {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e.stdout, e.stderr = &out, &errb
+	if e.stdin == nil {
+		e.stdin = strings.NewReader("")
+	}
+	if e.lookup == nil {
+		e.lookup = func(string) (string, bool) { return "", false }
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.tty == nil {
+		e.tty = func() (terminal, error) { return nil, errors.New("no terminal") }
+	}
+	code := report(&errb, newApp(e).Run(append([]string{name}, args...)))
+	return cliRun{code, out.String(), errb.String()}
+}
+
+func TestLoginPasswordStdin(t *testing.T) {
+	cs, srv := newCryoSPARC(t, "correct horse")
+	file := filepath.Join(t.TempDir(), "auth.json")
+	now := time.Now().UTC().Truncate(time.Second).Add(123456789)
+	r := runWith(t, &env{stdin: strings.NewReader("correct horse\n"), now: func() time.Time { return now }},
+		"--file", file, "login", "--url", srv.URL, "--email", "ali@example.com", "--password-stdin")
+	if r.code != 0 {
+		t.Fatalf("login exit %d: %s", r.code, r.stderr)
+	}
+	sum := sha256.Sum256([]byte("correct horse"))
+	got := cs.logins[0]
+	if got["password"] != hex.EncodeToString(sum[:]) || got["username"] != "ali@example.com" || got["grant_type"] != "password" || got["expires_in"] != "1209600" {
+		t.Errorf("login form = %v", got)
+	}
+	if !strings.HasPrefix(cs.userAgent, "cryosparc-credential/") {
+		t.Errorf("User-Agent = %q", cs.userAgent)
+	}
+	data, _ := os.ReadFile(file)
+	if strings.Contains(string(data), "correct horse") || strings.Contains(string(data), hex.EncodeToString(sum[:])) {
+		t.Error("the password or its hash was written to the session file")
+	}
+	if !strings.Contains(string(data), `"access_token": "tok-for-ali@example.com"`) || !strings.Contains(string(data), `"expires": "`+now.Add(14*24*time.Hour).Format("2006-01-02T15:04:05Z")+`"`) {
+		t.Errorf("session file:\n%s", data)
+	}
+	if !strings.Contains(r.stdout, file) || !strings.Contains(r.stdout, "in 14 days") {
+		t.Errorf("stdout %q should say where and until when", r.stdout)
+	}
+	if _, err := exec.LookPath("python3"); err == nil {
+		out, err := exec.Command("python3", "testdata/cstools.py", "find", file, srv.URL).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "access_token=tok-for-ali@example.com") {
+			t.Errorf("cryosparc-tools does not find the session: %v %s", err, out)
+		}
+	}
+}
+
+func TestLoginFailuresChangeNothing(t *testing.T) {
+	_, srv := newCryoSPARC(t, "right")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "auth.json")
+	original := `{"https://other": {}}`
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		env      map[string]string
+		code     int
+		inStderr string
+	}{
+		{"wrong password", []string{"--url", srv.URL, "--email", "a@x", "--password-stdin"}, "wrong\n", nil, 4, "Invalid credentials"},
+		{"wrong password from the environment", []string{"--url", srv.URL, "--email", "a@x"}, "", map[string]string{"CRYOSPARC_PASSWORD": "wrong"}, 4, "HTTP 401"},
+		{"not CryoSPARC", []string{"--url", srv.URL + "/nope", "--email", "a@x", "--password-stdin"}, "right\n", nil, 4, "v5 or later"},
+		{"expires too far", []string{"--url", srv.URL, "--email", "a@x", "--password-stdin", "--expires", time.Now().AddDate(1, 0, 2).Format("2006-01-02")}, "right\n", nil, 2, "at most one year"},
+		{"expires in the past", []string{"--url", srv.URL, "--email", "a@x", "--password-stdin", "--expires", "2001-01-01"}, "right\n", nil, 2, "in the future"},
+		{"expires not a date", []string{"--url", srv.URL, "--email", "a@x", "--password-stdin", "--expires", "soon"}, "right\n", nil, 2, "YYYY-MM-DD"},
+		{"no terminal for the password", []string{"--url", srv.URL, "--email", "a@x"}, "", nil, 2, "--password-stdin"},
+		{"password argument refused", []string{"--url", srv.URL, "--email", "a@x", "hunter2"}, "", nil, 2, "never an argument"},
+		{"password flag does not exist", []string{"--url", srv.URL, "--email", "a@x", "--password", "hunter2"}, "", nil, 2, "flag provided but not defined"},
+		{"bad URL", []string{"--url", "https://u:p@x", "--email", "a@x", "--password-stdin"}, "right\n", nil, 2, "user name or password"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.WriteFile(file, []byte(original), 0o600)
+			lookup := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+			r := runWith(t, &env{stdin: strings.NewReader(tt.stdin), lookup: lookup}, append([]string{"--file", file, "login"}, tt.args...)...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.inStderr) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.inStderr)
+			}
+			if strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("stderr is not one line: %q", r.stderr)
+			}
+			for _, secret := range []string{"wrong", "hunter2"} {
+				if strings.Contains(r.stderr, secret) && !strings.Contains(tt.inStderr, secret) {
+					t.Errorf("stderr leaks the password: %q", r.stderr)
+				}
+			}
+			if data, _ := os.ReadFile(file); string(data) != original {
+				t.Errorf("file changed to %s", data)
+			}
+		})
+	}
+}
+
+func TestLoginExpiresHonoured(t *testing.T) {
+	cs, srv := newCryoSPARC(t, "pw")
+	file := filepath.Join(t.TempDir(), "auth.json")
+	loc := time.FixedZone("lab", 2*3600)
+	now := time.Date(2026, 5, 6, 7, 8, 9, 0, loc)
+	r := runWith(t, &env{stdin: strings.NewReader("pw"), now: func() time.Time { return now }},
+		"--file", file, "login", "--url", srv.URL, "--email", "a@x", "--password-stdin", "--expires", "2026-05-10")
+	if r.code != 0 {
+		t.Fatalf("exit %d %s", r.code, r.stderr)
+	}
+	// Midnight local time (UTC+2) on 2026-05-10 is 22:00 UTC on the 9th.
+	want := time.Date(2026, 5, 10, 0, 0, 0, 0, loc).Sub(now)
+	if cs.logins[0]["expires_in"] != fmt.Sprint(int64(want.Seconds())) {
+		t.Errorf("expires_in = %s, want %d", cs.logins[0]["expires_in"], int64(want.Seconds()))
+	}
+	if data, _ := os.ReadFile(file); !strings.Contains(string(data), `"expires": "2026-05-09T22:00:00Z"`) {
+		t.Errorf("stored expiry:\n%s", data)
+	}
+}
+
+func TestLoginPrompts(t *testing.T) {
+	cs, srv := newCryoSPARC(t, "s3cret")
+	file := filepath.Join(t.TempDir(), "auth.json")
+	tty := &fakeTTY{answers: map[string]string{"CryoSPARC URL: ": strings.TrimPrefix(srv.URL, "http://"), "Email: ": "bo@example.com", "Password: ": "s3cret"}}
+	r := runWith(t, &env{tty: func() (terminal, error) { return tty, nil }}, "--file", file, "login")
+	if r.code != 0 {
+		t.Fatalf("exit %d %s", r.code, r.stderr)
+	}
+	if strings.Join(tty.asked, "|") != "CryoSPARC URL: |Email: " || strings.Join(tty.secret, "|") != "Password: " {
+		t.Errorf("asked %q and secretly %q", tty.asked, tty.secret)
+	}
+	if cs.logins[0]["username"] != "bo@example.com" {
+		t.Errorf("login as %q", cs.logins[0]["username"])
+	}
+	// The scheme-less URL got http:// and was stored in canonical form.
+	if data, _ := os.ReadFile(file); !strings.Contains(string(data), `"`+srv.URL+`"`) {
+		t.Errorf("stored:\n%s", data)
+	}
+	// CRYOSPARC_EMAIL is used instead of asking.
+	tty2 := &fakeTTY{answers: map[string]string{"Password: ": "s3cret"}}
+	lookup := func(k string) (string, bool) {
+		if k == "CRYOSPARC_EMAIL" {
+			return "env@example.com", true
+		}
+		return "", false
+	}
+	r = runWith(t, &env{tty: func() (terminal, error) { return tty2, nil }, lookup: lookup}, "--file", file, "login", "--url", srv.URL)
+	if r.code != 0 || len(tty2.asked) != 0 || cs.logins[1]["username"] != "env@example.com" {
+		t.Errorf("exit %d, asked %q, user %q", r.code, tty2.asked, cs.logins[1]["username"])
+	}
+}
+
+func TestLoginRefusesInvalidFileBeforeAsking(t *testing.T) {
+	cs, srv := newCryoSPARC(t, "pw")
+	file := filepath.Join(t.TempDir(), "auth.json")
+	bad := `{"https://x": {"a": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "2099-01-01"}}}`
+	os.WriteFile(file, []byte(bad), 0o600)
+	r := runWith(t, &env{stdin: strings.NewReader("pw")}, "--file", file, "login", "--url", srv.URL, "--email", "a@x", "--password-stdin")
+	if r.code != 3 || len(cs.logins) != 0 {
+		t.Errorf("exit %d, %d logins; want 3 and no login", r.code, len(cs.logins))
+	}
+}
+
+const sampleFile = `{
+    "https://cs.example.com": {
+        "ali@example.com": {
+            "token": {
+                "access_token": "ali-token",
+                "token_type": "bearer"
+            },
+            "expires": "2026-06-01T00:00:00Z"
+        },
+        "old@example.com": {
+            "token": {
+                "access_token": "old-token",
+                "token_type": "bearer"
+            },
+            "expires": "2026-01-01T00:00:00Z"
+        }
+    },
+    "http://lab:39000": {
+        "bo@example.com": {
+            "token": {
+                "access_token": "bo-token",
+                "token_type": "bearer"
+            },
+            "expires": "2026-05-20T12:30:00+02:00"
+        }
+    }
+}`
+
+var sampleNow = time.Date(2026, 5, 18, 0, 0, 0, 0, time.UTC)
+
+func sampleEnv(t *testing.T, content string) (*env, string) {
+	file := filepath.Join(t.TempDir(), "auth.json")
+	os.WriteFile(file, []byte(content), 0o600)
+	return &env{now: func() time.Time { return sampleNow }}, file
+}
+
+func TestToken(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{nil, 0, "ali-token\n"},
+		{[]string{"--url", "lab:39000"}, 0, "bo-token\n"},
+		{[]string{"--email", "bo@example.com"}, 0, "bo-token\n"},
+		{[]string{"--url", "https://CS.example.com/", "--email", "ali@example.com"}, 0, "ali-token\n"},
+		{[]string{"--email", "old@example.com"}, 1, ""},
+		{[]string{"--url", "https://nowhere"}, 1, ""},
+		{[]string{"--url", "lab:39000", "--min-ttl", "24h"}, 0, "bo-token\n"},
+		{[]string{"--url", "lab:39000", "--min-ttl", "72h"}, 1, ""},
+	}
+	for _, tt := range tests {
+		e, file := sampleEnv(t, sampleFile)
+		r := runWith(t, e, append([]string{"--file", file, "token"}, tt.args...)...)
+		if r.code != tt.code || r.stdout != tt.out {
+			t.Errorf("token %q: exit %d, %q (stderr %q); want %d, %q", tt.args, r.code, r.stdout, r.stderr, tt.code, tt.out)
+		}
+	}
+}
+
+func TestList(t *testing.T) {
+	e, file := sampleEnv(t, sampleFile)
+	r := runWith(t, e, "--file", file, "list", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d %s", r.code, r.stderr)
+	}
+	var rows []listed
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		t.Fatal(err)
+	}
+	want := []listed{
+		{"https://cs.example.com", "ali@example.com", "2026-06-01T00:00:00Z", 1780272000, false},
+		{"https://cs.example.com", "old@example.com", "2026-01-01T00:00:00Z", 1767225600, true},
+		{"http://lab:39000", "bo@example.com", "2026-05-20T12:30:00+02:00", 1779273000, false},
+	}
+	if fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("list --json = %+v\nwant %+v", rows, want)
+	}
+	r = runWith(t, e, "--file", file, "list")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[1], "in 14 days") || !strings.Contains(lines[2], "expired") || !strings.Contains(lines[3], "in 2 days") {
+		t.Errorf("list =\n%s", r.stdout)
+	}
+	if strings.Index(lines[1], "ali@example.com") != strings.Index(lines[3], "bo@example.com") {
+		t.Errorf("columns not aligned:\n%s", r.stdout)
+	}
+	for _, out := range []string{r.stdout, runWith(t, e, "--file", file, "list", "--json").stdout} {
+		if strings.Contains(out, "-token") {
+			t.Errorf("list shows a token:\n%s", out)
+		}
+	}
+	e2, empty := sampleEnv(t, "{}")
+	if r := runWith(t, e2, "--file", empty, "list", "--json"); r.stdout != "[]\n" {
+		t.Errorf("empty list --json = %q", r.stdout)
+	}
+}
+
+func TestLogout(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		left string // token=... of sessions left, via list
+	}{
+		{nil, 2, "ali old bo"},
+		{[]string{"--url", "https://cs.example.com", "--all"}, 2, "ali old bo"},
+		// Every write drops expired sessions, as cryosparc-tools does.
+		{[]string{"--url", "https://cs.example.com", "--email", "ali@example.com"}, 0, "bo"},
+		{[]string{"--url", "https://cs.example.com"}, 0, "bo"},
+		{[]string{"--email", "bo@example.com"}, 0, "ali"},
+		{[]string{"--all"}, 0, ""},
+		{[]string{"--url", "https://nowhere"}, 0, "ali old bo"},
+	}
+	for _, tt := range tests {
+		e, file := sampleEnv(t, sampleFile)
+		r := runWith(t, e, append([]string{"--file", file, "logout"}, tt.args...)...)
+		if r.code != tt.code {
+			t.Errorf("logout %q: exit %d (%s), want %d", tt.args, r.code, r.stderr, tt.code)
+		}
+		var rows []listed
+		json.Unmarshal([]byte(runWith(t, e, "--file", file, "list", "--json").stdout), &rows)
+		var left []string
+		for _, row := range rows {
+			left = append(left, strings.TrimSuffix(row.Email, "@example.com"))
+		}
+		if strings.Join(left, " ") != tt.left {
+			t.Errorf("logout %q left %q, want %q", tt.args, left, tt.left)
+		}
+	}
+}
+
+func TestDoctor(t *testing.T) {
+	// Healthy: exit 0, expired sessions noted.
+	e, file := sampleEnv(t, sampleFile)
+	r := runWith(t, e, "--file", file, "doctor")
+	if r.code != 0 || !strings.Contains(r.stdout, "old@example.com") || !strings.Contains(r.stdout, "expired") {
+		t.Errorf("healthy doctor: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Unhealthy: invalid entries with line and column, open permissions.
+	broken := strings.Replace(sampleFile, `"expires": "2026-06-01T00:00:00Z"`, `"expires": "2026-06-01"`, 1)
+	broken = strings.Replace(broken, `"token_type": "bearer"
+            },
+            "expires": "2026-05-20`, `"token_type": "mac"
+            },
+            "expires": "2026-05-20`, 1)
+	e, file = sampleEnv(t, broken)
+	os.Chmod(file, 0o644)
+	r = runWith(t, e, "--file", file, "doctor")
+	for _, want := range []string{"line 8, column 24", `"ali@example.com"`, "token_type", "0644", "chmod 600"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("doctor output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r.code != 3 || !strings.Contains(r.stderr, "doctor --fix") {
+		t.Errorf("unhealthy doctor: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// --fix keeps a backup of the original and leaves only the valid part.
+	r = runWith(t, e, "--file", file, "doctor", "--fix")
+	if r.code != 0 {
+		t.Fatalf("doctor --fix: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	backups, _ := filepath.Glob(file + ".bak-*")
+	if len(backups) != 1 {
+		t.Fatalf("backups: %q", backups)
+	}
+	if data, _ := os.ReadFile(backups[0]); string(data) != broken {
+		t.Errorf("backup differs from the original")
+	}
+	if fi, _ := os.Stat(backups[0]); fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup mode %#o", fi.Mode().Perm())
+	}
+	if fi, _ := os.Stat(file); fi.Mode().Perm() != 0o600 {
+		t.Errorf("fixed file mode %#o", fi.Mode().Perm())
+	}
+	var rows []listed
+	json.Unmarshal([]byte(runWith(t, e, "--file", file, "list", "--json").stdout), &rows)
+	if len(rows) != 0 {
+		// ali (invalid), bo (invalid) are gone; old expired at real time too.
+		for _, row := range rows {
+			if row.Email != "old@example.com" || !row.Expired {
+				t.Errorf("after --fix: %+v", rows)
+			}
+		}
+	}
+	if _, err := exec.LookPath("python3"); err == nil {
+		if err := exec.Command("python3", "testdata/cstools.py", "valid", file).Run(); err != nil {
+			t.Errorf("cryosparc-tools rejects the fixed file")
+		}
+	}
+	// A second --fix has nothing to do: no new backup.
+	runWith(t, e, "--file", file, "doctor", "--fix")
+	if b, _ := filepath.Glob(file + ".bak-*"); len(b) != 1 {
+		t.Errorf("a second --fix made another backup: %q", b)
+	}
+}

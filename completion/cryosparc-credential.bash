@@ -1,0 +1,12 @@
+# bash completion for cryosparc-credential: source it from ~/.bashrc, or
+# copy it to /etc/bash_completion.d/ or ~/.local/share/bash-completion/completions/.
+_cryosparc_credential() {
+	local cur=${COMP_WORDS[COMP_CWORD]} words
+	if [[ $cur == -* ]]; then
+		words=$("${COMP_WORDS[@]:0:COMP_CWORD}" "$cur" --generate-bash-completion 2>/dev/null)
+	else
+		words=$("${COMP_WORDS[@]:0:COMP_CWORD}" --generate-bash-completion 2>/dev/null)
+	fi
+	COMPREPLY=($(compgen -W "$words" -- "$cur"))
+}
+complete -o bashdefault -o default -F _cryosparc_credential cryosparc-credential
