@@ -243,15 +243,14 @@ func tokenCommand(e *env) *cli.Command {
 				return usagef("token takes no arguments; use --url and --email")
 			}
 			opt := e.options(c)
-			s, err := store.Load(e.path(c), &opt)
+			url, email := withScheme(c.String("url")), c.String("email")
+			sess, ok, err := store.Lookup(e.path(c), &opt, url, email)
 			if err != nil && !servable(err) {
 				return err
 			}
 			if err != nil {
 				opt.Warn(err.Error() + "; serving the valid entries (run " + name + " doctor)")
 			}
-			url, email := withScheme(c.String("url")), c.String("email")
-			sess, ok := s.Find(url, email)
 			if !ok {
 				return notFound(url, email)
 			}

@@ -163,14 +163,13 @@ func (h *Helper) Get(in io.Reader, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := store.Load(h.Path, &h.Options)
+	sess, ok, err := store.Lookup(h.Path, &h.Options, r.url, r.email)
 	var inv *store.InvalidError
 	if errors.As(err, &inv) && !inv.Syntax() {
 		h.warnf("%v; serving the valid entries (run cryosparc-credential doctor)", err)
 	} else if err != nil {
 		return err
 	}
-	sess, ok := s.Find(r.url, r.email)
 	if !ok {
 		return notFound(r)
 	}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -90,26 +91,67 @@ const (
 // empty after that holds no sessions. As with Parse, an invalid file gives
 // its valid part and an *InvalidError.
 func Load(path string, opt *Options) (*Sessions, error) {
+	var out *Sessions
+	err := load(path, opt, readFile, func(s *Sessions) { out = s })
+	if out == nil && err == nil {
+		out = &Sessions{}
+	}
+	return out, err
+}
+
+// Lookup returns the session Find(url, email) returns in the file at path,
+// reading it as Load does but building no more than the answer needs: it is
+// the fast way to answer one question. When the file holds entries
+// cryosparc-tools would reject, the answer comes from its valid part, with
+// the *InvalidError.
+func Lookup(path string, opt *Options, url, email string) (sess Session, found bool, err error) {
+	err = load(path, opt, mapFile, func(s *Sessions) {
+		sess, found = s.Find(url, email)
+		// The file's bytes are released after this: keep copies.
+		sess.URL, sess.Email, sess.Token = strings.Clone(sess.URL), strings.Clone(sess.Email), strings.Clone(sess.Token)
+	})
+	return sess, found, err
+}
+
+// reader gets the bytes of a file and a function that releases them.
+type reader func(path string) (data []byte, v fileVersion, release func(), err error)
+
+// load reads and parses the file at path, retrying torn reads, and hands
+// the result to use while its bytes are still there. A file that is
+// missing is handed over as no sessions.
+func load(path string, opt *Options, read reader, use func(*Sessions)) error {
 	var (
 		start, changed time.Time
 		last           fileVersion
 	)
 	for try := 0; ; try++ {
-		data, version, err := readFile(path)
+		if try == 1 {
+			// The file is being rewritten in place: a copy taken in one
+			// quick read has a better chance of catching it whole than a
+			// mapping that must stay whole while it is parsed.
+			read = readFile
+		}
+		data, version, release, err := read(path)
 		if errors.Is(err, fs.ErrNotExist) {
-			return &Sessions{}, nil
+			use(&Sessions{})
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnsafe, err)
+			return fmt.Errorf("%w: %v", ErrUnsafe, err)
 		}
 		if try == 0 {
 			checkMode(path, version.mode, opt)
 		}
-		s, err := parseFile(data, path, opt.now())
-		var inv *InvalidError
-		torn := len(data) == 0 || errors.As(err, &inv) && inv.Syntax()
-		if !torn {
-			return s, err
+		var s *Sessions
+		faulted := guard(func() {
+			s, err = parseFile(data, path, opt.now())
+			if !tornRead(data, err) {
+				use(s)
+			}
+		})
+		release()
+		if !faulted && !tornRead(data, err) {
+			return err
 		}
 		now := time.Now()
 		switch {
@@ -120,10 +162,40 @@ func Load(path string, opt *Options) (*Sessions, error) {
 		}
 		last = version
 		if now.Sub(changed) > readPatience || now.Sub(start) > readLimit {
-			return s, err
+			if faulted {
+				return fmt.Errorf("%w: %s kept changing while being read", ErrUnsafe, path)
+			}
+			// A torn file parses to no sessions: s holds nothing of the
+			// released bytes.
+			use(s)
+			return err
 		}
 		time.Sleep(readRetryDelay)
 	}
+}
+
+// tornRead reports whether what was read looks like a file caught while
+// being rewritten in place: empty, or not JSON.
+func tornRead(data []byte, err error) bool {
+	var inv *InvalidError
+	return len(data) == 0 || errors.As(err, &inv) && inv.Syntax()
+}
+
+// guard runs f, turning a memory fault (a mapped file truncated under
+// it) into a true result instead of a crash.
+func guard(f func()) (faulted bool) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(interface{ Addr() uintptr }); ok && e != nil {
+				faulted = true
+				return
+			}
+			panic(r)
+		}
+	}()
+	f()
+	return false
 }
 
 // fileVersion tells versions of a file apart without reading it.
@@ -133,27 +205,35 @@ type fileVersion struct {
 	mode  fs.FileMode
 }
 
-// readFile reads the whole file, and what it was when opened.
-func readFile(path string) ([]byte, fileVersion, error) {
+func versionOf(fi fs.FileInfo) fileVersion {
+	return fileVersion{size: fi.Size(), mtime: fi.ModTime(), mode: fi.Mode()}
+}
+
+// readFile reads the whole file into memory, and what it was when opened.
+func readFile(path string) ([]byte, fileVersion, func(), error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fileVersion{}, err
+		return nil, fileVersion{}, nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fileVersion{}, err
+		return nil, fileVersion{}, nil, err
 	}
-	v := fileVersion{size: fi.Size(), mtime: fi.ModTime(), mode: fi.Mode()}
-	data := make([]byte, 0, fi.Size()+512)
+	data, err := readAll(f, fi.Size())
+	return data, versionOf(fi), func() {}, err
+}
+
+func readAll(f *os.File, size int64) ([]byte, error) {
+	data := make([]byte, 0, size+512)
 	for {
 		n, err := f.Read(data[len(data):cap(data)])
 		data = data[:len(data)+n]
 		if err == io.EOF {
-			return data, v, nil
+			return data, nil
 		}
 		if err != nil {
-			return nil, v, err
+			return nil, err
 		}
 		if len(data) == cap(data) {
 			data = append(data, 0)[:len(data)]
@@ -344,7 +424,7 @@ func Repair(path string, opt *Options) (backup string, err error) {
 	defer unlock()
 	removeStaleTemps(target)
 
-	raw, version, err := readFile(target)
+	raw, version, _, err := readFile(target)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}

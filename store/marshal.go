@@ -5,6 +5,7 @@ import "unicode/utf8"
 // Marshal returns the file content cryosparc-tools' save() writes for s:
 // model_dump_json(indent=4), byte for byte, with no trailing newline.
 func (s *Sessions) Marshal() []byte {
+	s.settleAll()
 	size := 2
 	for _, in := range s.instances {
 		size += len(in.url) + 16

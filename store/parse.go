@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -80,6 +81,7 @@ func (e *syntaxError) Error() string { return e.reason }
 // not copied: they point into data, which must not change afterwards.
 type parser struct {
 	data     []byte
+	all      []Session // every session read, in file order; instances hold parts of it
 	pos      int
 	depth    int
 	now      int64 // Unix microseconds
@@ -92,7 +94,8 @@ type parser struct {
 // *InvalidError; when it is not JSON at all, the valid part is empty. data
 // must not be changed while the result is in use.
 func Parse(data []byte, now time.Time) (*Sessions, error) {
-	p := &parser{data: data, now: now.UnixMicro()}
+	// An indented session takes about 250 bytes; a compact one about 110.
+	p := &parser{data: data, now: now.UnixMicro(), all: make([]Session, 0, len(data)/200+1)}
 	s, err := p.file()
 	if err != nil {
 		var se *syntaxError
@@ -125,9 +128,12 @@ func (p *parser) fail(reason string) error {
 
 func (p *parser) problem(pos int, instance, email, reason string) {
 	line, col := p.lineCol(pos)
-	p.problems = append(p.problems, Problem{Line: line, Column: col, Instance: instance, Email: email, Reason: reason})
+	// Copies: the problem may outlive the bytes the strings point into.
+	p.problems = append(p.problems, Problem{Line: line, Column: col, Instance: strings.Clone(instance), Email: strings.Clone(email), Reason: reason})
 }
 
+// skipSpace skips JSON whitespace. The file is indented with runs of
+// spaces, which are skipped eight at a time.
 func (p *parser) skipSpace() {
 	d := p.data
 	i := p.pos
@@ -135,6 +141,9 @@ func (p *parser) skipSpace() {
 		switch d[i] {
 		case ' ', '\n', '\t', '\r':
 			i++
+			for i+8 <= len(d) && binary.LittleEndian.Uint64(d[i:]) == spaces8 {
+				i += 8
+			}
 			continue
 		}
 		break
@@ -142,12 +151,31 @@ func (p *parser) skipSpace() {
 	p.pos = i
 }
 
+const (
+	spaces8 = 0x2020202020202020
+	ones8   = 0x0101010101010101
+	highs8  = 0x8080808080808080
+)
+
+// plain8 reports whether none of the eight bytes in v is a quote, a
+// backslash or a control character (below 0x20).
+func plain8(v uint64) bool {
+	quote := v ^ (ones8 * '"')
+	backslash := v ^ (ones8 * '\\')
+	// A byte b is zero, or below 0x20, exactly when b - k borrows into its
+	// high bit while b's own high bit is clear.
+	special := (quote - ones8) &^ quote
+	special |= (backslash - ones8) &^ backslash
+	special |= (v - ones8*0x20) &^ v
+	return special&highs8 == 0
+}
+
 func (p *parser) file() (*Sessions, error) {
 	if !utf8.Valid(p.data) {
 		p.pos = invalidUTF8At(p.data)
 		return nil, p.fail("invalid UTF-8")
 	}
-	s := &Sessions{}
+	s := &Sessions{now: p.now}
 	p.skipSpace()
 	if p.pos == len(p.data) {
 		return nil, p.fail("the file is empty or blank, not a JSON object")
@@ -236,29 +264,19 @@ func (p *parser) instance(url string) (inst instance, ok bool, err error) {
 		return inst, false, nil
 	}
 	inst.url = url
-	var index keyIndex
-	emailAt := func(i int) string { return inst.sessions[i].Email }
+	inst.raw = true
+	start := len(p.all)
 	err = p.object(func(_ int, email string) error {
 		sess, good, err := p.session(url, email)
-		if err != nil || !good {
-			return err
+		if err == nil && good {
+			p.all = append(p.all, sess)
 		}
-		if i, dup := index.find(len(inst.sessions), email, emailAt); dup {
-			inst.sessions[i] = sess
-			return nil
-		}
-		inst.sessions = append(inst.sessions, sess)
-		index.add(len(inst.sessions), email, emailAt)
-		return nil
+		return err
 	})
-	// Duplicates are resolved first, expiry second, as cryosparc-tools does.
-	live := inst.sessions[:0]
-	for _, s := range inst.sessions {
-		if s.Expires.unixMicro > p.now {
-			live = append(live, s)
-		}
-	}
-	inst.sessions = live
+	// The capacity ends with the instance, so that appending to it never
+	// writes over the next instance's sessions.
+	end := len(p.all)
+	inst.sessions = p.all[start:end:end]
 	return inst, true, err
 }
 
@@ -559,7 +577,11 @@ func (p *parser) number() error {
 func (p *parser) str() (string, error) {
 	d := p.data
 	start := p.pos + 1
-	for i := start; i < len(d); i++ {
+	i := start
+	for i+8 <= len(d) && plain8(binary.LittleEndian.Uint64(d[i:])) {
+		i += 8
+	}
+	for ; i < len(d); i++ {
 		c := d[i]
 		if c == '"' {
 			p.pos = i + 1

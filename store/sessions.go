@@ -22,16 +22,59 @@ type Session struct {
 type instance struct {
 	url      string
 	sessions []Session
+	// raw: sessions are as read, in file order, possibly with duplicate
+	// emails and expired sessions; settle resolves them when first needed,
+	// so that a get touches only the instance it answers from.
+	raw bool
 }
 
 // Sessions is the content of a session file: instances in file order, each
 // with its sessions by email in file order.
 type Sessions struct {
 	instances []instance
+	now       int64 // Unix microseconds: sessions expiring at or before are dropped
+}
+
+// settled returns instance i with duplicates resolved as cryosparc-tools
+// does (the last value wins, at the first key's place) and, after that,
+// expired sessions dropped.
+func (s *Sessions) settled(i int) *instance {
+	in := &s.instances[i]
+	if !in.raw {
+		return in
+	}
+	in.raw = false
+	list := in.sessions
+	var index keyIndex
+	out := list[:0]
+	emailAt := func(j int) string { return out[j].Email }
+	for _, sess := range list {
+		if j, dup := index.find(len(out), sess.Email, emailAt); dup {
+			out[j] = sess
+			continue
+		}
+		out = append(out, sess)
+		index.add(len(out), sess.Email, emailAt)
+	}
+	live := out[:0]
+	for _, sess := range out {
+		if sess.Expires.unixMicro > s.now {
+			live = append(live, sess)
+		}
+	}
+	in.sessions = live
+	return in
+}
+
+func (s *Sessions) settleAll() {
+	for i := range s.instances {
+		s.settled(i)
+	}
 }
 
 // Len returns the number of sessions held.
 func (s *Sessions) Len() int {
+	s.settleAll()
 	n := 0
 	for _, in := range s.instances {
 		n += len(in.sessions)
@@ -41,6 +84,7 @@ func (s *Sessions) Len() int {
 
 // All returns every session in file order.
 func (s *Sessions) All() []Session {
+	s.settleAll()
 	out := make([]Session, 0, s.Len())
 	for _, in := range s.instances {
 		out = append(out, in.sessions...)
@@ -65,8 +109,8 @@ func (s *Sessions) Instances() []string {
 // canonical form is used. Empty url or email mean "any".
 func (s *Sessions) Find(url, email string) (Session, bool) {
 	if url == "" {
-		for _, in := range s.instances {
-			if _, ok := in.find(email); ok {
+		for i := range s.instances {
+			if in := s.settled(i); in.hasEmail(email) {
 				url = in.url
 				break
 			}
@@ -77,12 +121,17 @@ func (s *Sessions) Find(url, email string) (Session, bool) {
 	}
 	// cryosparc-tools looks in the one instance the URL names, no further.
 	if idx := s.match(url); len(idx) > 0 {
-		in := &s.instances[idx[0]]
+		in := s.settled(idx[0])
 		if j, ok := in.find(email); ok {
 			return in.sessions[j], true
 		}
 	}
 	return Session{}, false
+}
+
+func (in *instance) hasEmail(email string) bool {
+	_, ok := in.find(email)
+	return ok
 }
 
 func (in *instance) find(email string) (int, bool) {
@@ -122,6 +171,7 @@ func (s *Sessions) Insert(sess Session) error {
 	if !validText(sess.URL) || !validText(sess.Email) || !validText(sess.Token) {
 		return ErrNotUTF8
 	}
+	s.settleAll()
 	idx := s.match(sess.URL)
 	if len(idx) == 0 {
 		canon, err := CanonicalURL(sess.URL)
@@ -154,6 +204,7 @@ type Filter struct {
 // session by it is removed too, as is an instance erased by URL alone. It
 // returns how many sessions and instances it removed: 0 means nothing changed.
 func (s *Sessions) Erase(f Filter) int {
+	s.settleAll()
 	url, email := f.URL, f.Email
 	var idx []int
 	if url != "" {

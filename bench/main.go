@@ -1,0 +1,302 @@
+// Command bench measures cryosparc-credential against git credential-store,
+// a floor (a Go program that only reads stdin) and cryosparc-tools' own
+// load + find in Python, in paired runs (A B A B …) on the same machine. It
+// prints a table of medians and ratios and peak RSS, and writes an SVG plot
+// of time against the number of sessions. Run it through bench/run.sh.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/store"
+)
+
+type command struct {
+	name    string
+	argv    []string
+	stdin   string
+	prepare func() // untimed, before each run (e.g. restore the file)
+}
+
+// paired runs a and b alternately n times and returns their times.
+func paired(a, b command, n int) (ta, tb []time.Duration) {
+	for i := 0; i < n; i++ {
+		ta = append(ta, timeOne(a))
+		tb = append(tb, timeOne(b))
+	}
+	return ta, tb
+}
+
+func timeOne(c command) time.Duration {
+	if c.prepare != nil {
+		c.prepare()
+	}
+	cmd := exec.Command(c.argv[0], c.argv[1:]...)
+	cmd.Stdin = strings.NewReader(c.stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s failed: %v %s\n", c.name, err, stderr.String())
+		os.Exit(1)
+	}
+	return d
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// peakRSS runs c once under GNU time and returns its maximum resident set
+// size in KiB.
+func peakRSS(c command) int {
+	if c.prepare != nil {
+		c.prepare()
+	}
+	out, err := os.CreateTemp("", "rss")
+	if err != nil {
+		panic(err)
+	}
+	out.Close()
+	defer os.Remove(out.Name())
+	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", out.Name()}, c.argv...)...)
+	cmd.Stdin = strings.NewReader(c.stdin)
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "GNU time on %s: %v (apt-get install time)\n", c.name, err)
+		return -1
+	}
+	b, _ := os.ReadFile(out.Name())
+	kb, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return kb
+}
+
+// fixture is one size of test data: the same credentials as a session file
+// and as a git-credentials file.
+type fixture struct {
+	n                  int
+	json, git          string
+	lastURL, lastEmail string
+	lastHost           string
+}
+
+func makeFixture(dir string, n int) fixture {
+	instances := 100
+	if n < instances {
+		instances = 1
+	}
+	var s store.Sessions
+	var g strings.Builder
+	exp := store.ExpiryFromTime(time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second))
+	f := fixture{n: n, json: filepath.Join(dir, fmt.Sprintf("auth-%d.json", n)), git: filepath.Join(dir, fmt.Sprintf("git-credentials-%d", n))}
+	for i := 0; i < n; i++ {
+		host := fmt.Sprintf("cs%d.example.com", i%instances)
+		email := fmt.Sprintf("user%d@example.com", i)
+		token := fmt.Sprintf("%064x", i*7919)
+		s.Insert(store.Session{URL: "https://" + host, Email: email, Token: token, Expires: exp})
+		fmt.Fprintf(&g, "https://user%d%%40example.com:%s@%s\n", i, token, host)
+		f.lastURL, f.lastEmail, f.lastHost = "https://"+host, email, host
+	}
+	must(os.WriteFile(f.json, s.Marshal(), 0o600))
+	must(os.WriteFile(f.git, []byte(g.String()), 0o600))
+	return f
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+func copyFile(src, dst string) func() {
+	data, err := os.ReadFile(src)
+	must(err)
+	return func() { must(os.WriteFile(dst, data, 0o600)) }
+}
+
+type row struct {
+	what, a, b     string
+	ma, mb         time.Duration
+	target, result string
+}
+
+func main() {
+	bin := flag.String("bin", "", "cryosparc-credential binary")
+	floor := flag.String("floor", "", "floor binary")
+	work := flag.String("work", "", "scratch folder")
+	runs := flag.Int("runs", 41, "paired runs per comparison")
+	pyRuns := flag.Int("py-runs", 11, "paired runs against Python")
+	svg := flag.String("svg", "docs/performance.svg", "plot to write")
+	flag.Parse()
+
+	sizes := []int{1, 100, 1000, 10000, 100000}
+	fx := map[int]fixture{}
+	for _, n := range sizes {
+		fx[n] = makeFixture(*work, n)
+	}
+	ours := func(f fixture, file string) command {
+		return command{name: "cryosparc-credential get", argv: []string{*bin, "--file", file, "get"},
+			stdin: fmt.Sprintf("url=%s\nemail=%s\n", f.lastURL, f.lastEmail)}
+	}
+	git := func(f fixture, file string) command {
+		return command{name: "git credential-store get", argv: []string{"git", "credential-store", "--file", file, "get"},
+			stdin: fmt.Sprintf("protocol=https\nhost=%s\nusername=%s\n\n", f.lastHost, f.lastEmail)}
+	}
+	floorCmd := func(f fixture) command {
+		return command{name: "floor", argv: []string{*floor}, stdin: fmt.Sprintf("url=%s\nemail=%s\n", f.lastURL, f.lastEmail)}
+	}
+	python := func(f fixture) command {
+		return command{name: "python load+find", argv: []string{"python3", "testdata/cstools.py", "find", f.json, f.lastURL, f.lastEmail}}
+	}
+
+	var rows []row
+	add := func(what string, a, b command, n int, check func(ra, rb time.Duration) (string, string)) {
+		ta, tb := paired(a, b, n)
+		ma, mb := median(ta), median(tb)
+		target, result := check(ma, mb)
+		rows = append(rows, row{what, a.name, b.name, ma, mb, target, result})
+		fmt.Fprintf(os.Stderr, "%-34s %10s  %-26s %10s  ratio %.2f  %s\n", what, ms(ma), b.name, ms(mb), ratio(ma, mb), result)
+	}
+	noSlower := func(ra, rb time.Duration) (string, string) { return "≤ 1.00", verdict(ratio(ra, rb) <= 1.0) }
+	within := func(x float64) func(ra, rb time.Duration) (string, string) {
+		return func(ra, rb time.Duration) (string, string) { return fmt.Sprintf("≤ %.2f", x), verdict(ratio(ra, rb) <= x) }
+	}
+
+	add("get last of 10,000", ours(fx[10000], fx[10000].json), git(fx[10000], fx[10000].git), *runs, noSlower)
+	add("get last of 100,000", ours(fx[100000], fx[100000].json), git(fx[100000], fx[100000].git), *runs, noSlower)
+	add("get, 1 session", ours(fx[1], fx[1].json), floorCmd(fx[1]), *runs, within(1.3))
+
+	storeJSON := filepath.Join(*work, "store.json")
+	storeGit := filepath.Join(*work, "store-git")
+	f := fx[10000]
+	oursStore := command{name: "cryosparc-credential store", argv: []string{*bin, "--file", storeJSON, "store"},
+		stdin:   "url=https://cs7.example.com\nemail=new@example.com\naccess_token=" + strings.Repeat("ab", 32) + "\nexpires_in=86400\n",
+		prepare: copyFile(f.json, storeJSON)}
+	gitStore := command{name: "git credential-store store", argv: []string{"git", "credential-store", "--file", storeGit, "store"},
+		stdin:   "protocol=https\nhost=cs7.example.com\nusername=new@example.com\npassword=" + strings.Repeat("ab", 32) + "\n\n",
+		prepare: copyFile(f.git, storeGit)}
+	add("store into 10,000", oursStore, gitStore, *runs, within(1.5))
+
+	add("get last of 10,000 vs Python", ours(fx[10000], fx[10000].json), python(fx[10000]), *pyRuns,
+		func(ra, rb time.Duration) (string, string) {
+			return "≥ 50× faster", verdict(float64(rb) >= 50*float64(ra))
+		})
+
+	// Memory.
+	fi, _ := os.Stat(fx[100000].json)
+	rss := peakRSS(ours(fx[100000], fx[100000].json))
+	limit := 2*int(fi.Size())/1024 + 10*1024
+	gitRSS := peakRSS(git(fx[100000], fx[100000].git))
+	floorRSS := peakRSS(floorCmd(fx[1]))
+
+	// Growth: medians at each size, for the plot.
+	curves := map[string][]time.Duration{}
+	for _, n := range sizes {
+		f := fx[n]
+		to, tg := paired(ours(f, f.json), git(f, f.git), *runs/2+1)
+		tf, _ := paired(floorCmd(f), floorCmd(f), *runs/4+1)
+		curves["cryosparc-credential get"] = append(curves["cryosparc-credential get"], median(to))
+		curves["git credential-store get"] = append(curves["git credential-store get"], median(tg))
+		curves["floor (reads stdin, exits)"] = append(curves["floor (reads stdin, exits)"], median(tf))
+		if n <= 10000 {
+			tp, _ := paired(python(f), python(f), 3)
+			curves["Python load + find"] = append(curves["Python load + find"], median(tp))
+		}
+	}
+
+	fmt.Println("| comparison | cryosparc-credential | other | other's median | ratio (ours/other) | target | result |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, r := range rows {
+		fmt.Printf("| %s | %s | %s | %s | %.2f | %s | %s |\n", r.what, ms(r.ma), r.b, ms(r.mb), ratio(r.ma, r.mb), r.target, r.result)
+	}
+	fmt.Println()
+	fmt.Printf("| peak RSS, get at 100,000 sessions | %d KiB | file %d KiB; limit 2× file + 10 MiB = %d KiB | %s |\n", rss, fi.Size()/1024, limit, verdict(rss >= 0 && rss <= limit))
+	fmt.Printf("| peak RSS, git credential-store get at 100,000 | %d KiB | | |\n", gitRSS)
+	fmt.Printf("| peak RSS, floor | %d KiB | | |\n", floorRSS)
+	fmt.Println()
+	fmt.Println("| sessions | file (bytes) | cryosparc-credential get | git credential-store get | floor | Python load + find |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for i, n := range sizes {
+		fi, _ := os.Stat(fx[n].json)
+		py := "–"
+		if i < len(curves["Python load + find"]) {
+			py = ms(curves["Python load + find"][i])
+		}
+		fmt.Printf("| %d | %d | %s | %s | %s | %s |\n", n, fi.Size(), ms(curves["cryosparc-credential get"][i]),
+			ms(curves["git credential-store get"][i]), ms(curves["floor (reads stdin, exits)"][i]), py)
+	}
+	must(os.WriteFile(*svg, plot(sizes, curves), 0o644))
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+// plot draws time against sessions, both on log scales.
+func plot(sizes []int, curves map[string][]time.Duration) []byte {
+	const w, h, left, right, top, bottom = 760, 460, 70, 230, 30, 50
+	names := []string{"cryosparc-credential get", "git credential-store get", "floor (reads stdin, exits)", "Python load + find"}
+	colors := []string{"#d62728", "#1f77b4", "#7f7f7f", "#2ca02c"}
+	minT, maxT := math.Inf(1), math.Inf(-1)
+	for _, c := range curves {
+		for _, d := range c {
+			v := float64(d) / 1e6
+			minT, maxT = math.Min(minT, v), math.Max(maxT, v)
+		}
+	}
+	lo, hi := math.Floor(math.Log10(minT)), math.Ceil(math.Log10(maxT))
+	x := func(n int) float64 {
+		return left + (math.Log10(float64(n))-0)/(math.Log10(float64(sizes[len(sizes)-1])))*(w-left-right)
+	}
+	y := func(msv float64) float64 { return top + (hi-math.Log10(msv))/(hi-lo)*(h-top-bottom) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", w, h)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", w, h)
+	for e := lo; e <= hi; e++ {
+		v := math.Pow(10, e)
+		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end">%g ms</text>`+"\n", left, w-right, y(v), y(v), left-6, y(v)+4, v)
+	}
+	for _, n := range sizes {
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#ddd"/><text x="%.1f" y="%d" text-anchor="middle">%d</text>`+"\n", x(n), x(n), top, h-bottom, x(n), h-bottom+16, n)
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">sessions in the file (log scale)</text>`+"\n", (w-right+left)/2, h-12)
+	fmt.Fprintf(&b, `<text x="%d" y="18">median wall time per call (log scale)</text>`+"\n", left)
+	for i, name := range names {
+		c := curves[name]
+		var pts []string
+		for j, d := range c {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(sizes[j]), y(float64(d)/1e6)))
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`+"\n", colors[i], strings.Join(pts, " "))
+		for _, p := range pts {
+			xy := strings.Split(p, ",")
+			fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3" fill="%s"/>`+"\n", xy[0], xy[1], colors[i])
+		}
+		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2"/><text x="%d" y="%d">%s</text>`+"\n", w-right+15, w-right+35, top+20*i+10, top+20*i+10, colors[i], w-right+40, top+20*i+14, name)
+	}
+	b.WriteString("</svg>\n")
+	return []byte(b.String())
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Benchmarks cryosparc-credential against git credential-store, a floor (a Go
+# program that only reads stdin and exits) and cryosparc-tools' load + find
+# in Python, in paired runs on this machine. Prints a Markdown table of
+# medians, ratios and peak RSS, and writes docs/performance.svg.
+#
+#   bench/run.sh [RUNS]      (paired runs per comparison, default 41)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-41}
+[ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/cryosparc-credential" .
+go build -o "$work/floor" ./bench/floor
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr), $(go version | cut -d' ' -f3), $(git --version), $(python3 -c 'import pydantic, sys; print("Python", sys.version.split()[0], "pydantic", pydantic.VERSION)')"
+go run ./bench -bin "$work/cryosparc-credential" -floor "$work/floor" -work "$work" -runs "$runs" -py-runs $(( runs / 4 + 1 )) -svg docs/performance.svg

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var benchSizes = []int{1, 100, 10000, 100000}
+
+// benchFile returns the bytes of a valid file of n sessions over
+// max(1, n/1000) instances, as cryosparc-tools writes it.
+func benchFile(n int) (*Sessions, []byte) {
+	var s Sessions
+	instances := n / 1000
+	if instances < 1 {
+		instances = 1
+	}
+	exp := ExpiryFromTime(time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second))
+	for i := 0; i < n; i++ {
+		s.Insert(Session{
+			URL:     fmt.Sprintf("https://cs%d.example.com", i%instances),
+			Email:   fmt.Sprintf("user%d@example.com", i),
+			Token:   fmt.Sprintf("%064x", i*7919),
+			Expires: exp,
+		})
+	}
+	return &s, s.Marshal()
+}
+
+func BenchmarkParse(b *testing.B) {
+	for _, n := range benchSizes {
+		_, data := benchFile(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			now := time.Now()
+			for i := 0; i < b.N; i++ {
+				if _, err := Parse(data, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	for _, n := range benchSizes {
+		_, data := benchFile(n)
+		path := filepath.Join(b.TempDir(), "auth.json")
+		os.WriteFile(path, data, 0o600)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for i := 0; i < b.N; i++ {
+				if _, err := Load(path, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkFind(b *testing.B) {
+	for _, n := range benchSizes {
+		s, _ := benchFile(n)
+		last := s.All()[n-1]
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, ok := s.Find(last.URL, last.Email); !ok {
+					b.Fatal("not found")
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkMarshal(b *testing.B) {
+	for _, n := range benchSizes {
+		s, data := benchFile(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for i := 0; i < b.N; i++ {
+				s.Marshal()
+			}
+		})
+	}
+}
