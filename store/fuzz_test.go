@@ -10,7 +10,7 @@ import (
 )
 
 func addGoldenSeeds(f *testing.F) {
-	inputs, _ := filepath.Glob("testdata/golden/*.in.json")
+	inputs, _ := filepath.Glob("testdata/golden/*.json") // inputs, and outputs in the canonical layout
 	for _, in := range inputs {
 		if data, err := os.ReadFile(in); err == nil {
 			f.Add(data)
@@ -34,7 +34,20 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("error is not a usable *InvalidError: %v", err)
 			}
 		}
+		if c, ok := parseCanonical(data); ok {
+			// The fast path must agree with the general parser.
+			g, err := parseGeneral(data)
+			if err != nil {
+				t.Fatalf("canonical layout accepted what the general parser rejects: %v", err)
+			}
+			if string(c.Marshal()) != string(g.Marshal()) {
+				t.Fatalf("canonical and general parsers differ:\n%s\n---\n%s", c.Marshal(), g.Marshal())
+			}
+		}
 		out := s.Marshal()
+		if _, ok := parseCanonical(out); !ok {
+			t.Fatalf("what Marshal writes does not take the fast path:\n%s", out)
+		}
 		s2, err := Parse(out, fixedNow)
 		if err != nil {
 			t.Fatalf("Marshal wrote a file that does not parse: %v\n%s", err, out)
@@ -88,4 +101,18 @@ func FuzzParseExpiry(f *testing.F) {
 			t.Fatalf("%q -> %s -> %v, %v", s, e, e2, err)
 		}
 	})
+}
+
+func parseCanonical(data []byte) (*Sessions, bool) {
+	p := &parser{data: data, now: fixedNow.UnixMicro()}
+	return p.canonical()
+}
+
+func parseGeneral(data []byte) (*Sessions, error) {
+	p := &parser{data: data, now: fixedNow.UnixMicro()}
+	s, err := p.file()
+	if err == nil && len(p.problems) > 0 {
+		err = &InvalidError{Problems: p.problems}
+	}
+	return s, err
 }

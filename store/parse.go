@@ -96,6 +96,15 @@ type parser struct {
 func Parse(data []byte, now time.Time) (*Sessions, error) {
 	// An indented session takes about 250 bytes; a compact one about 110.
 	p := &parser{data: data, now: now.UnixMicro(), all: make([]Session, 0, len(data)/200+1)}
+	if !utf8.Valid(data) {
+		p.pos = invalidUTF8At(data)
+		line, col := p.lineCol(p.pos)
+		return &Sessions{}, &InvalidError{Problems: []Problem{{Line: line, Column: col, Reason: "invalid UTF-8", Syntax: true}}}
+	}
+	if s, ok := p.canonical(); ok {
+		return s, nil
+	}
+	*p = parser{data: data, now: p.now, all: p.all[:0]}
 	s, err := p.file()
 	if err != nil {
 		var se *syntaxError
@@ -170,11 +179,8 @@ func plain8(v uint64) bool {
 	return special&highs8 == 0
 }
 
+// file reads any JSON, reporting every problem.
 func (p *parser) file() (*Sessions, error) {
-	if !utf8.Valid(p.data) {
-		p.pos = invalidUTF8At(p.data)
-		return nil, p.fail("invalid UTF-8")
-	}
 	s := &Sessions{now: p.now}
 	p.skipSpace()
 	if p.pos == len(p.data) {
@@ -193,19 +199,12 @@ func (p *parser) file() (*Sessions, error) {
 		return nil, p.fail("the top level is not a JSON object of instances")
 	}
 	var index keyIndex
-	urlAt := func(i int) string { return s.instances[i].url }
 	err := p.object(func(_ int, url string) error {
 		inst, ok, err := p.instance(url)
-		if err != nil || !ok {
-			return err
+		if err == nil && ok {
+			s.add(&index, inst)
 		}
-		if i, dup := index.find(len(s.instances), url, urlAt); dup {
-			s.instances[i].sessions = inst.sessions
-			return nil
-		}
-		s.instances = append(s.instances, inst)
-		index.add(len(s.instances), url, urlAt)
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -215,6 +214,18 @@ func (p *parser) file() (*Sessions, error) {
 		return nil, p.fail("unexpected data after the top-level object")
 	}
 	return s, nil
+}
+
+// add appends an instance read from the file; a URL read before keeps its
+// place and takes the new sessions.
+func (s *Sessions) add(index *keyIndex, inst instance) {
+	urlAt := func(i int) string { return s.instances[i].url }
+	if i, dup := index.find(len(s.instances), inst.url, urlAt); dup {
+		s.instances[i].sessions = inst.sessions
+		return
+	}
+	s.instances = append(s.instances, inst)
+	index.add(len(s.instances), inst.url, urlAt)
 }
 
 // keyIndex finds keys among the members of an object read so far, by
