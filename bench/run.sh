@@ -11,7 +11,11 @@ runs=${1:-41}
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# The binary as `go build` makes it (cgo on where gcc is, so dynamically
+# linked, and with urfave/cli's man-page generator), and as the README's
+# recommended build makes it (static, without the generator).
 go build -o "$work/cryosparc-credential" .
+CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -o "$work/cryosparc-credential-tuned" .
 go build -o "$work/floor" ./bench/floor
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr), $(go version | cut -d' ' -f3), $(git --version), $(python3 -c 'import pydantic, sys; print("Python", sys.version.split()[0], "pydantic", pydantic.VERSION)')"
-go run ./bench -bin "$work/cryosparc-credential" -floor "$work/floor" -work "$work" -runs "$runs" -py-runs $(( runs / 4 + 1 )) -svg docs/performance.svg
+go run ./bench -bin "$work/cryosparc-credential" -tuned "$work/cryosparc-credential-tuned" -floor "$work/floor" -work "$work" -runs "$runs" -py-runs $(( runs / 4 + 1 )) -svg docs/performance.svg

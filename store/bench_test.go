@@ -90,3 +90,21 @@ func BenchmarkMarshal(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkLookup(b *testing.B) {
+	for _, n := range benchSizes {
+		s, data := benchFile(n)
+		last := s.All()[n-1]
+		path := filepath.Join(b.TempDir(), "auth.json")
+		os.WriteFile(path, data, 0o600)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for i := 0; i < b.N; i++ {
+				if _, ok, err := Lookup(path, nil, last.URL, last.Email); !ok || err != nil {
+					b.Fatal("not found", err)
+				}
+			}
+		})
+	}
+}

@@ -51,6 +51,7 @@ func (p *parser) canonical() (s *Sessions, ok bool) {
 			return nil, false
 		}
 		inst := instance{url: url, raw: true}
+		kept := p.keep == nil || p.keep(url)
 		start := len(p.all)
 		if !expect(layoutEmptyInst) {
 			if !expect(layoutOpenInst) {
@@ -78,7 +79,9 @@ func (p *parser) canonical() (s *Sessions, ok bool) {
 				if !expect(layoutCloseSession) {
 					return nil, false
 				}
-				p.all = append(p.all, Session{URL: url, Email: email, Token: token, Expires: expires})
+				if kept {
+					p.all = append(p.all, Session{URL: url, Email: email, Token: token, Expires: expires})
+				}
 				if expect(layoutNextSession) {
 					continue
 				}
@@ -90,7 +93,9 @@ func (p *parser) canonical() (s *Sessions, ok bool) {
 		}
 		end := len(p.all)
 		inst.sessions = p.all[start:end:end]
-		s.add(&index, inst)
+		if kept {
+			s.add(&index, inst)
+		}
 		if expect(layoutNextInst) {
 			continue
 		}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"os/exec"
 	"strings"
 	"testing"
@@ -158,7 +160,8 @@ func TestAgainstPython(t *testing.T) {
 	if testing.Short() {
 		n = 300
 	}
-	queries := [][2]string{{"", ""}, {"https://a.example.com", ""}, {"", "ali@example.com"}, {"https://a.example.com", "bo@example.com"}, {"http://localhost:61000", ""}, {"ué", "é@x"}}
+	dir := t.TempDir()
+	queries := [][2]string{{"", ""}, {"https://a.example.com", ""}, {"HTTPS://A.EXAMPLE.COM:443", "bo@example.com"}, {"a.example.com", ""}, {"http://B.example.com:39000/", ""}, {"", "ali@example.com"}, {"https://a.example.com", "bo@example.com"}, {"http://localhost:61000", ""}, {"ué", "é@x"}}
 	for i := 0; i < n; i++ {
 		data := randomFile(r, 0.05)
 		s, err := Parse([]byte(data), time.Now())
@@ -172,9 +175,16 @@ func TestAgainstPython(t *testing.T) {
 		if got := string(s.Marshal()); got != res.Dump {
 			t.Fatalf("file %d: Marshal differs\ninput:\n%s\nGo:\n%s\nPython:\n%s", i, data, got, res.Dump)
 		}
+		path := filepath.Join(dir, "auth.json")
+		os.WriteFile(path, []byte(data), 0o600)
 		for _, q := range queries {
 			res := py.do(map[string]string{"op": "find", "data": data, "url": q[0], "email": q[1]})
 			got, ok := s.Find(q[0], q[1])
+			// Lookup, which keeps only the instances the URL may name,
+			// must give the same answer.
+			if lgot, lok, err := Lookup(path, nil, q[0], q[1]); err != nil || lok != ok || lgot != got {
+				t.Fatalf("file %d: Lookup(%q, %q) = %+v %v %v, Find gives %+v %v\n%s", i, q[0], q[1], lgot, lok, err, got, ok, data)
+			}
 			if ok && res.Found == nil && q[0] != "" && !containsString(s.Instances(), q[0]) {
 				// Beyond cryosparc-tools: the canonical-URL fallback.
 				c1, _ := CanonicalURL(q[0])

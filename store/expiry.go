@@ -146,23 +146,22 @@ func ParseDateTime(s string) (Expiry, error) {
 }
 
 func parseDateTime(s string) (Expiry, bool) {
-	if len(s) < 17 {
-		return Expiry{}, false
-	}
-	year, ok1 := digits(s[0:4])
-	month, ok2 := digits(s[5:7])
-	day, ok3 := digits(s[8:10])
-	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' {
+	if len(s) < 17 || s[4] != '-' || s[7] != '-' || s[13] != ':' {
 		return Expiry{}, false
 	}
 	if c := s[10]; c != 'T' && c != 't' && c != ' ' {
 		return Expiry{}, false
 	}
-	hour, ok1 := digits(s[11:13])
-	minute, ok2 := digits(s[14:16])
-	if !ok1 || !ok2 || s[13] != ':' {
+	y1, ok1 := digits2(s[0], s[1])
+	y2, ok2 := digits2(s[2], s[3])
+	month, ok3 := digits2(s[5], s[6])
+	day, ok4 := digits2(s[8], s[9])
+	hour, ok5 := digits2(s[11], s[12])
+	minute, ok6 := digits2(s[14], s[15])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
 		return Expiry{}, false
 	}
+	year := y1*100 + y2
 	rest := s[16:]
 	second, micro := 0, 0
 	if len(rest) > 0 && rest[0] == ':' {
@@ -170,7 +169,7 @@ func parseDateTime(s string) (Expiry, bool) {
 			return Expiry{}, false
 		}
 		var ok bool
-		if second, ok = digits(rest[1:3]); !ok {
+		if second, ok = digits2(rest[1], rest[2]); !ok {
 			return Expiry{}, false
 		}
 		rest = rest[3:]
@@ -194,11 +193,11 @@ func parseDateTime(s string) (Expiry, bool) {
 	}
 	var off int
 	switch {
-	case rest == "Z" || rest == "z":
+	case len(rest) == 1 && (rest[0] == 'Z' || rest[0] == 'z'):
 	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':',
 		len(rest) == 5 && (rest[0] == '+' || rest[0] == '-'):
-		oh, ok1 := digits(rest[1:3])
-		om, ok2 := digits(rest[len(rest)-2:])
+		oh, ok1 := digits2(rest[1], rest[2])
+		om, ok2 := digits2(rest[len(rest)-2], rest[len(rest)-1])
 		if !ok1 || !ok2 || oh > 23 || om > 59 {
 			return Expiry{}, false
 		}
@@ -211,6 +210,12 @@ func parseDateTime(s string) (Expiry, bool) {
 	}
 	local := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+second)
 	return Expiry{unixMicro: (local-int64(off)*60)*1e6 + int64(micro), offsetMin: int32(off)}, true
+}
+
+// digits2 reads two decimal digits.
+func digits2(a, b byte) (int, bool) {
+	x, y := a-'0', b-'0'
+	return int(x)*10 + int(y), x <= 9 && y <= 9
 }
 
 // parseNumericString parses [+-]digits[.digits] as Unix seconds or milliseconds.
@@ -314,17 +319,6 @@ func expiryFromInt(v int64, extraMicro int64) (Expiry, bool) {
 	return Expiry{unixMicro: sec*1e6 + micro}, true
 }
 
-func digits(s string) (int, bool) {
-	v := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + int(c-'0')
-	}
-	return v, true
-}
 
 func daysIn(y, m int) int {
 	switch m {

@@ -92,7 +92,7 @@ const (
 // its valid part and an *InvalidError.
 func Load(path string, opt *Options) (*Sessions, error) {
 	var out *Sessions
-	err := load(path, opt, readFile, func(s *Sessions) { out = s })
+	err := load(path, opt, readFile, nil, func(s *Sessions) { out = s })
 	if out == nil && err == nil {
 		out = &Sessions{}
 	}
@@ -105,12 +105,47 @@ func Load(path string, opt *Options) (*Sessions, error) {
 // cryosparc-tools would reject, the answer comes from its valid part, with
 // the *InvalidError.
 func Lookup(path string, opt *Options, url, email string) (sess Session, found bool, err error) {
-	err = load(path, opt, mapFile, func(s *Sessions) {
+	err = load(path, opt, mapFile, mayName(url), func(s *Sessions) {
 		sess, found = s.Find(url, email)
 		// The file's bytes are released after this: keep copies.
 		sess.URL, sess.Email, sess.Token = strings.Clone(sess.URL), strings.Clone(sess.Email), strings.Clone(sess.Token)
 	})
 	return sess, found, err
+}
+
+// mayName returns which instance keys a lookup of url may answer from: the
+// key url itself, or one with the same canonical form, whose text holds the
+// URL's host name in some case (or escapes that could spell it). Nil when
+// every instance may: no URL given, or one that cannot match anything.
+func mayName(url string) func(key string) bool {
+	if url == "" {
+		return nil
+	}
+	canon, err := CanonicalURL(url)
+	if err != nil {
+		return func(key string) bool { return key == url }
+	}
+	host := canon[strings.Index(canon, "://")+3:]
+	if i := strings.IndexByte(host, '/'); i >= 0 {
+		host = host[:i]
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
+		host = host[:i]
+	}
+	return func(key string) bool {
+		return key == url || strings.Contains(key, "%") || containsFold(key, host)
+	}
+}
+
+// containsFold reports whether s contains sub, ignoring ASCII case (sub is
+// lower case).
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // reader gets the bytes of a file and a function that releases them.
@@ -119,7 +154,7 @@ type reader func(path string) (data []byte, v fileVersion, release func(), err e
 // load reads and parses the file at path, retrying torn reads, and hands
 // the result to use while its bytes are still there. A file that is
 // missing is handed over as no sessions.
-func load(path string, opt *Options, read reader, use func(*Sessions)) error {
+func load(path string, opt *Options, read reader, keep func(string) bool, use func(*Sessions)) error {
 	var (
 		start, changed time.Time
 		last           fileVersion
@@ -144,7 +179,7 @@ func load(path string, opt *Options, read reader, use func(*Sessions)) error {
 		}
 		var s *Sessions
 		faulted := guard(func() {
-			s, err = parseFile(data, path, opt.now())
+			s, err = parseFile(data, path, opt.now(), keep)
 			if !tornRead(data, err) {
 				use(s)
 			}
@@ -241,13 +276,13 @@ func readAll(f *os.File, size int64) ([]byte, error) {
 	}
 }
 
-func parseFile(data []byte, path string, now time.Time) (*Sessions, error) {
+func parseFile(data []byte, path string, now time.Time, keep func(string) bool) (*Sessions, error) {
 	if len(data) == 0 {
 		// What cryosparc-tools leaves when it dies between truncating and
 		// writing: it holds nothing, so nothing can be lost by rewriting it.
 		return &Sessions{}, nil
 	}
-	s, err := Parse(data, now)
+	s, err := parse(data, now, keep)
 	var inv *InvalidError
 	if errors.As(err, &inv) {
 		inv.Path = path

@@ -80,6 +80,9 @@ func (e *syntaxError) Error() string { return e.reason }
 // parser reads the session file in one pass. Strings without escapes are
 // not copied: they point into data, which must not change afterwards.
 type parser struct {
+	// keep, when not nil, says which instances to keep: the others are
+	// checked but not kept, for a lookup that cannot need them.
+	keep     func(url string) bool
 	data     []byte
 	all      []Session // every session read, in file order; instances hold parts of it
 	pos      int
@@ -94,8 +97,15 @@ type parser struct {
 // *InvalidError; when it is not JSON at all, the valid part is empty. data
 // must not be changed while the result is in use.
 func Parse(data []byte, now time.Time) (*Sessions, error) {
-	// An indented session takes about 250 bytes; a compact one about 110.
-	p := &parser{data: data, now: now.UnixMicro(), all: make([]Session, 0, len(data)/200+1)}
+	return parse(data, now, nil)
+}
+
+func parse(data []byte, now time.Time, keep func(url string) bool) (*Sessions, error) {
+	size := len(data)/200 + 1 // an indented session takes about 250 bytes
+	if keep != nil {
+		size = 16
+	}
+	p := &parser{data: data, now: now.UnixMicro(), keep: keep, all: make([]Session, 0, size)}
 	if !utf8.Valid(data) {
 		p.pos = invalidUTF8At(data)
 		line, col := p.lineCol(p.pos)
@@ -104,7 +114,7 @@ func Parse(data []byte, now time.Time) (*Sessions, error) {
 	if s, ok := p.canonical(); ok {
 		return s, nil
 	}
-	*p = parser{data: data, now: p.now, all: p.all[:0]}
+	*p = parser{data: data, now: p.now, keep: keep, all: p.all[:0]}
 	s, err := p.file()
 	if err != nil {
 		var se *syntaxError
@@ -276,10 +286,11 @@ func (p *parser) instance(url string) (inst instance, ok bool, err error) {
 	}
 	inst.url = url
 	inst.raw = true
+	kept := p.keep == nil || p.keep(url)
 	start := len(p.all)
 	err = p.object(func(_ int, email string) error {
 		sess, good, err := p.session(url, email)
-		if err == nil && good {
+		if err == nil && good && kept {
 			p.all = append(p.all, sess)
 		}
 		return err
@@ -288,7 +299,7 @@ func (p *parser) instance(url string) (inst instance, ok bool, err error) {
 	// writes over the next instance's sessions.
 	end := len(p.all)
 	inst.sessions = p.all[start:end:end]
-	return inst, true, err
+	return inst, kept, err
 }
 
 // session reads one session object. good is false when cryosparc-tools would
