@@ -133,6 +133,10 @@ check "version exit" 0 "$rc"
 run "" --help
 check "help exit" 0 "$rc"
 
+# --- random store/get/erase steps against the model of cryosparc-tools ---
+seed=${DIFF_SEED:-$RANDOM}
+if out=$(python3 "$root/testdata/differential.py" "$bin" "${DIFF_STEPS:-400}" "$seed" 2>&1); then ok; else bad "differential (seed $seed): $out"; fi
+
 # --- shell completion ---
 check "bash completion of lo" "login logout" "$(PATH="$work:$PATH" bash -c 'source completion/cryosparc-credential.bash; COMP_WORDS=(cryosparc-credential lo); COMP_CWORD=1; _cryosparc_credential; echo "${COMPREPLY[@]}"')"
 check "bash completion of login flags" "--email --expires" "$(PATH="$work:$PATH" bash -c 'source completion/cryosparc-credential.bash; COMP_WORDS=(cryosparc-credential login --e); COMP_CWORD=2; _cryosparc_credential; echo "${COMPREPLY[@]}"')"

@@ -134,7 +134,8 @@ func safeKey(k string) string {
 }
 
 // Write writes each of keys that a holds as a key=value line, in the order
-// given. A value holding a newline or NUL cannot be written and is an error
+// given. A value that would not read back the same (holding a newline or
+// NUL, or ending in a carriage return) is not written: it is an error
 // matching ErrBadInput.
 func Write(w io.Writer, a *Attributes, keys ...string) error {
 	var b bytes.Buffer
@@ -143,8 +144,8 @@ func Write(w io.Writer, a *Attributes, keys ...string) error {
 		if !ok {
 			continue
 		}
-		if strings.ContainsAny(v, "\n\x00") || strings.ContainsAny(k, "=\n\x00") {
-			return &inputError{msg: fmt.Sprintf("the value of %q holds a newline or NUL and cannot be sent as a key=value line", safeKey(k))}
+		if strings.ContainsAny(v, "\n\x00") || strings.HasSuffix(v, "\r") || strings.ContainsAny(k, "=\n\x00") {
+			return &inputError{msg: fmt.Sprintf("the value of %q holds a newline, a final carriage return or NUL, and cannot be sent as a key=value line", safeKey(k))}
 		}
 		b.WriteString(k)
 		b.WriteByte('=')

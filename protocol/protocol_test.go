@@ -117,7 +117,12 @@ func FuzzRead(f *testing.F) {
 		}
 		var b bytes.Buffer
 		if err := Write(&b, &a, a.Keys()...); err != nil {
-			return // a value ending in \r cannot be represented; fine
+			for _, k := range a.Keys() {
+				if strings.HasSuffix(a.Value(k), "\r") {
+					return // "k=v\r\r": read as v\r, which no line can carry back
+				}
+			}
+			t.Fatalf("cannot write back what was read: %v", err)
 		}
 		a2, err := Read(&b)
 		if err != nil {
@@ -127,7 +132,7 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("keys changed: %q -> %q", a.Keys(), a2.Keys())
 		}
 		for _, k := range a.Keys() {
-			if a.Value(k) != a2.Value(k) && !strings.HasSuffix(a.Value(k), "\r") {
+			if a.Value(k) != a2.Value(k) {
 				t.Fatalf("value of %q changed", k)
 			}
 		}
