@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -373,21 +372,36 @@ func lock(path string, opt *Options) (func(), error) {
 		timeout = opt.LockTimeout
 	}
 	lockPath := path + ".lock"
-	// Create the lock file 0600 ourselves: flock would make it 0644 (less umask).
-	if f, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDONLY, 0o600); err == nil {
-		f.Close()
-	}
 	fl := flock.New(lockPath, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	ok, err := fl.TryLockContext(ctx, 5*time.Millisecond)
-	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	unlock := func() { fl.Unlock() }
+	ok, err := fl.TryLock()
+	if err != nil {
 		return nil, fmt.Errorf("%w: locking %s: %v", ErrUnsafe, lockPath, err)
 	}
-	if !ok {
+	if ok {
+		return unlock, nil
+	}
+	// Wait in a blocking lock, which the kernel (or the NFS server) grants
+	// the moment the holder lets go, rather than polling.
+	got := make(chan error, 1)
+	go func() { got <- fl.Lock() }()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case err := <-got:
+		if err != nil {
+			return nil, fmt.Errorf("%w: locking %s: %v", ErrUnsafe, lockPath, err)
+		}
+		return unlock, nil
+	case <-timer.C:
+		// The waiter may still be granted the lock: give it back at once.
+		go func() {
+			if <-got == nil {
+				fl.Unlock()
+			}
+		}()
 		return nil, fmt.Errorf("%w %s after %s; another process holds it (retry, or raise --lock-timeout)", ErrLockTimeout, lockPath, timeout)
 	}
-	return func() { fl.Unlock() }, nil
 }
 
 // tempPrefix starts the names of new files being written; a file with this

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -298,6 +299,9 @@ func canonicalURL(raw string) (string, error) {
 	scheme := strings.ToLower(u.Scheme)
 	host := strings.ToLower(u.Host)
 	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", badURL(raw, "its port is not a number from 1 to 65535")
+		}
 		if scheme == "http" && port == "80" || scheme == "https" && port == "443" {
 			host = strings.TrimSuffix(host, ":"+port)
 		}

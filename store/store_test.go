@@ -280,7 +280,7 @@ func TestCanonicalURL(t *testing.T) {
 			t.Errorf("CanonicalURL(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
-	for _, bad := range []string{"", " http://x", "https://user:SECRET@x", "https://SECRET@x", "http://x?q=1", "http://x/?", "http://x#f", "http://", "http:///path", "https://:39000", "mailto:x@y"} {
+	for _, bad := range []string{"", " http://x", "https://user:SECRET@x", "https://SECRET@x", "http://x?q=1", "http://x/?", "http://x#f", "http://", "http:///path", "https://:39000", "mailto:x@y", "https://x:0", "https://x:65536", "https://x:99999", "https://x:-1", "https://x y", "ftp://x"} {
 		_, err := CanonicalURL(bad)
 		if !errors.Is(err, ErrBadURL) {
 			t.Errorf("CanonicalURL(%q) error = %v, want ErrBadURL", bad, err)
