@@ -252,7 +252,10 @@ func tokenCommand(e *env) *cli.Command {
 				opt.Warn(err.Error() + "; serving the valid entries (run " + name + " doctor)")
 			}
 			if !ok {
-				return notFound(url, email)
+				if url == "" && email == "" {
+					return fmt.Errorf("%w; log in first (%s login)", helper.ErrNotFound, name)
+				}
+				return helper.NotFound(url, email)
 			}
 			if ttl := c.Duration("min-ttl"); ttl > 0 {
 				if left := sess.Expires.Time().Sub(e.now()); left < ttl {
@@ -272,18 +275,6 @@ func tokenCommand(e *env) *cli.Command {
 func servable(err error) bool {
 	var inv *store.InvalidError
 	return errors.As(err, &inv) && !inv.Syntax()
-}
-
-func notFound(url, email string) error {
-	switch {
-	case url != "" && email != "":
-		return fmt.Errorf("%w for %s and %s", helper.ErrNotFound, url, email)
-	case url != "":
-		return fmt.Errorf("%w for %s", helper.ErrNotFound, url)
-	case email != "":
-		return fmt.Errorf("%w for %s", helper.ErrNotFound, email)
-	}
-	return fmt.Errorf("%w; log in first (%s login)", helper.ErrNotFound, name)
 }
 
 // listed is one session as list --json shows it: never a token.

@@ -201,24 +201,7 @@ func TestInPlaceWriterRace(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "auth.json")
 	writeLargeFile(t, file, 2000)
-	script := `
-import os, sys, time
-path = sys.argv[1]
-data = open(path, "rb").read()
-end = time.time() + float(sys.argv[2])
-n = 0
-while time.time() < end:
-    # cryosparc-tools' InstanceAuthSessions.save(), verbatim
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.chmod(path, 0o600)
-    n += 1
-print(n)
-`
-	writer := exec.Command("python3", "-c", script, file, "3")
+	writer := exec.Command("python3", "testdata/inplace_writer.py", file, "3")
 	var wout strings.Builder
 	writer.Stdout = &wout
 	if err := writer.Start(); err != nil {

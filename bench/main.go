@@ -180,7 +180,9 @@ func main() {
 	}
 	noSlower := func(ra, rb time.Duration) (string, string) { return "≤ 1.00", verdict(ratio(ra, rb) <= 1.0) }
 	within := func(x float64) func(ra, rb time.Duration) (string, string) {
-		return func(ra, rb time.Duration) (string, string) { return fmt.Sprintf("≤ %.2f", x), verdict(ratio(ra, rb) <= x) }
+		return func(ra, rb time.Duration) (string, string) {
+			return fmt.Sprintf("≤ %.2f", x), verdict(ratio(ra, rb) <= x)
+		}
 	}
 
 	for _, v := range []struct {

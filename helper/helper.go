@@ -171,7 +171,7 @@ func (h *Helper) Get(in io.Reader, out io.Writer) error {
 		return err
 	}
 	if !ok {
-		return notFound(r)
+		return NotFound(r.url, r.email)
 	}
 	var a protocol.Attributes
 	if r.git {
@@ -193,14 +193,16 @@ func (h *Helper) Get(in io.Reader, out io.Writer) error {
 	return protocol.Write(out, &a, "url", "email", "access_token", "token_type", "expires")
 }
 
-func notFound(r *request) error {
+// NotFound returns the ErrNotFound error for a question about url and
+// email (either may be empty).
+func NotFound(url, email string) error {
 	switch {
-	case r.url != "" && r.email != "":
-		return fmt.Errorf("%w for %s and %s", ErrNotFound, r.url, r.email)
-	case r.url != "":
-		return fmt.Errorf("%w for %s", ErrNotFound, r.url)
-	case r.email != "":
-		return fmt.Errorf("%w for %s", ErrNotFound, r.email)
+	case url != "" && email != "":
+		return fmt.Errorf("%w for %s and %s", ErrNotFound, url, email)
+	case url != "":
+		return fmt.Errorf("%w for %s", ErrNotFound, url)
+	case email != "":
+		return fmt.Errorf("%w for %s", ErrNotFound, email)
 	}
 	return ErrNotFound
 }

@@ -79,21 +79,7 @@ echo "no torn file: $kills kills on $sessions sessions: $torn torn, $old old, $n
 # 3. In-place writer race.
 file=$work/race.json
 go run ./scripts/genfile -n 2000 -o "$file"
-python3 - "$file" "$race" > "$work/rewrites" <<'PY' &
-import os, sys, time
-path, secs = sys.argv[1], float(sys.argv[2])
-data = open(path, "rb").read()
-end, n = time.time() + secs, 0
-while time.time() < end:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.chmod(path, 0o600)
-    n += 1
-print(n)
-PY
+python3 testdata/inplace_writer.py "$file" "$race" > "$work/rewrites" &
 writer=$!
 gets=0 failed=0
 while kill -0 "$writer" 2>/dev/null; do

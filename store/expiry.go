@@ -319,7 +319,6 @@ func expiryFromInt(v int64, extraMicro int64) (Expiry, bool) {
 	return Expiry{unixMicro: sec*1e6 + micro}, true
 }
 
-
 func daysIn(y, m int) int {
 	switch m {
 	case 2:

@@ -243,17 +243,27 @@ func versionOf(fi fs.FileInfo) fileVersion {
 	return fileVersion{size: fi.Size(), mtime: fi.ModTime(), mode: fi.Mode()}
 }
 
+// openStat opens the file and says what it is.
+func openStat(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
 // readFile reads the whole file into memory, and what it was when opened.
 func readFile(path string) ([]byte, fileVersion, func(), error) {
-	f, err := os.Open(path)
+	f, fi, err := openStat(path)
 	if err != nil {
 		return nil, fileVersion{}, nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fileVersion{}, nil, err
-	}
 	data, err := readAll(f, fi.Size())
 	return data, versionOf(fi), func() {}, err
 }

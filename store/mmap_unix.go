@@ -2,25 +2,18 @@
 
 package store
 
-import (
-	"os"
-	"syscall"
-)
+import "syscall"
 
 // mapFile maps the file into memory instead of copying it: the kernel's
 // page cache is read in place, which is what makes a lookup in a large file
 // cheap. A file truncated while mapped faults on access; load's guard turns
 // that into a torn read.
 func mapFile(path string) ([]byte, fileVersion, func(), error) {
-	f, err := os.Open(path)
+	f, fi, err := openStat(path)
 	if err != nil {
 		return nil, fileVersion{}, nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fileVersion{}, nil, err
-	}
 	v := versionOf(fi)
 	size := fi.Size()
 	if size <= 0 || size != int64(int(size)) || !fi.Mode().IsRegular() {
