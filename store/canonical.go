@@ -1,6 +1,9 @@
 package store
 
-import "bytes"
+import (
+	"bytes"
+	"runtime"
+)
 
 // The layout cryosparc-tools' save() writes (and Marshal writes), in pieces.
 var (
@@ -16,6 +19,10 @@ var (
 	layoutClose        = []byte("\n}")
 )
 
+// splitAbove is the file size from which the canonical reader splits the
+// file in two halves read at once, when there is more than one CPU.
+const splitAbove = 512 << 10
+
 // canonical reads a file laid out exactly as cryosparc-tools writes it,
 // which is what nearly every session file is: it matches the fixed text
 // between the strings instead of parsing it. It gives up (ok false) at the
@@ -28,6 +35,61 @@ func (p *parser) canonical() (s *Sessions, ok bool) {
 	if string(d) == "{}" {
 		return s, true
 	}
+	if !bytes.HasPrefix(d, layoutOpen) {
+		return nil, false
+	}
+	p.pos = len(layoutOpen)
+
+	// A large file is read in two halves at once. In this layout ",\n    \""
+	// appears only where one instance ends and the next begins: strings
+	// hold no raw line breaks.
+	cut := -1
+	if len(d) >= splitAbove && runtime.GOMAXPROCS(0) > 1 {
+		if i := bytes.Index(d[len(d)/2:], layoutNextInst); i >= 0 {
+			cut = len(d)/2 + i + len(layoutNextInst)
+		}
+	}
+	var (
+		second   []instance
+		secondOK bool
+		done     chan struct{}
+	)
+	if cut > 0 {
+		q := &parser{data: d, pos: cut, now: p.now, keep: p.keep, all: make([]Session, 0, cap(p.all)/2+1)}
+		done = make(chan struct{})
+		go func() {
+			defer close(done)
+			// A mapped file truncated meanwhile faults here too: the
+			// general parser then meets the same fault where it is caught.
+			if guard(func() { second, secondOK = q.instances(-1) }) {
+				secondOK = false
+			}
+		}()
+	}
+	first, ok := p.instances(cut)
+	if done != nil {
+		<-done
+		ok = ok && secondOK
+	}
+	if !ok {
+		return nil, false
+	}
+	var index keyIndex
+	for _, inst := range first {
+		s.add(&index, inst)
+	}
+	for _, inst := range second {
+		s.add(&index, inst)
+	}
+	return s, true
+}
+
+// instances reads instances, the first of whose key's opening quote was
+// just matched, until the end of the file or, when stop > 0, until the
+// position stop where the next instance's key begins. Instances that keep
+// rejects are checked but left out.
+func (p *parser) instances(stop int) (list []instance, ok bool) {
+	d := p.data
 	expect := func(lit []byte) bool {
 		if bytes.HasPrefix(d[p.pos:], lit) {
 			p.pos += len(lit)
@@ -41,10 +103,6 @@ func (p *parser) canonical() (s *Sessions, ok bool) {
 		v, err := p.str()
 		return v, err == nil
 	}
-	if !expect(layoutOpen) {
-		return nil, false
-	}
-	var index keyIndex
 	for {
 		url, ok := str()
 		if !ok {
@@ -66,9 +124,8 @@ func (p *parser) canonical() (s *Sessions, ok bool) {
 				if !ok || !expect(layoutExpires) {
 					return nil, false
 				}
-				p.pos--
-				raw, err := p.str()
-				if err != nil {
+				raw, ok := str()
+				if !ok {
 					return nil, false
 				}
 				expires, ok := parseDateTime(raw)
@@ -91,16 +148,22 @@ func (p *parser) canonical() (s *Sessions, ok bool) {
 				return nil, false
 			}
 		}
-		end := len(p.all)
-		inst.sessions = p.all[start:end:end]
 		if kept {
-			s.add(&index, inst)
+			end := len(p.all)
+			inst.sessions = p.all[start:end:end]
+			list = append(list, inst)
 		}
 		if expect(layoutNextInst) {
+			if p.pos == stop {
+				return list, true
+			}
+			if stop > 0 && p.pos > stop {
+				return nil, false
+			}
 			continue
 		}
-		if expect(layoutClose) && p.pos == len(d) {
-			return s, true
+		if stop <= 0 && expect(layoutClose) && p.pos == len(d) {
+			return list, true
 		}
 		return nil, false
 	}

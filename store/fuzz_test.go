@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"net/url"
 	"os"
@@ -115,4 +116,44 @@ func parseGeneral(data []byte) (*Sessions, error) {
 		err = &InvalidError{Problems: p.problems}
 	}
 	return s, err
+}
+
+// TestCanonicalSplit checks the two-halves read of a large file against the
+// general parser, with an instance repeated across the halves and with
+// damage in either half.
+func TestCanonicalSplit(t *testing.T) {
+	_, data := benchFile(20000)
+	if len(data) < splitAbove*2 {
+		t.Fatalf("file of %d bytes is too small to be split", len(data))
+	}
+	// Repeat the first instance at the end: its later value wins, at its
+	// first place.
+	first := data[len(layoutOpen)-1 : bytes.Index(data, layoutNextInst)]
+	dup := append(append(append([]byte{}, data[:len(data)-2]...), ",\n    "...), first...)
+	dup = append(dup, "\n}"...)
+	for name, d := range map[string][]byte{"plain": data, "duplicate across halves": dup} {
+		c, ok := parseCanonical(d)
+		if !ok {
+			t.Fatalf("%s: the canonical reader gave up", name)
+		}
+		g, err := parseGeneral(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(c.Marshal()) != string(g.Marshal()) {
+			t.Errorf("%s: split and general reads differ", name)
+		}
+	}
+	// Damage in either half makes the canonical reader give up.
+	for _, at := range []int{len(data) / 4, len(data) * 3 / 4} {
+		bad := append([]byte{}, data...)
+		i := at + bytes.Index(bad[at:], []byte(`"token_type"`))
+		bad[i+1] = 'T'
+		if _, ok := parseCanonical(bad); ok {
+			t.Errorf("damage at %d not noticed", i)
+		}
+		if _, err := parseGeneral(bad); err == nil {
+			t.Errorf("general parser misses damage at %d", i)
+		}
+	}
 }
