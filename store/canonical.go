@@ -20,8 +20,10 @@ var (
 )
 
 // splitAbove is the file size from which the canonical reader splits the
-// file in two halves read at once, when there is more than one CPU.
-const splitAbove = 512 << 10
+// file in two halves read at once, when there is more than one CPU. Below
+// it, starting a second thread costs about what it saves (measured: a
+// 2.7 MB file read 4% slower in two halves, a 27 MB one 6% faster).
+const splitAbove = 8 << 20
 
 // canonical reads a file laid out exactly as cryosparc-tools writes it,
 // which is what nearly every session file is: it matches the fixed text

@@ -2,7 +2,9 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -122,7 +124,7 @@ func parseGeneral(data []byte) (*Sessions, error) {
 // general parser, with an instance repeated across the halves and with
 // damage in either half.
 func TestCanonicalSplit(t *testing.T) {
-	_, data := benchFile(20000)
+	_, data := benchFile(80000)
 	if len(data) < splitAbove*2 {
 		t.Fatalf("file of %d bytes is too small to be split", len(data))
 	}
@@ -154,6 +156,37 @@ func TestCanonicalSplit(t *testing.T) {
 		}
 		if _, err := parseGeneral(bad); err == nil {
 			t.Errorf("general parser misses damage at %d", i)
+		}
+	}
+}
+
+// TestSpecials checks the word-at-a-time scan for string ends against a
+// byte-by-byte one, on every byte value at every position.
+func TestSpecials(t *testing.T) {
+	isSpecial := func(b byte) bool { return b == '"' || b == '\\' || b < 0x20 }
+	for pos := 0; pos < 8; pos++ {
+		for v := 0; v < 256; v++ {
+			for _, fill := range []byte{'a', 0x7f, 0xff, ' ', '!'} {
+				var w [8]byte
+				for i := range w {
+					w[i] = fill
+				}
+				w[pos] = byte(v)
+				m := specials(binary.LittleEndian.Uint64(w[:]))
+				first := -1
+				for i, b := range w {
+					if isSpecial(b) {
+						first = i
+						break
+					}
+				}
+				switch {
+				case first < 0 && m != 0:
+					t.Fatalf("%q: marks %x, but nothing is special", w, m)
+				case first >= 0 && (m == 0 || bits.TrailingZeros64(m)/8 != first):
+					t.Fatalf("%q: first special at %d, marks %x", w, first, m)
+				}
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -176,17 +177,18 @@ const (
 	highs8  = 0x8080808080808080
 )
 
-// plain8 reports whether none of the eight bytes in v is a quote, a
-// backslash or a control character (below 0x20).
-func plain8(v uint64) bool {
+// specials marks, in the high bit of each byte, the bytes of v that are a
+// quote, a backslash or a control character (below 0x20). A byte b is zero,
+// or below 0x20, when b - k borrows into its high bit while b's own high
+// bit is clear; a borrow can also mark bytes above a marked one, so only
+// the lowest mark is sure, and whether any is set.
+func specials(v uint64) uint64 {
 	quote := v ^ (ones8 * '"')
 	backslash := v ^ (ones8 * '\\')
-	// A byte b is zero, or below 0x20, exactly when b - k borrows into its
-	// high bit while b's own high bit is clear.
-	special := (quote - ones8) &^ quote
-	special |= (backslash - ones8) &^ backslash
-	special |= (v - ones8*0x20) &^ v
-	return special&highs8 == 0
+	m := (quote - ones8) &^ quote
+	m |= (backslash - ones8) &^ backslash
+	m |= (v - ones8*0x20) &^ v
+	return m & highs8
 }
 
 // file reads any JSON, reporting every problem.
@@ -600,8 +602,21 @@ func (p *parser) str() (string, error) {
 	d := p.data
 	start := p.pos + 1
 	i := start
-	for i+8 <= len(d) && plain8(binary.LittleEndian.Uint64(d[i:])) {
-		i += 8
+	for i+8 <= len(d) {
+		m := specials(binary.LittleEndian.Uint64(d[i:]))
+		if m == 0 {
+			i += 8
+			continue
+		}
+		i += bits.TrailingZeros64(m) / 8
+		if d[i] != '"' {
+			return p.strSlow(start)
+		}
+		p.pos = i + 1
+		if i == start {
+			return "", nil
+		}
+		return unsafe.String(&d[start], i-start), nil
 	}
 	for ; i < len(d); i++ {
 		c := d[i]
