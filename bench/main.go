@@ -273,48 +273,93 @@ func verdict(ok bool) string {
 	return "NOT met"
 }
 
-// plot draws time against sessions, both on log scales.
+// plot draws time against sessions twice: on log scales (every size
+// shows), and on linear scales (a straight line is linear growth).
 func plot(sizes []int, curves map[string][]time.Duration) []byte {
-	const w, h, left, right, top, bottom = 760, 460, 70, 230, 30, 50
+	const panelW, h, top, bottom, legendH = 420, 470, 40, 50, 90
 	names := []string{"cryosparc-credential get (recommended build)", "git credential-store get", "floor (reads stdin, exits)", "Python load + find"}
 	colors := []string{"#d62728", "#1f77b4", "#7f7f7f", "#2ca02c"}
-	minT, maxT := math.Inf(1), math.Inf(-1)
-	for _, c := range curves {
-		for _, d := range c {
-			v := float64(d) / 1e6
-			minT, maxT = math.Min(minT, v), math.Max(maxT, v)
-		}
-	}
-	lo, hi := math.Floor(math.Log10(minT)), math.Ceil(math.Log10(maxT))
-	x := func(n int) float64 {
-		return left + (math.Log10(float64(n))-0)/(math.Log10(float64(sizes[len(sizes)-1])))*(w-left-right)
-	}
-	y := func(msv float64) float64 { return top + (hi-math.Log10(msv))/(hi-lo)*(h-top-bottom) }
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", w, h)
-	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", w, h)
-	for e := lo; e <= hi; e++ {
-		v := math.Pow(10, e)
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end">%g ms</text>`+"\n", left, w-right, y(v), y(v), left-6, y(v)+4, v)
+	w := 2*panelW + 40
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", w, h+legendH)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", w, h+legendH)
+	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+	maxN := float64(sizes[len(sizes)-1])
+
+	// Left: log-log, every curve.
+	{
+		left, right := 70.0, float64(panelW)-10
+		minT, maxT := math.Inf(1), math.Inf(-1)
+		for _, c := range curves {
+			for _, d := range c {
+				minT, maxT = math.Min(minT, ms(d)), math.Max(maxT, ms(d))
+			}
+		}
+		lo, hi := math.Floor(math.Log10(minT)), math.Ceil(math.Log10(maxT))
+		x := func(n int) float64 { return left + math.Log10(float64(n))/math.Log10(maxN)*(right-left) }
+		y := func(v float64) float64 { return top + (hi-math.Log10(v))/(hi-lo)*(h-top-bottom) }
+		fmt.Fprintf(&b, `<text x="%.0f" y="20" font-weight="bold">log scales</text>`+"\n", left)
+		for e := lo; e <= hi; e++ {
+			v := math.Pow(10, e)
+			fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%.0f" y="%.1f" text-anchor="end">%g ms</text>`+"\n", left, right, y(v), y(v), left-6, y(v)+4, v)
+		}
+		for _, n := range sizes {
+			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#ddd"/><text x="%.1f" y="%d" text-anchor="middle">%d</text>`+"\n", x(n), x(n), top, h-bottom, x(n), h-bottom+16, n)
+		}
+		fmt.Fprintf(&b, `<text x="%.0f" y="%d" text-anchor="middle">sessions in the file</text>`+"\n", (left+right)/2, h-14)
+		for i, name := range names {
+			var pts []string
+			for j, d := range curves[name] {
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(sizes[j]), y(ms(d))))
+			}
+			polyline(&b, pts, colors[i])
+		}
 	}
-	for _, n := range sizes {
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#ddd"/><text x="%.1f" y="%d" text-anchor="middle">%d</text>`+"\n", x(n), x(n), top, h-bottom, x(n), h-bottom+16, n)
+	// Right: linear scales, the two helpers.
+	{
+		left, right := float64(panelW)+90, float64(w)-40
+		maxT := 0.0
+		for _, name := range names[:2] {
+			for _, d := range curves[name] {
+				maxT = math.Max(maxT, ms(d))
+			}
+		}
+		step := math.Pow(10, math.Floor(math.Log10(maxT)))
+		if maxT/step < 3 {
+			step /= 2
+		}
+		top2 := math.Ceil(maxT/step) * step
+		x := func(n int) float64 { return left + float64(n)/maxN*(right-left) }
+		y := func(v float64) float64 { return top + (top2-v)/top2*(h-top-bottom) }
+		fmt.Fprintf(&b, `<text x="%.0f" y="20" font-weight="bold">linear scales</text>`+"\n", left)
+		for v := 0.0; v <= top2+1e-9; v += step {
+			fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%.0f" y="%.1f" text-anchor="end">%g ms</text>`+"\n", left, right, y(v), y(v), left-6, y(v)+4, v)
+		}
+		for n := 0; n <= int(maxN); n += int(maxN) / 4 {
+			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#ddd"/><text x="%.1f" y="%d" text-anchor="middle">%d</text>`+"\n", x(n), x(n), top, h-bottom, x(n), h-bottom+16, n)
+		}
+		fmt.Fprintf(&b, `<text x="%.0f" y="%d" text-anchor="middle">sessions in the file</text>`+"\n", (left+right)/2, h-14)
+		for i, name := range names[:2] {
+			var pts []string
+			for j, d := range curves[name] {
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(sizes[j]), y(ms(d))))
+			}
+			polyline(&b, pts, colors[i])
+		}
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">sessions in the file (log scale)</text>`+"\n", (w-right+left)/2, h-12)
-	fmt.Fprintf(&b, `<text x="%d" y="18">median wall time per call (log scale)</text>`+"\n", left)
 	for i, name := range names {
-		c := curves[name]
-		var pts []string
-		for j, d := range c {
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(sizes[j]), y(float64(d)/1e6)))
-		}
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`+"\n", colors[i], strings.Join(pts, " "))
-		for _, p := range pts {
-			xy := strings.Split(p, ",")
-			fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3" fill="%s"/>`+"\n", xy[0], xy[1], colors[i])
-		}
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2"/><text x="%d" y="%d">%s</text>`+"\n", w-right+15, w-right+35, top+20*i+10, top+20*i+10, colors[i], w-right+40, top+20*i+14, name)
+		ly := h + 10 + 20*i
+		fmt.Fprintf(&b, `<line x1="70" x2="100" y1="%d" y2="%d" stroke="%s" stroke-width="2"/><text x="108" y="%d">%s</text>`+"\n", ly, ly, colors[i], ly+4, name)
 	}
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" fill="#555">median wall time of one call, paired runs</text>`+"\n", w-20, h+14)
 	b.WriteString("</svg>\n")
 	return []byte(b.String())
+}
+
+func polyline(b *strings.Builder, pts []string, color string) {
+	fmt.Fprintf(b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`+"\n", color, strings.Join(pts, " "))
+	for _, p := range pts {
+		xy := strings.Split(p, ",")
+		fmt.Fprintf(b, `<circle cx="%s" cy="%s" r="3" fill="%s"/>`+"\n", xy[0], xy[1], color)
+	}
 }
