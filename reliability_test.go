@@ -201,7 +201,7 @@ func TestInPlaceWriterRace(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "auth.json")
 	writeLargeFile(t, file, 2000)
-	writer := exec.Command("python3", "testdata/inplace_writer.py", file, "3")
+	writer := exec.Command("python3", "testdata/inplace_writer.py", file, "2")
 	var wout strings.Builder
 	writer.Stdout = &wout
 	if err := writer.Start(); err != nil {
@@ -227,4 +227,45 @@ func TestInPlaceWriterRace(t *testing.T) {
 		}
 	}
 	t.Logf("%d gets during %s in-place rewrites: %d failed", gets, strings.TrimSpace(wout.String()), failures)
+}
+
+// TestLockTimeoutExitCode holds the lock from another process: store gives
+// up after --lock-timeout with exit 3 and a message, and changes nothing.
+func TestLockTimeoutExitCode(t *testing.T) {
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("flock(1) not installed")
+	}
+	file := filepath.Join(t.TempDir(), "auth.json")
+	runBinary(t, "url=https://x\nemail=a\naccess_token=t\n", "--file", file, "store")
+	before, _ := os.ReadFile(file)
+	holder := exec.Command("flock", "-o", file+".lock", "sleep", "30")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	for i := 0; exec.Command("flock", "-n", file+".lock", "true").Run() == nil; i++ {
+		if i > 200 {
+			t.Fatal("holder never took the lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	_, stderr, code := runBinary(t, "url=https://x\nemail=b\naccess_token=SECRET\n", "--file", file, "--lock-timeout", "300ms", "store")
+	waited := time.Since(start)
+	if code != 3 || !strings.Contains(stderr, "timed out waiting for the lock") || !strings.Contains(stderr, "--lock-timeout") {
+		t.Errorf("exit %d, stderr %q; want 3 and a message about the lock", code, stderr)
+	}
+	if strings.Contains(stderr, "SECRET") {
+		t.Errorf("the token leaked: %q", stderr)
+	}
+	if waited < 300*time.Millisecond {
+		t.Errorf("gave up after %s, before the timeout", waited)
+	}
+	if after, _ := os.ReadFile(file); string(after) != string(before) {
+		t.Error("the file changed")
+	}
+	// get does not need the lock.
+	if out, _, code := runBinary(t, "url=https://x\n", "--file", file, "get"); code != 0 || !strings.Contains(out, "access_token=t\n") {
+		t.Errorf("get while locked: exit %d %q", code, out)
+	}
 }

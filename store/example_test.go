@@ -63,3 +63,54 @@ func ExampleUpdate() {
 	fmt.Println(s.URL, s.Token)
 	// Output: https://cryosparc.example.com abc123
 }
+
+func ExampleLookup() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "auth.json")
+	os.WriteFile(path, []byte(`{"https://cryosparc.example.com": {"ali@example.com": {
+		"token": {"access_token": "abc123", "token_type": "bearer"},
+		"expires": "2099-01-31T12:00:00Z"}}}`), 0o600)
+
+	// The fast way to answer one question: no URL means the first instance
+	// with a session, as in cryosparc-tools.
+	s, found, err := store.Lookup(path, nil, "", "ali@example.com")
+	fmt.Println(found, err, s.URL, s.Token)
+	// Output: true <nil> https://cryosparc.example.com abc123
+}
+
+func ExampleSessions_Erase() {
+	data := []byte(`{"https://cs.example.com": {
+		"ali@example.com": {"token": {"access_token": "a", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"},
+		"bo@example.com": {"token": {"access_token": "b", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"}}}`)
+	sessions, _ := store.Parse(data, time.Now())
+
+	// A stale token erases nothing; the right one erases its session.
+	stale := "old"
+	fmt.Println(sessions.Erase(store.Filter{URL: "https://cs.example.com", Email: "bo@example.com", Token: &stale}))
+	fmt.Println(sessions.Erase(store.Filter{URL: "https://cs.example.com", Email: "bo@example.com"}))
+	for _, s := range sessions.All() {
+		fmt.Println(s.URL, s.Email)
+	}
+	// Output:
+	// 0
+	// 1
+	// https://cs.example.com ali@example.com
+}
+
+func ExampleSave() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "auth.json")
+
+	var sessions store.Sessions
+	sessions.Insert(store.Session{URL: "https://cryosparc.example.com", Email: "ali@example.com", Token: "abc123",
+		Expires: store.ExpiryFromTime(time.Date(2099, 1, 31, 12, 0, 0, 0, time.UTC))})
+	if err := store.Save(path, nil, &sessions); err != nil {
+		panic(err)
+	}
+	loaded, _ := store.Load(path, nil)
+	s, _ := loaded.Find("", "")
+	fmt.Println(s.Email, s.Expires)
+	// Output: ali@example.com 2099-01-31T12:00:00Z
+}

@@ -341,6 +341,18 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 	return writeAtomic(target, s.Marshal())
 }
 
+// Save replaces the file at path with s, under the lock, atomically, as
+// cryosparc-tools' save() would write it. Whatever the file held is lost,
+// including changes other processes made since s was loaded: to change the
+// file, use Update. Like Update, Save refuses to overwrite a file that
+// cryosparc-tools would reject.
+func Save(path string, opt *Options, s *Sessions) error {
+	return Update(path, opt, func(current *Sessions) error {
+		*current = *s
+		return nil
+	})
+}
+
 // ErrNoChange, returned by an Update's change function, leaves the file
 // untouched.
 var ErrNoChange = errors.New("nothing to change")
@@ -432,11 +444,17 @@ func removeStaleTemps(target string) {
 	}
 }
 
+// newTemp creates the file that will replace target: in the same folder,
+// with a random name that holds no secret, mode 0600 from the start.
+func newTemp(target string) (*os.File, error) {
+	return os.CreateTemp(filepath.Dir(target), tempPrefix(target))
+}
+
 // writeAtomic replaces target with data: a new 0600 file in the same folder,
 // written, flushed to disk, renamed over target, and the folder flushed.
 func writeAtomic(target string, data []byte) error {
 	dir := filepath.Dir(target)
-	f, err := os.CreateTemp(dir, tempPrefix(target))
+	f, err := newTemp(target)
 	if err != nil {
 		return fmt.Errorf("%w: creating a file in %s: %v", ErrUnsafe, dir, err)
 	}
