@@ -248,3 +248,57 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestRandomExpiriesAgainstPython mutates date-times and numbers at random
+// and checks each against pydantic: same verdict, same text written.
+func TestRandomExpiriesAgainstPython(t *testing.T) {
+	py := startPython(t)
+	seed := int64(7)
+	if v := os.Getenv("EXPIRY_SEED"); v != "" {
+		fmt.Sscan(v, &seed)
+	}
+	r := rand.New(rand.NewSource(seed))
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	templates := []string{
+		`"2031-02-28T23:59:59Z"`, `"2031-12-31 00:00:00.000001+05:30"`, `"2032-02-29t12:30-0800"`, `"2031-06-15T08:00:00,123456789Z"`,
+		`1950000000`, `"1950000000"`, `1950000000.123456`, `"1950000000.5"`, `1950000000000`, `"1950000000000"`, `2e9`, `"+1950000000"`,
+		`"1950000000.5e3"`, `"195000000000000.0"`, `"-1950000000000.5"`, `"253402300799999.0"`, `"9999-12-31T23:59:59.999999-23:59"`,
+		`"0001-01-01T00:00:00+00:01"`, `1.95e14`, `-62135596800`, `"20000000001.0"`, `"2.00000001e10"`, `".5e5"`,
+	}
+	alphabet := []byte("0123456789-:.,+TtZz eE\"")
+	for i := 0; i < n; i++ {
+		v := []byte(templates[r.Intn(len(templates))])
+		for m := r.Intn(3); m >= 0; m-- {
+			// keep the quotes of a string in place
+			lo, hi := 0, len(v)
+			if v[0] == '"' {
+				lo, hi = 1, len(v)-1
+			}
+			if hi <= lo {
+				break
+			}
+			pos := lo + r.Intn(hi-lo)
+			switch r.Intn(3) {
+			case 0:
+				v[pos] = alphabet[r.Intn(len(alphabet))]
+			case 1:
+				v = append(v[:pos], v[pos+1:]...)
+			default:
+				v = append(v[:pos], append([]byte{alphabet[r.Intn(len(alphabet)-1)]}, v[pos:]...)...)
+			}
+		}
+		data := `{"u": {"e": {"token": {"access_token": "a", "token_type": "bearer"}, "expires": ` + string(v) + `}}}`
+		res := py.do(map[string]string{"op": "dump", "data": data})
+		s, err := Parse([]byte(data), time.Now())
+		if (err == nil) != res.Valid {
+			t.Errorf("expires %s: Go valid=%v (%v), Python valid=%v", v, err == nil, err, res.Valid)
+			continue
+		}
+		if err == nil && string(s.Marshal()) != res.Dump {
+			t.Errorf("expires %s: Go writes\n%s\nPython writes\n%s", v, s.Marshal(), res.Dump)
+		}
+	}
+}

@@ -218,20 +218,23 @@ func digits2(a, b byte) (int, bool) {
 	return int(x)*10 + int(y), x <= 9 && y <= 9
 }
 
-// parseNumericString parses [+-]digits[.digits] as Unix seconds or milliseconds.
+// parseNumericString parses a string of Unix seconds as pydantic does:
+// [+-]digits, or [+-]digits.digits with an optional exponent after the
+// fraction (digits on at least one side of the point). Above 2×10^10 the
+// number counts as milliseconds; a number with a point is scaled once as a
+// float and, if still above, once more as an integer (pydantic's quirk,
+// reproduced so that both read the same instant).
 func parseNumericString(s string) (Expiry, bool) {
 	i := 0
 	if i < len(s) && (s[i] == '+' || s[i] == '-') {
 		i++
 	}
-	start := i
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	if i == start {
-		return Expiry{}, false
-	}
+	intDigits := countDigits(s[i:])
+	i += intDigits
 	if i == len(s) {
+		if intDigits == 0 {
+			return Expiry{}, false
+		}
 		v, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return Expiry{}, false
@@ -241,16 +244,43 @@ func parseNumericString(s string) (Expiry, bool) {
 	if s[i] != '.' {
 		return Expiry{}, false
 	}
-	for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+	i++
+	fracDigits := countDigits(s[i:])
+	i += fracDigits
+	if intDigits+fracDigits == 0 {
+		return Expiry{}, false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		n := countDigits(s[i:])
+		if n == 0 {
+			return Expiry{}, false
+		}
+		i += n
 	}
 	if i != len(s) {
 		return Expiry{}, false
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	if err != nil || math.IsInf(f, 0) || math.Abs(f) > 9e18 {
 		return Expiry{}, false
 	}
-	return expiryFromFloat(f)
+	if math.Abs(f) > msWatershed {
+		f /= 1000
+	}
+	sec := math.Floor(f)
+	return expiryFromInt(int64(sec), int64(math.Round((f-sec)*1e6)))
+}
+
+func countDigits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 // ParseExpiryNumber parses an expiry written as a JSON number of Unix
