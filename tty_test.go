@@ -1,0 +1,123 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// TestLoginPromptsOnRealTerminal runs the binary with a pseudo-terminal as
+// its controlling terminal and answers its prompts the way a person would:
+// the password must not be echoed, and the session must be stored.
+func TestLoginPromptsOnRealTerminal(t *testing.T) {
+	cs, srv := newCryoSPARC(t, "tty-s3cret")
+	file := filepath.Join(t.TempDir(), "auth.json")
+	cmd := exec.Command(binary(t), "--file", file, "login")
+	cmd.Env = append(os.Environ(), "CRYOSPARC_EMAIL=", "CRYOSPARC_PASSWORD=")
+	// Standard input is not the terminal: the prompts must go to /dev/tty.
+	cmd.Stdin = strings.NewReader("")
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	cmd.Stderr = tty
+	// A new session whose controlling terminal is the pty, the child's fd 2.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 2}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+
+	screen := &strings.Builder{}
+	r := bufio.NewReader(ptmx)
+	expect := func(prompt string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.HasSuffix(screen.String(), prompt) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no prompt %q; screen so far: %q", prompt, screen.String())
+			}
+			b, err := r.ReadByte()
+			if err != nil {
+				t.Fatalf("reading the terminal: %v; screen: %q", err, screen.String())
+			}
+			screen.WriteByte(b)
+		}
+	}
+	expect("CryoSPARC URL: ")
+	io.WriteString(ptmx, srv.URL+"\n")
+	expect("Email: ")
+	io.WriteString(ptmx, "tty@example.com\n")
+	expect("Password: ")
+	// Type only once the program has turned echo off, as a person would
+	// after seeing the prompt (typing ahead would be echoed by any program).
+	for i := 0; ; i++ {
+		tio, err := unix.IoctlGetTermios(int(ptmx.Fd()), unix.TCGETS)
+		if err == nil && tio.Lflag&unix.ECHO == 0 {
+			break
+		}
+		if i > 500 {
+			t.Fatal("echo never turned off for the password")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	io.WriteString(ptmx, "tty-s3cret\n")
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	rest := make(chan string, 1)
+	go func() { // what the terminal shows after the password, until it closes
+		var b strings.Builder
+		io.Copy(&b, r)
+		rest <- b.String()
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("login: %v; screen %q", err, screen.String())
+		}
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("login did not finish")
+	}
+	select {
+	case s := <-rest:
+		screen.WriteString(s)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the terminal did not close after login exited")
+	}
+	if strings.Contains(screen.String(), "tty-s3cret") {
+		t.Errorf("the password was echoed: %q", screen.String())
+	}
+	if !strings.Contains(screen.String(), "tty@example.com") {
+		t.Errorf("the email was not echoed (the terminal is not in its normal mode?): %q", screen.String())
+	}
+	sum := sha256.Sum256([]byte("tty-s3cret"))
+	cs.mu.Lock()
+	if len(cs.logins) != 1 || cs.logins[0]["password"] != hex.EncodeToString(sum[:]) {
+		t.Errorf("logins: %v", cs.logins)
+	}
+	cs.mu.Unlock()
+	data, _ := os.ReadFile(file)
+	if !strings.Contains(string(data), "tok-for-tty@example.com") {
+		t.Errorf("session not stored:\n%s", data)
+	}
+	if !strings.Contains(stdout.String(), "Logged in") {
+		t.Errorf("stdout %q", stdout.String())
+	}
+}
