@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"runtime"
@@ -93,6 +94,8 @@ func report(stderr io.Writer, err error) int {
 		hint = "; it was left unchanged: run `" + name + " doctor` to see every problem, `" + name + " doctor --fix` to keep only the valid entries"
 	case errors.Is(err, api.ErrLogin):
 		code = exitLogin
+	case errors.Is(err, fs.ErrPermission):
+		hint = "; check the owner and permissions of the file and its folder (ls -ld)"
 	}
 	msg := strings.ReplaceAll(err.Error()+hint, "\n", " ")
 	fmt.Fprintf(stderr, "%s: %s\n", name, msg)

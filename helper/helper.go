@@ -114,8 +114,9 @@ func (h *Helper) read(in io.Reader) (*request, error) {
 	if err := oneOf(attrs, "access_token", "password"); err != nil {
 		return nil, err
 	}
-	r.email = get("email") + get("username")
-	r.token = get("access_token") + get("password")
+	// oneOf made sure at most one of each pair is given.
+	r.email = firstOf(attrs, "email", "username")
+	r.token = firstOf(attrs, "access_token", "password")
 	_, hasTok := attrs.Get("access_token")
 	_, hasPass := attrs.Get("password")
 	r.tokenSet = hasTok || hasPass
@@ -145,6 +146,16 @@ func (h *Helper) read(in io.Reader) (*request, error) {
 		return nil, bad("token_type must be bearer (CryoSPARC issues bearer tokens only)")
 	}
 	return r, nil
+}
+
+// firstOf returns the value of the first of keys that a holds.
+func firstOf(a protocol.Attributes, keys ...string) string {
+	for _, k := range keys {
+		if v, ok := a.Get(k); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func oneOf(a protocol.Attributes, k1, k2 string) error {

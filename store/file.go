@@ -171,7 +171,7 @@ func load(path string, opt *Options, read reader, keep func(string) bool, use fu
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrUnsafe, err)
+			return fmt.Errorf("%w: %w", ErrUnsafe, err)
 		}
 		if try == 0 {
 			checkMode(path, version.mode, opt)
@@ -319,7 +319,7 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 	}
 	dir := filepath.Dir(target)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("%w: creating %s: %v", ErrUnsafe, dir, err)
+		return fmt.Errorf("%w: creating %s: %w", ErrUnsafe, dir, err)
 	}
 	unlock, err := lock(target, opt)
 	if err != nil {
@@ -366,7 +366,7 @@ func resolve(path string) (string, error) {
 			return path, nil
 		}
 		if err != nil {
-			return "", fmt.Errorf("%w: %v", ErrUnsafe, err)
+			return "", fmt.Errorf("%w: %w", ErrUnsafe, err)
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
 			if !fi.Mode().IsRegular() {
@@ -376,7 +376,7 @@ func resolve(path string) (string, error) {
 		}
 		link, err := os.Readlink(path)
 		if err != nil {
-			return "", fmt.Errorf("%w: %v", ErrUnsafe, err)
+			return "", fmt.Errorf("%w: %w", ErrUnsafe, err)
 		}
 		if !filepath.IsAbs(link) {
 			link = filepath.Join(filepath.Dir(path), link)
@@ -398,7 +398,7 @@ func lock(path string, opt *Options) (func(), error) {
 	unlock := func() { fl.Unlock() }
 	ok, err := fl.TryLock()
 	if err != nil {
-		return nil, fmt.Errorf("%w: locking %s: %v", ErrUnsafe, lockPath, err)
+		return nil, fmt.Errorf("%w: locking %s: %w", ErrUnsafe, lockPath, err)
 	}
 	if ok {
 		return unlock, nil
@@ -412,7 +412,7 @@ func lock(path string, opt *Options) (func(), error) {
 	select {
 	case err := <-got:
 		if err != nil {
-			return nil, fmt.Errorf("%w: locking %s: %v", ErrUnsafe, lockPath, err)
+			return nil, fmt.Errorf("%w: locking %s: %w", ErrUnsafe, lockPath, err)
 		}
 		return unlock, nil
 	case <-timer.C:
@@ -456,13 +456,13 @@ func writeAtomic(target string, data []byte) error {
 	dir := filepath.Dir(target)
 	f, err := newTemp(target)
 	if err != nil {
-		return fmt.Errorf("%w: creating a file in %s: %v", ErrUnsafe, dir, err)
+		return fmt.Errorf("%w: creating a file in %s: %w", ErrUnsafe, dir, err)
 	}
 	tmp := f.Name()
 	fail := func(what string, err error) error {
 		f.Close()
 		os.Remove(tmp)
-		return fmt.Errorf("%w: %s %s: %v", ErrUnsafe, what, tmp, err)
+		return fmt.Errorf("%w: %s %s: %w", ErrUnsafe, what, tmp, err)
 	}
 	if err := f.Chmod(0o600); err != nil && !isWindows() {
 		return fail("setting permissions of", err)
@@ -478,7 +478,7 @@ func writeAtomic(target string, data []byte) error {
 	}
 	if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("%w: replacing %s: %v", ErrUnsafe, target, err)
+		return fmt.Errorf("%w: replacing %s: %w", ErrUnsafe, target, err)
 	}
 	syncDir(dir)
 	return nil
@@ -506,7 +506,7 @@ func Repair(path string, opt *Options) (backup string, err error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnsafe, err)
+		return "", fmt.Errorf("%w: %w", ErrUnsafe, err)
 	}
 	s, perr := Load(target, &Options{Now: opt.now})
 	if s == nil {
@@ -530,7 +530,7 @@ func Repair(path string, opt *Options) (backup string, err error) {
 func writeNew(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("%w: creating the backup %s: %v", ErrUnsafe, path, err)
+		return fmt.Errorf("%w: creating the backup %s: %w", ErrUnsafe, path, err)
 	}
 	_, err = f.Write(data)
 	if err == nil {
@@ -541,7 +541,7 @@ func writeNew(path string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(path)
-		return fmt.Errorf("%w: writing the backup %s: %v", ErrUnsafe, path, err)
+		return fmt.Errorf("%w: writing the backup %s: %w", ErrUnsafe, path, err)
 	}
 	return nil
 }
