@@ -194,14 +194,25 @@ func (h *Helper) Get(in io.Reader, out io.Writer) error {
 		a.Set("username", sess.Email)
 		a.Set("password", sess.Token)
 		a.Set("password_expiry_utc", strconv.FormatInt(sess.Expires.Unix(), 10))
-		return protocol.Write(out, &a, "protocol", "host", "path", "username", "password", "password_expiry_utc")
+		return answer(out, &a, sess, "protocol", "host", "path", "username", "password", "password_expiry_utc")
 	}
 	a.Set("url", sess.URL)
 	a.Set("email", sess.Email)
 	a.Set("access_token", sess.Token)
 	a.Set("token_type", "bearer")
 	a.Set("expires", sess.Expires.String())
-	return protocol.Write(out, &a, "url", "email", "access_token", "token_type", "expires")
+	return answer(out, &a, sess, "url", "email", "access_token", "token_type", "expires")
+}
+
+// answer writes the answer to a get. A stored value that no key=value line
+// can carry (a token with a line break, which the file allows) is an
+// error about the file, not the request.
+func answer(out io.Writer, a *protocol.Attributes, sess store.Session, keys ...string) error {
+	err := protocol.Write(out, a, keys...)
+	if errors.Is(err, protocol.ErrBadInput) {
+		return fmt.Errorf("%w: the session of %s for %s holds a line break or NUL that the key=value protocol cannot carry; use the file directly", store.ErrUnsafe, sess.Email, sess.URL)
+	}
+	return err
 }
 
 // NotFound returns the ErrNotFound error for a question about url and

@@ -330,3 +330,13 @@ func TestInvalidFileRefusesStore(t *testing.T) {
 		t.Errorf("invalid file rewritten")
 	}
 }
+
+func TestGetTokenWithLineBreak(t *testing.T) {
+	content := `{"https://x": {"a@x": {"token": {"access_token": "SECRET\nline", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"}}}`
+	h, _ := newHelper(t, content)
+	var out bytes.Buffer
+	err := h.Get(strings.NewReader("url=https://x\n"), &out)
+	if !errors.Is(err, store.ErrUnsafe) || out.Len() != 0 || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("Get = %v, wrote %q; want ErrUnsafe, nothing written, no token in the error", err, out.String())
+	}
+}
