@@ -443,18 +443,7 @@ func truncate(s string, n int) string {
 // object reads a JSON object, calling member for each key with the position
 // at the start of its value.
 func (p *parser) object(member func(keyPos int, key string) error) error {
-	p.depth++
-	if p.depth > maxDepth {
-		return p.fail("nested too deeply")
-	}
-	p.pos++ // '{'
-	p.skipSpace()
-	if p.pos < len(p.data) && p.data[p.pos] == '}' {
-		p.pos++
-		p.depth--
-		return nil
-	}
-	for {
+	return p.container('}', "an object", func() error {
 		p.skipSpace()
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 			return p.fail("expected a string key")
@@ -469,22 +458,41 @@ func (p *parser) object(member func(keyPos int, key string) error) error {
 			return p.fail(`expected ":" after a key`)
 		}
 		p.pos++
-		if err := member(keyPos, key); err != nil {
+		return member(keyPos, key)
+	})
+}
+
+// container reads an object or array whose opening byte is at p.pos,
+// calling member for each member until the closing byte.
+func (p *parser) container(closing byte, what string, member func() error) error {
+	p.depth++
+	if p.depth > maxDepth {
+		return p.fail("nested too deeply")
+	}
+	p.pos++ // the opening byte
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == closing {
+		p.pos++
+		p.depth--
+		return nil
+	}
+	for {
+		if err := member(); err != nil {
 			return err
 		}
 		p.skipSpace()
 		if p.pos >= len(p.data) {
-			return p.fail("unexpected end of file inside an object")
+			return p.fail("unexpected end of file inside " + what)
 		}
 		switch p.data[p.pos] {
 		case ',':
 			p.pos++
-		case '}':
+		case closing:
 			p.pos++
 			p.depth--
 			return nil
 		default:
-			return p.fail(`expected "," or "}"`)
+			return p.fail(`expected "," or "` + string(closing) + `"`)
 		}
 	}
 }
@@ -499,36 +507,7 @@ func (p *parser) skipValue() error {
 	case c == '{':
 		return p.object(func(int, string) error { return p.skipValue() })
 	case c == '[':
-		p.depth++
-		if p.depth > maxDepth {
-			return p.fail("nested too deeply")
-		}
-		p.pos++
-		p.skipSpace()
-		if p.pos < len(p.data) && p.data[p.pos] == ']' {
-			p.pos++
-			p.depth--
-			return nil
-		}
-		for {
-			if err := p.skipValue(); err != nil {
-				return err
-			}
-			p.skipSpace()
-			if p.pos >= len(p.data) {
-				return p.fail("unexpected end of file inside an array")
-			}
-			switch p.data[p.pos] {
-			case ',':
-				p.pos++
-			case ']':
-				p.pos++
-				p.depth--
-				return nil
-			default:
-				return p.fail(`expected "," or "]"`)
-			}
-		}
+		return p.container(']', "an array", p.skipValue)
 	case c == '"':
 		_, err := p.str()
 		return err
