@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"runtime"
+	"unsafe"
 )
 
 // The layout cryosparc-tools' save() writes (and Marshal writes), in pieces.
@@ -18,6 +19,10 @@ var (
 	layoutNextInst     = []byte(",\n    \"")
 	layoutClose        = []byte("\n}")
 )
+
+// maxDateTime bounds the length of an expiry written in the canonical
+// layout: 2099-01-31T12:00:00.123456+05:30 is 32 bytes.
+const maxDateTime = 40
 
 // splitAbove is the file size from which the canonical reader splits the
 // file in two halves read at once, when there is more than one CPU. Below
@@ -126,15 +131,19 @@ func (p *parser) instances(stop int) (list []instance, ok bool) {
 				if !ok || !expect(layoutExpires) {
 					return nil, false
 				}
-				raw, ok := str()
+				// The expiry needs no string scan: it ends at the first
+				// quote, and parseDateTime refuses anything but the
+				// characters of a date-time (an escape sends the file to
+				// the general parser).
+				end := bytes.IndexByte(d[p.pos:min(len(d), p.pos+maxDateTime)], '"')
+				if end < 0 {
+					return nil, false
+				}
+				expires, ok := parseDateTimeIn(unsafe.String(unsafe.SliceData(d[p.pos:]), end), &p.months)
 				if !ok {
 					return nil, false
 				}
-				expires, ok := parseDateTime(raw)
-				if !ok {
-					return nil, false
-				}
-				p.pos--
+				p.pos += end
 				if !expect(layoutCloseSession) {
 					return nil, false
 				}

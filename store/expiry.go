@@ -145,7 +145,27 @@ func ParseDateTime(s string) (Expiry, error) {
 	return Expiry{}, ErrBadExpiry
 }
 
-func parseDateTime(s string) (Expiry, bool) {
+func parseDateTime(s string) (Expiry, bool) { return parseDateTimeIn(s, nil) }
+
+// monthCache remembers where the last month asked for starts: the expiries
+// of a file fall in a few months, and daysFromCivil is a good part of the
+// cost of reading one.
+type monthCache struct {
+	year, month int
+	days        int64 // days from 1970-01-01 to the month's first day
+}
+
+func (c *monthCache) daysOf(year, month, day int) int64 {
+	if c == nil {
+		return daysFromCivil(year, month, day)
+	}
+	if c.month != month || c.year != year {
+		c.year, c.month, c.days = year, month, daysFromCivil(year, month, 1)
+	}
+	return c.days + int64(day-1)
+}
+
+func parseDateTimeIn(s string, cache *monthCache) (Expiry, bool) {
 	if len(s) < 17 || s[4] != '-' || s[7] != '-' || s[13] != ':' {
 		return Expiry{}, false
 	}
@@ -208,7 +228,7 @@ func parseDateTime(s string) (Expiry, bool) {
 	default:
 		return Expiry{}, false
 	}
-	local := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+second)
+	local := cache.daysOf(year, month, day)*86400 + int64(hour*3600+minute*60+second)
 	return Expiry{unixMicro: (local-int64(off)*60)*1e6 + int64(micro), offsetMin: int32(off)}, true
 }
 

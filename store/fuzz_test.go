@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/bits"
+	"math/rand"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func addGoldenSeeds(f *testing.F) {
@@ -188,5 +191,32 @@ func TestSpecials(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestCanonicalManyDates reads a canonical file whose expiries jump between
+// months, years and offsets, against the general parser.
+func TestCanonicalManyDates(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	var s Sessions
+	for i := 0; i < 3000; i++ {
+		t0 := time.Date(2027+r.Intn(80), time.Month(1+r.Intn(12)), 1+r.Intn(31), r.Intn(24), r.Intn(60), r.Intn(60), r.Intn(2)*r.Intn(1e9), time.UTC)
+		zone := time.FixedZone("", (r.Intn(2*1439)-1439)*60)
+		if r.Intn(3) == 0 {
+			zone = time.UTC
+		}
+		s.Insert(Session{URL: fmt.Sprintf("https://cs%d", r.Intn(5)), Email: fmt.Sprintf("u%d", i), Token: "t", Expires: ExpiryFromTime(t0.In(zone))})
+	}
+	data := s.Marshal()
+	c, ok := parseCanonical(data)
+	if !ok {
+		t.Fatal("the canonical reader gave up on what Marshal wrote")
+	}
+	g, err := parseGeneral(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(c.Marshal()) != string(data) || string(g.Marshal()) != string(data) {
+		t.Error("canonical or general reading changes the file")
 	}
 }

@@ -88,6 +88,7 @@ type parser struct {
 	all      []Session // every session read, in file order; instances hold parts of it
 	pos      int
 	depth    int
+	months   monthCache
 	now      int64 // Unix microseconds
 	problems []Problem
 }
