@@ -165,7 +165,12 @@ func newApp(e *env) *cli.App {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usagef("unknown command %q; run `%s --help` for the commands", c.Args().First(), name)
+				// Name it only if it looks like a command: it could be a
+				// token pasted in the wrong place.
+				if arg := c.Args().First(); looksLikeCommand(arg) {
+					return usagef("unknown command %q; run `%s --help` for the commands", arg, name)
+				}
+				return usagef("unknown command; run `%s --help` for the commands", name)
 			}
 			return usagef("no command given; run `%s --help` for the commands", name)
 		},
@@ -207,6 +212,18 @@ func (e *env) withHelper(action func(*helper.Helper) error) cli.ActionFunc {
 			StdinIsTerminal: isTerminal(e.stdin),
 		})
 	}
+}
+
+func looksLikeCommand(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && c != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 func isTerminal(r io.Reader) bool {

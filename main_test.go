@@ -37,6 +37,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad input", "url=https://y\n\x00\n", []string{"--file", file, "get"}, 2, "", "NUL"},
 		{"arguments refused", "", []string{"--file", file, "get", "access_token=secret"}, 2, "", "takes no arguments"},
 		{"unknown command", "", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
+		{"a token in place of a command is not echoed", "", []string{"secret0123456789abcdef"}, 2, "", "unknown command;"},
 		{"unknown flag", "", []string{"get", "--nope"}, 2, "", "flag provided but not defined"},
 		{"no command", "", nil, 2, "", "no command given"},
 		{"invalid file refuses store", "url=https://x\nemail=b@x\naccess_token=tok\n", []string{"--file", invalid, "store"}, 3, "", "doctor"},
