@@ -108,68 +108,14 @@ func (e *env) login(c *cli.Context) error {
 		if err != nil {
 			return usagef("--expires %q is not a date YYYY-MM-DD", d)
 		}
-		lifetime = day.Sub(now)
+		lifetime = day.Sub(now).Truncate(time.Second)
 		if lifetime < time.Second || lifetime > maxLoginLifetime {
 			return usagef("--expires %s must be a date in the future, at most one year from now (midnight local time)", d)
 		}
 	}
-	var tty terminal
-	ask := func(label string, secret bool) (string, error) {
-		if tty == nil {
-			t, err := e.terminal()
-			if err != nil {
-				return "", usagef("no terminal to ask for the %s; give --url, --email and --password-stdin (or CRYOSPARC_EMAIL and CRYOSPARC_PASSWORD)", strings.ToLower(strings.TrimSuffix(label, ": ")))
-			}
-			tty = t
-		}
-		if secret {
-			return tty.PromptPassword(label)
-		}
-		return tty.Prompt(label)
-	}
-
-	url := c.String("url")
-	if url == "" {
-		var err error
-		if url, err = ask("CryoSPARC URL: ", false); err != nil {
-			return err
-		}
-	}
-	url = withScheme(strings.TrimSpace(url))
-	if _, err := store.CanonicalURL(url); err != nil {
+	url, email, password, err := e.loginInputs(c)
+	if err != nil {
 		return err
-	}
-	email := c.String("email")
-	if email == "" {
-		email, _ = e.lookup("CRYOSPARC_EMAIL")
-	}
-	if email == "" {
-		var err error
-		if email, err = ask("Email: ", false); err != nil {
-			return err
-		}
-	}
-	if email == "" {
-		return usagef("no email given")
-	}
-	var password string
-	switch pw, inEnv := e.lookup("CRYOSPARC_PASSWORD"); {
-	case c.Bool("password-stdin"):
-		b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20))
-		if err != nil {
-			return fmt.Errorf("reading the password from standard input: %w", err)
-		}
-		password = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-	case inEnv && pw != "":
-		password = pw
-	default:
-		var err error
-		if password, err = ask("Password: ", true); err != nil {
-			return err
-		}
-	}
-	if password == "" {
-		return usagef("the password is empty")
 	}
 
 	path := e.path(c)
@@ -185,6 +131,7 @@ func (e *env) login(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// As cryosparc-tools: now + expires_in, in UTC, whole seconds.
 	expires := store.ExpiryFromTime(now.Add(lifetime).UTC().Truncate(time.Second))
 	var stored string
 	err = store.Update(path, &opt, func(s *store.Sessions) error {
@@ -201,6 +148,67 @@ func (e *env) login(c *cli.Context) error {
 	fmt.Fprintf(e.stdout, "Logged in to %s as %s. Session saved to %s; it expires %s (%s).\n",
 		stored, email, path, expires.Time().Format("2006-01-02 15:04:05 MST"), relative(expires.Time(), now))
 	return nil
+}
+
+// loginInputs gathers the URL, email and password of a login from the
+// flags, the environment, standard input (--password-stdin) and, for what
+// is still missing, the terminal.
+func (e *env) loginInputs(c *cli.Context) (url, email, password string, err error) {
+	var tty terminal
+	ask := func(label string, secret bool) (string, error) {
+		if tty == nil {
+			t, err := e.terminal()
+			if err != nil {
+				return "", usagef("no terminal to ask for the %s; give --url, --email and --password-stdin (or CRYOSPARC_EMAIL and CRYOSPARC_PASSWORD)", strings.ToLower(strings.TrimSuffix(label, ": ")))
+			}
+			tty = t
+		}
+		if secret {
+			return tty.PromptPassword(label)
+		}
+		return tty.Prompt(label)
+	}
+
+	if url = c.String("url"); url == "" {
+		if url, err = ask("CryoSPARC URL: ", false); err != nil {
+			return "", "", "", err
+		}
+	}
+	url = withScheme(strings.TrimSpace(url))
+	if _, err := store.CanonicalURL(url); err != nil {
+		return "", "", "", err
+	}
+
+	if email = c.String("email"); email == "" {
+		email, _ = e.lookup("CRYOSPARC_EMAIL")
+	}
+	if email == "" {
+		if email, err = ask("Email: ", false); err != nil {
+			return "", "", "", err
+		}
+	}
+	if email == "" {
+		return "", "", "", usagef("no email given")
+	}
+
+	switch pw, inEnv := e.lookup("CRYOSPARC_PASSWORD"); {
+	case c.Bool("password-stdin"):
+		b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20))
+		if err != nil {
+			return "", "", "", fmt.Errorf("reading the password from standard input: %w", err)
+		}
+		password = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	case inEnv && pw != "":
+		password = pw
+	default:
+		if password, err = ask("Password: ", true); err != nil {
+			return "", "", "", err
+		}
+	}
+	if password == "" {
+		return "", "", "", usagef("the password is empty")
+	}
+	return url, email, password, nil
 }
 
 // relative says when t is, seen from now: "in 13 days", "expired".
