@@ -108,7 +108,7 @@ func (e *env) login(c *cli.Context) error {
 		if err != nil {
 			return usagef("--expires %q is not a date YYYY-MM-DD", d)
 		}
-		lifetime = day.Sub(now).Truncate(time.Second)
+		lifetime = day.Sub(now)
 		if lifetime < time.Second || lifetime > maxLoginLifetime {
 			return usagef("--expires %s must be a date in the future, at most one year from now (midnight local time)", d)
 		}
@@ -127,11 +127,14 @@ func (e *env) login(c *cli.Context) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.Duration("timeout"))
 	defer cancel()
 	client := &api.Client{URL: url, UserAgent: name + "/" + versionNumber(), HTTP: e.httpClient}
-	tok, err := client.Login(ctx, email, password, lifetime)
+	// The server is asked for whole seconds, rounded up so that the token
+	// lives at least until the expiry stored; that is now + the lifetime, in
+	// UTC, whole seconds (with --expires, midnight exactly), as in
+	// cryosparc-tools.
+	tok, err := client.Login(ctx, email, password, (lifetime + time.Second - 1).Truncate(time.Second))
 	if err != nil {
 		return err
 	}
-	// As cryosparc-tools: now + expires_in, in UTC, whole seconds.
 	expires := store.ExpiryFromTime(now.Add(lifetime).UTC().Truncate(time.Second))
 	var stored string
 	err = store.Update(path, &opt, func(s *store.Sessions) error {

@@ -203,6 +203,22 @@ func TestLoginExpiresHonoured(t *testing.T) {
 	if data, _ := os.ReadFile(file); !strings.Contains(string(data), `"expires": "2026-05-09T22:00:00Z"`) {
 		t.Errorf("stored expiry:\n%s", data)
 	}
+
+	// With a fraction of a second in now, the server is asked for whole
+	// seconds (rounded up) and the stored expiry is still midnight, as
+	// cryosparc-tools stores it.
+	now2 := time.Date(2026, 5, 6, 7, 8, 9, 600_000_000, loc)
+	r = runWith(t, &env{stdin: strings.NewReader("pw"), now: func() time.Time { return now2 }},
+		"--file", file, "login", "--url", srv.URL, "--email", "b@x", "--password-stdin", "--expires", "2026-05-10")
+	if r.code != 0 {
+		t.Fatalf("exit %d %s", r.code, r.stderr)
+	}
+	if got := cs.logins[1]["expires_in"]; got != fmt.Sprint(int64(want.Seconds())) {
+		t.Errorf("expires_in = %s, want %d (the seconds left, rounded up)", got, int64(want.Seconds()))
+	}
+	if data, _ := os.ReadFile(file); strings.Count(string(data), `"expires": "2026-05-09T22:00:00Z"`) != 2 {
+		t.Errorf("stored expiry is not midnight local time:\n%s", data)
+	}
 }
 
 func TestLoginPrompts(t *testing.T) {
