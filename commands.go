@@ -104,7 +104,7 @@ func (e *env) login(c *cli.Context) error {
 	now := e.now()
 	lifetime := helper.DefaultLifetime
 	if d := c.String("expires"); d != "" {
-		day, err := time.ParseInLocation("2006-01-02", d, now.Location())
+		day, err := time.ParseInLocation("2006-1-2", d, now.Location()) // as strptime %Y-%m-%d
 		if err != nil {
 			return usagef("--expires %q is not a date YYYY-MM-DD", d)
 		}
