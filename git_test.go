@@ -67,14 +67,20 @@ func newGitEnv(t *testing.T, extraConfig ...string) *gitEnv {
 }
 
 // git runs `git credential ACTION` with input and returns its stdout and
-// whether it succeeded.
+// whether it succeeded. The helper must say nothing on stderr, as git's own
+// helper tests demand: only git's own messages may be there.
 func (g *gitEnv) git(action, input string) (string, bool) {
 	g.t.Helper()
 	cmd := exec.Command("git", "credential", action)
 	cmd.Dir = g.dir
 	cmd.Env = g.env
 	cmd.Stdin = strings.NewReader(input)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	out, err := cmd.Output()
+	if strings.Contains(stderr.String(), name) {
+		g.t.Errorf("git credential %s: the helper wrote to stderr: %q", action, stderr.String())
+	}
 	return string(out), err == nil
 }
 
@@ -279,4 +285,17 @@ func TestGitExpiry(t *testing.T) {
 	if out, code := runBin("get", "protocol=https\nhost=cs\nusername=b\n"); code != 1 || out != "" {
 		t.Errorf("expired session served: %q %d", out, code)
 	}
+}
+
+// TestGitEmptyUsername follows git's own helper test "can store empty
+// username": an empty user name and password are stored and given back.
+func TestGitEmptyUsername(t *testing.T) {
+	g := newGitEnv(t)
+	g.approve("protocol=https\nhost=sso.example.com\nusername=\npassword=\n")
+	out, ok := g.git("fill", "protocol=https\nhost=sso.example.com\n")
+	want := "protocol=https\nhost=sso.example.com\nusername=\npassword=\n"
+	if !ok || out != want {
+		t.Errorf("fill = %q, %v; want %q", out, ok, want)
+	}
+	g.validForPython()
 }

@@ -97,6 +97,9 @@ func report(stderr io.Writer, err error) int {
 	case errors.Is(err, fs.ErrPermission):
 		hint = "; check the owner and permissions of the file and its folder (ls -ld)"
 	}
+	if helper.IsSilent(err) {
+		return code
+	}
 	msg := strings.ReplaceAll(err.Error()+hint, "\n", " ")
 	fmt.Fprintf(stderr, "%s: %s\n", name, msg)
 	return code

@@ -148,6 +148,11 @@ func (h *Helper) read(in io.Reader) (*request, error) {
 	return r, nil
 }
 
+func hasKey(a protocol.Attributes, key string) bool {
+	_, ok := a.Get(key)
+	return ok
+}
+
 // firstOf returns the value of the first of keys that a holds.
 func firstOf(a protocol.Attributes, keys ...string) string {
 	for _, k := range keys {
@@ -182,6 +187,10 @@ func (h *Helper) Get(in io.Reader, out io.Writer) error {
 		return err
 	}
 	if !ok {
+		if r.git {
+			// git's convention: a helper with nothing to give says nothing.
+			return Silent(NotFound(r.url, r.email))
+		}
 		return NotFound(r.url, r.email)
 	}
 	var a protocol.Attributes
@@ -203,6 +212,20 @@ func (h *Helper) Get(in io.Reader, out io.Writer) error {
 	a.Set("expires", sess.Expires.String())
 	return answer(out, &a, sess, "url", "email", "access_token", "token_type", "expires")
 }
+
+// Silent marks err as one whose exit status counts but whose message is not
+// to be shown.
+func Silent(err error) error { return silentError{err} }
+
+// IsSilent reports whether err was marked by Silent.
+func IsSilent(err error) bool {
+	var s silentError
+	return errors.As(err, &s)
+}
+
+type silentError struct{ error }
+
+func (e silentError) Unwrap() error { return e.error }
 
 // answer writes the answer to a get. A stored value that no key=value line
 // can carry (a token with a line break, which the file allows) is an
@@ -239,7 +262,9 @@ func (h *Helper) Store(in io.Reader) error {
 	switch {
 	case r.url == "":
 		return bad("store needs url= (or git's protocol= and host=)")
-	case r.email == "":
+	case r.email == "" && !(r.git && hasKey(r.attrs, "username")):
+		// git stores credentials with an empty user name (single sign-on
+		// hosts); a CryoSPARC session otherwise needs its email.
 		return bad("store needs email= (or git's username=)")
 	case !r.tokenSet:
 		return bad("store needs access_token= (or git's password=)")

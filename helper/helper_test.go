@@ -100,18 +100,21 @@ func TestGet(t *testing.T) {
 }
 
 func TestGetNotFound(t *testing.T) {
-	for _, in := range []string{
-		"url=https://other.example.com\n",
-		"url=https://cryosparc.example.com\nemail=zed@example.com\n",
-		"protocol=https\nhost=cryosparc.example.com\npath=sub\n",
-		"protocol=http\nhost=cryosparc.example.com\n",
-		"protocol=https\nhost=cryosparc.example.com:8443\n",
+	for _, tt := range []struct {
+		in     string
+		silent bool // git's requests: a helper with nothing to give says nothing
+	}{
+		{"url=https://other.example.com\n", false},
+		{"url=https://cryosparc.example.com\nemail=zed@example.com\n", false},
+		{"protocol=https\nhost=cryosparc.example.com\npath=sub\n", true},
+		{"protocol=http\nhost=cryosparc.example.com\n", true},
+		{"protocol=https\nhost=cryosparc.example.com:8443\n", true},
 	} {
 		h, _ := newHelper(t, startFile)
 		var out bytes.Buffer
-		err := h.Get(strings.NewReader(in), &out)
-		if !errors.Is(err, ErrNotFound) || out.Len() != 0 {
-			t.Errorf("Get(%q) = %v, wrote %q; want ErrNotFound and nothing", in, err, out.String())
+		err := h.Get(strings.NewReader(tt.in), &out)
+		if !errors.Is(err, ErrNotFound) || out.Len() != 0 || IsSilent(err) != tt.silent {
+			t.Errorf("Get(%q) = %v (silent %v), wrote %q; want ErrNotFound, silent %v, nothing written", tt.in, err, IsSilent(err), out.String(), tt.silent)
 		}
 	}
 	h, _ := newHelper(t, "")
