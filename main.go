@@ -81,13 +81,14 @@ func report(stderr io.Writer, err error) int {
 	}
 	code := exitFile
 	var usage *usageError
+	var cliExit cli.ExitCoder // urfave/cli's own, such as "No help topic"
 	var invalid *store.InvalidError
 	hint := ""
 	switch {
 	case errors.Is(err, helper.ErrNotFound):
 		code = exitNotFound
-	case errors.As(err, &usage), errors.Is(err, helper.ErrBadInput), errors.Is(err, protocol.ErrBadInput),
-		errors.Is(err, store.ErrBadURL), errors.Is(err, store.ErrNotUTF8):
+	case errors.As(err, &usage), errors.As(err, &cliExit), errors.Is(err, helper.ErrBadInput),
+		errors.Is(err, protocol.ErrBadInput), errors.Is(err, store.ErrBadURL), errors.Is(err, store.ErrNotUTF8):
 		code = exitUsage
 	case errors.As(err, &invalid):
 		code = exitFile
@@ -195,6 +196,9 @@ func newApp(e *env) *cli.App {
 			return usagef("no command given; run `%s --help` for the commands", name)
 		},
 		OnUsageError: onUsage,
+		// urfave/cli would print exit-coded errors itself and call os.Exit;
+		// every error comes back to report instead.
+		ExitErrHandler: func(*cli.Context, error) {},
 	}
 	for _, cmd := range app.Commands {
 		cmd.OnUsageError = onUsage

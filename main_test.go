@@ -40,6 +40,7 @@ func TestExitCodes(t *testing.T) {
 		{"a token in place of a command is not echoed", "", []string{"secret0123456789abcdef"}, 2, "", "unknown command;"},
 		{"unknown flag", "", []string{"get", "--nope"}, 2, "", "flag provided but not defined"},
 		{"no command", "", nil, 2, "", "no command given"},
+		{"help on an unknown topic", "", []string{"help", "frobnicate"}, 2, "", "No help topic"},
 		{"invalid file refuses store", "url=https://x\nemail=b@x\naccess_token=tok\n", []string{"--file", invalid, "store"}, 3, "", "doctor"},
 		{"invalid file still serves get", "url=https://x\n", []string{"--file", invalid, "get"}, 1, "", "warning"},
 		{"erase nothing", "url=https://zzz\n", []string{"--file", file, "erase"}, 0, "", ""},
