@@ -112,41 +112,6 @@ func Lookup(path string, opt *Options, url, email string) (sess Session, found b
 	return sess, found, err
 }
 
-// mayName returns which instance keys a lookup of url may answer from: the
-// key url itself, or one with the same canonical form, whose text holds the
-// URL's host name in some case (or escapes that could spell it). Nil when
-// every instance may: no URL given, or one that cannot match anything.
-func mayName(url string) func(key string) bool {
-	if url == "" {
-		return nil
-	}
-	canon, err := CanonicalURL(url)
-	if err != nil {
-		return func(key string) bool { return key == url }
-	}
-	host := canon[strings.Index(canon, "://")+3:]
-	if i := strings.IndexByte(host, '/'); i >= 0 {
-		host = host[:i]
-	}
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
-		host = host[:i]
-	}
-	return func(key string) bool {
-		return key == url || strings.Contains(key, "%") || containsFold(key, host)
-	}
-}
-
-// containsFold reports whether s contains sub, ignoring ASCII case (sub is
-// lower case).
-func containsFold(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
-			return true
-		}
-	}
-	return false
-}
-
 // reader gets the bytes of a file and a function that releases them.
 type reader func(path string) (data []byte, v fileVersion, release func(), err error)
 
