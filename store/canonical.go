@@ -81,7 +81,13 @@ func (p *parser) canonical() (s *Sessions, ok bool) {
 	if !ok {
 		return nil, false
 	}
+	// Sized once: no garbage from growing (a run collects none).
+	total := len(first) + len(second)
+	s.instances = make([]instance, 0, total)
 	var index keyIndex
+	if total > indexAbove {
+		index.m = make(map[string]int, total)
+	}
 	for _, inst := range first {
 		s.add(&index, inst)
 	}
