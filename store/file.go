@@ -318,7 +318,7 @@ func Save(path string, opt *Options, s *Sessions) error {
 	})
 }
 
-// ErrNoChange, returned by an Update's change function, leaves the file
+// ErrNoChange is what an Update's change function returns to leave the file
 // untouched.
 var ErrNoChange = errors.New("nothing to change")
 
