@@ -30,7 +30,8 @@ type instance struct {
 }
 
 // Sessions is the content of a session file: instances in file order, each
-// with its sessions by email in file order.
+// with its sessions by email in file order. It is not safe for concurrent
+// use: even Find settles duplicates in place the first time it looks.
 type Sessions struct {
 	instances []instance
 	now       int64 // Unix microseconds: sessions expiring at or before are dropped
