@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func addGoldenSeeds(f *testing.F) {
@@ -115,6 +116,9 @@ func parseCanonical(data []byte) (*Sessions, bool) {
 }
 
 func parseGeneral(data []byte) (*Sessions, error) {
+	if !utf8.Valid(data) {
+		return nil, errors.New("invalid UTF-8")
+	}
 	p := &parser{data: data, now: fixedNow.UnixMicro()}
 	s, err := p.file()
 	if err == nil && len(p.problems) > 0 {
@@ -166,7 +170,7 @@ func TestCanonicalSplit(t *testing.T) {
 // TestSpecials checks the word-at-a-time scan for string ends against a
 // byte-by-byte one, on every byte value at every position.
 func TestSpecials(t *testing.T) {
-	isSpecial := func(b byte) bool { return b == '"' || b == '\\' || b < 0x20 }
+	isSpecial := func(b byte) bool { return b == '"' || b == '\\' || b < 0x20 || b >= 0x80 }
 	for pos := 0; pos < 8; pos++ {
 		for v := 0; v < 256; v++ {
 			for _, fill := range []byte{'a', 0x7f, 0xff, ' ', '!'} {
@@ -218,5 +222,33 @@ func TestCanonicalManyDates(t *testing.T) {
 	}
 	if string(c.Marshal()) != string(data) || string(g.Marshal()) != string(data) {
 		t.Error("canonical or general reading changes the file")
+	}
+}
+
+// TestCanonicalUTF8 checks that the canonical reader, which skips the
+// whole-file UTF-8 check, still refuses invalid UTF-8 in any string and
+// accepts valid text that is not ASCII.
+func TestCanonicalUTF8(t *testing.T) {
+	var s Sessions
+	exp := ExpiryFromTime(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+	s.Insert(Session{URL: "https://ü.example/é", Email: "例え@x", Token: "tok-€-😀-" + string(make([]byte, 0)), Expires: exp})
+	s.Insert(Session{URL: "https://b.example", Email: "b@x", Token: "plain", Expires: exp})
+	good := s.Marshal()
+	if _, ok := parseCanonical(good); !ok {
+		t.Fatal("the canonical reader refuses valid non-ASCII text")
+	}
+	for _, target := range []string{"例え@x", "tok-€", "ü.example", "b@x", "plain"} {
+		i := bytes.Index(good, []byte(target))
+		for _, junk := range [][]byte{{0xff}, {0xc3}, {0xe2, 0x82}, {0xed, 0xa0, 0x80}} {
+			bad := append(append(append([]byte{}, good[:i]...), junk...), good[i:]...)
+			if _, ok := parseCanonical(bad); ok {
+				t.Errorf("canonical reader accepts invalid UTF-8 % x before %q", junk, target)
+			}
+			_, err := Parse(bad, fixedNow)
+			var inv *InvalidError
+			if !errors.As(err, &inv) || !inv.Syntax() {
+				t.Errorf("Parse accepts invalid UTF-8 % x before %q: %v", junk, target, err)
+			}
+		}
 	}
 }

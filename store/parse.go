@@ -108,13 +108,15 @@ func parse(data []byte, now time.Time, keep func(url string) bool) (*Sessions, e
 		size = 16
 	}
 	p := &parser{data: data, now: now.UnixMicro(), keep: keep, all: make([]Session, 0, size)}
+	// The canonical reader checks UTF-8 in strings as it goes (elsewhere it
+	// accepts only its ASCII layout); the general parser relies on this.
+	if s, ok := p.canonical(); ok {
+		return s, nil
+	}
 	if !utf8.Valid(data) {
 		p.pos = invalidUTF8At(data)
 		line, col := p.lineCol(p.pos)
 		return &Sessions{}, &InvalidError{Problems: []Problem{{Line: line, Column: col, Reason: "invalid UTF-8", Syntax: true}}}
-	}
-	if s, ok := p.canonical(); ok {
-		return s, nil
 	}
 	*p = parser{data: data, now: p.now, keep: keep, all: p.all[:0]}
 	s, err := p.file()
@@ -179,7 +181,8 @@ const (
 )
 
 // specials marks, in the high bit of each byte, the bytes of v that are a
-// quote, a backslash or a control character (below 0x20). A byte b is zero,
+// quote, a backslash, a control character (below 0x20) or not ASCII (which
+// must then be checked as UTF-8). A byte b is zero,
 // or below 0x20, when b - k borrows into its high bit while b's own high
 // bit is clear; a borrow can also mark bytes above a marked one, so only
 // the lowest mark is sure, and whether any is set.
@@ -189,7 +192,7 @@ func specials(v uint64) uint64 {
 	m := (quote - ones8) &^ quote
 	m |= (backslash - ones8) &^ backslash
 	m |= (v - ones8*0x20) &^ v
-	return m & highs8
+	return (m | v) & highs8
 }
 
 // file reads any JSON, reporting every problem.
@@ -590,7 +593,7 @@ func (p *parser) str() (string, error) {
 		}
 		i += bits.TrailingZeros64(m) / 8
 		if d[i] != '"' {
-			return p.strSlow(start)
+			return p.strRest(start, i)
 		}
 		p.pos = i + 1
 		if i == start {
@@ -598,17 +601,32 @@ func (p *parser) str() (string, error) {
 		}
 		return unsafe.String(&d[start], i-start), nil
 	}
+	return p.strRest(start, i)
+}
+
+// strRest finishes reading a string from i, checking any text that is not
+// ASCII as UTF-8 (the file as a whole is checked only when the canonical
+// reader gives up).
+func (p *parser) strRest(start, i int) (string, error) {
+	d := p.data
+	ascii := true
 	for ; i < len(d); i++ {
 		c := d[i]
-		if c == '"' {
+		switch {
+		case c == '"':
 			p.pos = i + 1
 			if i == start {
 				return "", nil
 			}
+			if !ascii && !utf8.Valid(d[start:i]) {
+				p.pos = start + invalidUTF8At(d[start:i])
+				return "", p.fail("invalid UTF-8")
+			}
 			return unsafe.String(&d[start], i-start), nil
-		}
-		if c == '\\' || c < 0x20 {
+		case c == '\\' || c < 0x20:
 			return p.strSlow(start)
+		case c >= 0x80:
+			ascii = false
 		}
 	}
 	p.pos = len(d)
@@ -624,6 +642,10 @@ func (p *parser) strSlow(start int) (string, error) {
 		switch {
 		case c == '"':
 			p.pos = i + 1
+			if !utf8.Valid(buf) {
+				p.pos = start
+				return "", p.fail("invalid UTF-8")
+			}
 			return string(buf), nil
 		case c < 0x20:
 			p.pos = i
