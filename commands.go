@@ -71,13 +71,6 @@ func (e *env) terminal() (terminal, error) {
 	return openTTY()
 }
 
-func withScheme(url string) string {
-	if url != "" && !strings.Contains(url, "://") {
-		return "http://" + url
-	}
-	return url
-}
-
 func loginCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "login",
@@ -177,7 +170,7 @@ func (e *env) loginInputs(c *cli.Context) (url, email, password string, err erro
 			return "", "", "", err
 		}
 	}
-	url = withScheme(strings.TrimSpace(url))
+	url = store.WithScheme(strings.TrimSpace(url))
 	if _, err := store.CanonicalURL(url); err != nil {
 		return "", "", "", err
 	}
@@ -254,7 +247,7 @@ func tokenCommand(e *env) *cli.Command {
 				return usagef("token takes no arguments; use --url and --email")
 			}
 			opt := e.options(c)
-			url, email := withScheme(c.String("url")), c.String("email")
+			url, email := store.WithScheme(c.String("url")), c.String("email")
 			sess, ok, err := store.Lookup(e.path(c), &opt, url, email)
 			if err != nil && !servable(err) {
 				return err
@@ -355,7 +348,7 @@ func logoutCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "all", Usage: "erase every session"},
 		},
 		Action: func(c *cli.Context) error {
-			url, email, all := withScheme(c.String("url")), c.String("email"), c.Bool("all")
+			url, email, all := store.WithScheme(c.String("url")), c.String("email"), c.Bool("all")
 			switch {
 			case c.NArg() > 0:
 				return usagef("logout takes no arguments; use --url, --email or --all")

@@ -101,10 +101,8 @@ func (h *Helper) read(in io.Reader) (*request, error) {
 	}
 	r := &request{attrs: attrs}
 	get := attrs.Value
-	_, hasProto := attrs.Get("protocol")
-	_, hasHost := attrs.Get("host")
-	_, hasURL := attrs.Get("url")
-	r.git = hasProto || hasHost
+	hasURL := hasKey(attrs, "url")
+	r.git = hasKey(attrs, "protocol") || hasKey(attrs, "host")
 	if r.git && hasURL {
 		return nil, bad("give either url= or git's protocol= and host=, not both")
 	}
@@ -117,9 +115,7 @@ func (h *Helper) read(in io.Reader) (*request, error) {
 	// oneOf made sure at most one of each pair is given.
 	r.email = firstOf(attrs, "email", "username")
 	r.token = firstOf(attrs, "access_token", "password")
-	_, hasTok := attrs.Get("access_token")
-	_, hasPass := attrs.Get("password")
-	r.tokenSet = hasTok || hasPass
+	r.tokenSet = hasKey(attrs, "access_token") || hasKey(attrs, "password")
 	if r.git {
 		proto, host, path := get("protocol"), get("host"), get("path")
 		if proto == "" || host == "" {
@@ -130,10 +126,7 @@ func (h *Helper) read(in io.Reader) (*request, error) {
 			r.url += "/" + path
 		}
 	} else if u := get("url"); u != "" {
-		r.url = u
-		if !strings.Contains(u, "://") {
-			r.url = "http://" + u
-		}
+		r.url = store.WithScheme(u)
 	} else if hasURL {
 		return nil, bad("url= is empty; give the CryoSPARC web URL, e.g. url=https://cryosparc.example.com")
 	}

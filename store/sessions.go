@@ -306,6 +306,15 @@ func (s *Sessions) Erase(f Filter) int {
 	return removed
 }
 
+// WithScheme returns url with http:// in front when it has no scheme, as
+// cryosparc-tools reads a URL such as cryosparc.example.com:39000.
+func WithScheme(url string) string {
+	if url != "" && !strings.Contains(url, "://") {
+		return "http://" + url
+	}
+	return url
+}
+
 // ErrNotUTF8 reports text that cannot be stored because it is not UTF-8.
 var ErrNotUTF8 = errors.New("text is not valid UTF-8")
 
@@ -333,10 +342,7 @@ func canonicalURL(raw string) (string, error) {
 	if strings.TrimSpace(raw) != raw || raw == "" {
 		return "", badURL(raw, "it is empty or has spaces around it")
 	}
-	s := raw
-	if !strings.Contains(s, "://") {
-		s = "http://" + s
-	}
+	s := WithScheme(raw)
 	u, err := url.Parse(s)
 	if err != nil {
 		return "", badURL(raw, "it does not parse")
