@@ -49,8 +49,7 @@ func BenchmarkParse(b *testing.B) {
 func BenchmarkLoad(b *testing.B) {
 	for _, n := range benchSizes {
 		_, data := benchFile(n)
-		path := filepath.Join(b.TempDir(), "auth.json")
-		os.WriteFile(path, data, 0o600)
+		path := benchPath(b, data)
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
@@ -95,8 +94,7 @@ func BenchmarkLookup(b *testing.B) {
 	for _, n := range benchSizes {
 		s, data := benchFile(n)
 		last := s.All()[n-1]
-		path := filepath.Join(b.TempDir(), "auth.json")
-		os.WriteFile(path, data, 0o600)
+		path := benchPath(b, data)
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
@@ -107,4 +105,13 @@ func BenchmarkLookup(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchPath writes data to a session file for a benchmark.
+func benchPath(b *testing.B, data []byte) string {
+	path := filepath.Join(b.TempDir(), "auth.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return path
 }
