@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/helper"
 )
 
 // cryosparc is a stand-in CryoSPARC server: its login operation lives at a
@@ -330,14 +332,14 @@ func TestList(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d %s", r.code, r.stderr)
 	}
-	var rows []listed
+	var rows []helper.Listed
 	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
 		t.Fatal(err)
 	}
-	want := []listed{
-		{"https://cs.example.com", "ali@example.com", "2026-06-01T00:00:00Z", 1780272000, false},
-		{"https://cs.example.com", "old@example.com", "2026-01-01T00:00:00Z", 1767225600, true},
-		{"http://lab:39000", "bo@example.com", "2026-05-20T12:30:00+02:00", 1779273000, false},
+	want := []helper.Listed{
+		{URL: "https://cs.example.com", Email: "ali@example.com", Expires: "2026-06-01T00:00:00Z", ExpiresUnix: 1780272000, Expired: false},
+		{URL: "https://cs.example.com", Email: "old@example.com", Expires: "2026-01-01T00:00:00Z", ExpiresUnix: 1767225600, Expired: true},
+		{URL: "http://lab:39000", Email: "bo@example.com", Expires: "2026-05-20T12:30:00+02:00", ExpiresUnix: 1779273000, Expired: false},
 	}
 	if fmt.Sprint(rows) != fmt.Sprint(want) {
 		t.Errorf("list --json = %+v\nwant %+v", rows, want)
@@ -382,7 +384,7 @@ func TestLogout(t *testing.T) {
 		if r.code != tt.code {
 			t.Errorf("logout %q: exit %d (%s), want %d", tt.args, r.code, r.stderr, tt.code)
 		}
-		var rows []listed
+		var rows []helper.Listed
 		json.Unmarshal([]byte(runWith(t, e, "--file", file, "list", "--json").stdout), &rows)
 		var left []string
 		for _, row := range rows {
@@ -437,7 +439,7 @@ func TestDoctor(t *testing.T) {
 	if fi, _ := os.Stat(file); fi.Mode().Perm() != 0o600 {
 		t.Errorf("fixed file mode %#o", fi.Mode().Perm())
 	}
-	var rows []listed
+	var rows []helper.Listed
 	json.Unmarshal([]byte(runWith(t, e, "--file", file, "list", "--json").stdout), &rows)
 	if len(rows) != 0 {
 		// ali (invalid), bo (invalid) are gone; old expired at real time too.

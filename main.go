@@ -19,9 +19,8 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"github.com/cryosparc-credential/cryosparc-credential/api"
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
-	"github.com/cryosparc-credential/cryosparc-credential/protocol"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
 
@@ -38,6 +37,7 @@ const (
 	exitUsage    = 2
 	exitFile     = 3
 	exitLogin    = 4
+	exitOutput   = 5
 )
 
 func main() {
@@ -54,24 +54,20 @@ func main() {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	lookup         store.Env
+	lookup         func(key string) (string, bool)
 	now            func() time.Time
 	tty            func() (terminal, error) // nil: /dev/tty
 	httpClient     *http.Client             // nil: the API client's default
 }
 
 // run runs the command line args and returns the exit status.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup store.Env, now func() time.Time) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool), now func() time.Time) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, now: now}
 	return report(stderr, newApp(e).Run(args))
 }
 
-// usageError is a command line that cannot be run as given.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+// usagef returns a bad-usage error (exit 2).
+func usagef(format string, a ...any) error { return errkind.Errorf(errkind.BadInput, format, a...) }
 
 // report prints err as one line on stderr and returns its exit status: the
 // one place where errors become exit codes.
@@ -79,29 +75,35 @@ func report(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
 	}
-	code := exitFile
-	var usage *usageError
 	var cliExit cli.ExitCoder // urfave/cli's own, such as "No help topic"
 	var invalid *store.InvalidError
-	hint := ""
-	switch {
-	case errors.Is(err, helper.ErrNotFound):
+	code, hint := exitFile, ""
+	switch kind := errkind.Of(err); {
+	case kind == errkind.NotFound:
 		code = exitNotFound
-	case errors.As(err, &usage), errors.As(err, &cliExit), errors.Is(err, helper.ErrBadInput),
-		errors.Is(err, protocol.ErrBadInput), errors.Is(err, store.ErrBadURL), errors.Is(err, store.ErrNotUTF8):
+	case kind == errkind.BadInput, errors.As(err, &cliExit):
 		code = exitUsage
-	case errors.As(err, &invalid):
-		code = exitFile
-		hint = "; it was left unchanged: run `" + name + " doctor` to see every problem, `" + name + " doctor --fix` to keep only the valid entries"
-	case errors.Is(err, api.ErrLogin):
+	case kind == errkind.Login:
 		code = exitLogin
-	case errors.Is(err, fs.ErrPermission):
-		hint = "; check the owner and permissions of the file and its folder (ls -ld)"
+	case kind == errkind.Output:
+		code = exitOutput
+	case kind == errkind.File:
+		code = exitFile
+		switch {
+		case errors.As(err, &invalid) && !invalid.Foreign() && !errors.Is(err, helper.ErrUnhealthy):
+			hint = "; it was left unchanged: run `" + name + " doctor` to see every problem, `" + name + " doctor --fix` to keep only the valid entries"
+		case errors.Is(err, fs.ErrPermission):
+			hint = "; check the owner and permissions of the file and its folder (ls -ld)"
+		}
+	default:
+		// Every error is made of one kind; one that is not is a fault
+		// here, said as such rather than passed off as a file problem.
+		code, hint = exitFile, " (an error of no known kind: please report it)"
 	}
 	if helper.IsSilent(err) {
 		return code
 	}
-	msg := strings.ReplaceAll(err.Error()+hint, "\n", " ")
+	msg := strings.ReplaceAll(strings.ReplaceAll(err.Error()+hint, "\n", " "), "\r", " ")
 	fmt.Fprintf(stderr, "%s: %s\n", name, msg)
 	return code
 }
@@ -139,9 +141,21 @@ func versionString() string {
 	return fmt.Sprintf("%s (%s %s/%s)", versionNumber(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
+// globalFlags are accepted before the command and after it.
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "file", Usage: "session file to use (default: $CRYOSPARC_AUTH_FILE, else cryosparc-tools' auth.json)", TakesFile: true},
+		&cli.DurationFlag{Name: "lock-timeout", Value: store.DefaultLockTimeout, Usage: "how long to wait for another process's lock on the session file (0: try once)"},
+	}
+}
+
 func newApp(e *env) *cli.App {
 	onUsage := func(c *cli.Context, err error, isSubcommand bool) error {
-		return usagef("%v; run `%s --help` for usage", err, name)
+		msg := strings.Replace(err.Error(), " -", " --", 1)
+		if c.Command != nil && c.Command.Name != "" {
+			return usagef("%s; run `%s %s --help` for its usage", msg, name, c.Command.Name)
+		}
+		return usagef("%s; run `%s --help` for usage", msg, name)
 	}
 	app := &cli.App{
 		Name:                 name,
@@ -154,36 +168,9 @@ func newApp(e *env) *cli.App {
 		Description: "Sessions live in the file cryosparc-tools uses (python -m cryosparc.tools login), so a session " +
 			"stored by either is seen by the other. get, store and erase read key=value lines on standard input, " +
 			"like git credential helpers.\n\nExit status: 0 done, 1 nothing found, 2 bad usage or input, " +
-			"3 the session file cannot be read or written safely, 4 the login failed.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "file", Usage: "session file to use (default: $CRYOSPARC_AUTH_FILE, else cryosparc-tools' auth.json)", TakesFile: true},
-			&cli.DurationFlag{Name: "lock-timeout", Value: 10 * time.Second, Usage: "how long to wait for another process's lock on the session file"},
-		},
-		Commands: []*cli.Command{
-			{
-				Name:      "get",
-				Usage:     "print the session for the url= and email= read on stdin",
-				UsageText: "printf 'url=https://cryosparc.example.com\\nemail=ali@example.com\\n' | " + name + " get",
-				Action:    e.withHelper(func(h *helper.Helper) error { return h.Get(e.stdin, e.stdout) }),
-			},
-			{
-				Name:      "store",
-				Usage:     "store the session (url=, email=, access_token=, expires= or expires_in=) read on stdin",
-				UsageText: "printf 'url=…\\nemail=…\\naccess_token=…\\nexpires_in=3600\\n' | " + name + " store",
-				Action:    e.withHelper(func(h *helper.Helper) error { return h.Store(e.stdin) }),
-			},
-			{
-				Name:      "erase",
-				Usage:     "erase the session(s) named by url=, email= (and access_token=) read on stdin",
-				UsageText: "printf 'url=…\\nemail=…\\n' | " + name + " erase",
-				Action:    e.withHelper(func(h *helper.Helper) error { return h.Erase(e.stdin) }),
-			},
-			loginCommand(e),
-			logoutCommand(e),
-			tokenCommand(e),
-			listCommand(e),
-			doctorCommand(e),
-		},
+			"3 the session file cannot be read or written safely, 4 the login failed, 5 the output could not be written.",
+		Flags:    globalFlags(),
+		Commands: commands(e),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				// Name it only if it looks like a command: it could be a
@@ -202,40 +189,52 @@ func newApp(e *env) *cli.App {
 	}
 	for _, cmd := range app.Commands {
 		cmd.OnUsageError = onUsage
+		cmd.Flags = append(cmd.Flags, globalFlags()...)
 	}
 	return app
 }
 
-// path returns the session file the command line names.
-func (e *env) path(c *cli.Context) string {
-	if f := c.String("file"); f != "" {
-		return f
-	}
-	return store.DefaultPath(runtime.GOOS, e.lookup, xdg.Home)
-}
-
-func (e *env) options(c *cli.Context) store.Options {
-	return store.Options{
-		Now:         e.now,
-		LockTimeout: c.Duration("lock-timeout"),
-		Warn:        func(msg string) { fmt.Fprintf(e.stderr, "%s: warning: %s\n", name, msg) },
-	}
-}
-
-// withHelper runs a protocol command with a helper for the session file.
-func (e *env) withHelper(action func(*helper.Helper) error) cli.ActionFunc {
-	return func(c *cli.Context) error {
-		if c.NArg() > 0 {
-			// Never echo the arguments: a misplaced token would reach the terminal.
-			return usagef("%s takes no arguments; it reads key=value lines on standard input", c.Command.Name)
+// flag returns the value of a flag given before or after the command: the
+// innermost place it was set, else its default.
+func flagCtx(c *cli.Context, flag string) *cli.Context {
+	for _, x := range c.Lineage() {
+		for _, n := range x.LocalFlagNames() {
+			if n == flag {
+				return x
+			}
 		}
-		return action(&helper.Helper{
-			Path:            e.path(c),
-			Options:         e.options(c),
-			Stderr:          e.stderr,
-			StdinIsTerminal: isTerminal(e.stdin),
-		})
 	}
+	return c
+}
+
+// file returns the helper for the session file the command line names.
+func (e *env) file(c *cli.Context) (*helper.File, error) {
+	path := flagCtx(c, "file").String("file")
+	if path == "" {
+		path = store.DefaultPath(runtime.GOOS, e.lookup, e.home())
+	}
+	if err := store.CheckPath(path); err != nil {
+		return nil, err
+	}
+	timeout := flagCtx(c, "lock-timeout").Duration("lock-timeout")
+	if timeout < 0 {
+		return nil, usagef("--lock-timeout %s is negative; give a duration such as 10s, or 0 to try once", timeout)
+	}
+	return &helper.File{
+		Path:            path,
+		Options:         store.Options{Now: e.now, LockTimeout: timeout},
+		Stderr:          e.stderr,
+		StdinIsTerminal: isTerminal(e.stdin),
+	}, nil
+}
+
+// home is the user's home folder: $HOME from the environment given, else
+// what the system says.
+func (e *env) home() string {
+	if h, ok := e.lookup("HOME"); ok && h != "" {
+		return h
+	}
+	return xdg.Home
 }
 
 func looksLikeCommand(s string) bool {

@@ -20,13 +20,15 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 )
 
 // Suffix is where the API lives under the instance URL.
 const Suffix = "/api/cmd"
 
 // ErrLogin is matched by every error Login returns.
-var ErrLogin = errors.New("login failed")
+var ErrLogin = errkind.New(errkind.Login, "login failed")
 
 // Error is a failed login: what went wrong and what to do about it.
 type Error struct {
@@ -35,7 +37,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string        { return "login failed: " + e.Msg }
-func (e *Error) Is(target error) bool { return target == ErrLogin }
+func (e *Error) Is(target error) bool { return target == ErrLogin || target == errkind.Login }
 
 func fail(status int, format string, a ...any) error {
 	return &Error{Msg: fmt.Sprintf(format, a...), Status: status}
@@ -100,6 +102,9 @@ func (c *Client) Login(ctx context.Context, email, password string, expiresIn ti
 	var tok Token
 	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
 		return Token{}, fail(status, "%s answered the login with something other than a token (HTTP %d); is this a CryoSPARC instance?", c.URL, status)
+	}
+	if strings.ContainsAny(tok.AccessToken, "\r\n\x00") {
+		return Token{}, fail(status, "%s issued a token holding a line break or NUL, which could never be read back; nothing was stored", c.URL)
 	}
 	if !strings.EqualFold(tok.TokenType, "bearer") {
 		return Token{}, fail(status, "%s issued a %q token; only bearer tokens are supported", c.URL, tok.TokenType)

@@ -8,10 +8,10 @@ import (
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
 )
 
-func ExampleHelper_Get() {
+func ExampleFile_Get() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
-	h := &helper.Helper{Path: filepath.Join(dir, "auth.json"), Stderr: os.Stderr}
+	h := &helper.File{Path: filepath.Join(dir, "auth.json"), Stderr: os.Stderr}
 
 	h.Store(strings.NewReader("url=https://cryosparc.example.com\nemail=ali@example.com\naccess_token=abc123\nexpires=2099-01-31T12:00:00+01:00\n"))
 	h.Get(strings.NewReader("url=https://cryosparc.example.com\n"), os.Stdout)
@@ -27,5 +27,4 @@ func ExampleHelper_Get() {
 	// host=cryosparc.example.com
 	// username=ali@example.com
 	// password=abc123
-	// password_expiry_utc=4073540400
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/cryosparc-credential/cryosparc-credential/protocol"
 	"github.com/cryosparc-credential/cryosparc-credential/store"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 )
 
 var now = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -45,7 +47,7 @@ const startFile = `{
     }
 }`
 
-func newHelper(t *testing.T, content string) (*Helper, *bytes.Buffer) {
+func newHelper(t *testing.T, content string) (*File, *bytes.Buffer) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "auth.json")
 	if content != "" {
@@ -54,7 +56,7 @@ func newHelper(t *testing.T, content string) (*Helper, *bytes.Buffer) {
 		}
 	}
 	var stderr bytes.Buffer
-	return &Helper{
+	return &File{
 		Path:    path,
 		Options: store.Options{Now: func() time.Time { return now }, LockTimeout: time.Second},
 		Stderr:  &stderr,
@@ -76,11 +78,11 @@ func TestGet(t *testing.T) {
 		{"canonical match answers with the stored key", "url=HTTPS://CryoSPARC.example.com:443/\nemail=bo@example.com\n",
 			"url=https://cryosparc.example.com\nemail=bo@example.com\naccess_token=bo-token\ntoken_type=bearer\nexpires=2099-02-01T00:00:00.250000Z\n"},
 		{"git keys in, git keys out", "protocol=https\nhost=cryosparc.example.com\nusername=bo@example.com\n",
-			"protocol=https\nhost=cryosparc.example.com\nusername=bo@example.com\npassword=bo-token\npassword_expiry_utc=4073587200\n"},
+			"protocol=https\nhost=cryosparc.example.com\nusername=bo@example.com\npassword=bo-token\n"},
 		{"git with port and path echoed", "protocol=http\nhost=lab:39000\n",
-			"protocol=http\nhost=lab:39000\nusername=ali@example.com\npassword=lab-token\npassword_expiry_utc=4076006400\n"},
+			"protocol=http\nhost=lab:39000\nusername=ali@example.com\npassword=lab-token\n"},
 		{"git capability lines accepted", "capability[]=authtype\nprotocol=http\nhost=lab:39000\n",
-			"protocol=http\nhost=lab:39000\nusername=ali@example.com\npassword=lab-token\npassword_expiry_utc=4076006400\n"},
+			"protocol=http\nhost=lab:39000\nusername=ali@example.com\npassword=lab-token\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,13 +125,45 @@ func TestGetNotFound(t *testing.T) {
 	}
 }
 
-func TestGetWarnsAboutUnknownKeys(t *testing.T) {
-	h, stderr := newHelper(t, startFile)
-	if err := h.Get(strings.NewReader("url=https://cryosparc.example.com\nemial=bo@example.com\n"), &bytes.Buffer{}); err != nil {
-		t.Fatal(err)
+// TestUnknownKeys: in a url= request an unknown key is bad input, never
+// "any instance"; the key is named only when it looks like one. git's
+// requests ignore keys they do not know, silently.
+func TestUnknownKeys(t *testing.T) {
+	token := "dGhpcyBpcyBhIHRva2VuIHRoYXQgd2FzIHBpcGVkIGJ5IG1pc3Rha2U"
+	tests := []struct {
+		name, in string
+		named    string // the key the error names, "" for none
+	}{
+		{"upper-case URL", "URL=https://b.example.org\n", `"URL"`},
+		{"spaces around =", "url = https://b.example.org\n", `"url "`},
+		{"misspelled email", "url=https://cryosparc.example.com\nemial=bo@example.com\n", `"emial"`},
+		{"a lone token", token + "==\n", ""},
+		{"a long key", strings.Repeat("k", 65000) + "=v\n", ""},
 	}
-	if !strings.Contains(stderr.String(), `"emial"`) || strings.Count(stderr.String(), "\n") != 1 {
-		t.Errorf("stderr = %q, want one warning naming emial", stderr)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, stderr := newHelper(t, startFile)
+			var out bytes.Buffer
+			err := h.Get(strings.NewReader(tt.in), &out)
+			if !errors.Is(err, errkind.BadInput) || out.Len() != 0 {
+				t.Fatalf("Get = %v, wrote %q; want bad input and nothing written", err, out.String())
+			}
+			msg := err.Error()
+			if tt.named != "" && !strings.Contains(msg, tt.named) {
+				t.Errorf("error %q does not name %s", msg, tt.named)
+			}
+			if tt.named == "" && (strings.Contains(msg, token[:12]) || strings.Contains(msg, "kkkkkkkk")) {
+				t.Errorf("error %q echoes the key", msg)
+			}
+			if len(msg) > 400 || stderr.Len() != 0 {
+				t.Errorf("error of %d bytes, stderr %q: want one short line", len(msg), stderr)
+			}
+		})
+	}
+	h, stderr := newHelper(t, startFile)
+	var out bytes.Buffer
+	if err := h.Get(strings.NewReader("protocol=https\nhost=cryosparc.example.com\nnewkey=x\nwwwauth[]=Basic\n"), &out); err != nil || stderr.Len() != 0 {
+		t.Errorf("git request with unknown keys: %v, stderr %q; want an answer and nothing on stderr", err, stderr)
 	}
 }
 
@@ -195,7 +229,7 @@ func TestStore(t *testing.T) {
 }
 
 // TestBadInput feeds every class of bad input to each action: each must be
-// refused with ErrBadInput (or the protocol's), a one-line error without the
+// refused with errkind.BadInput (or the protocol's), a one-line error without the
 // token, and the file left byte for byte as it was.
 func TestBadInput(t *testing.T) {
 	long := strings.Repeat("x", protocol.MaxLine)
@@ -246,7 +280,7 @@ func TestBadInput(t *testing.T) {
 			case "erase":
 				err = h.Erase(strings.NewReader(tt.in))
 			}
-			if !errors.Is(err, ErrBadInput) && !errors.Is(err, protocol.ErrBadInput) && !errors.Is(err, store.ErrBadURL) {
+			if !errors.Is(err, errkind.BadInput) {
 				t.Fatalf("%s error = %v, want bad input", tt.action, err)
 			}
 			msg := err.Error()
@@ -339,7 +373,7 @@ func TestGetTokenWithLineBreak(t *testing.T) {
 	h, _ := newHelper(t, content)
 	var out bytes.Buffer
 	err := h.Get(strings.NewReader("url=https://x\n"), &out)
-	if !errors.Is(err, store.ErrUnsafe) || out.Len() != 0 || strings.Contains(err.Error(), "SECRET") {
+	if !errors.Is(err, errkind.File) || out.Len() != 0 || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("Get = %v, wrote %q; want ErrUnsafe, nothing written, no token in the error", err, out.String())
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 )
 
 // Limits on what Read accepts.
@@ -18,9 +20,13 @@ const (
 	MaxInput = 1 << 20 // bytes in the whole input
 )
 
-// ErrBadInput is matched by every error Read and Write return for input
-// that breaks the format.
-var ErrBadInput = errors.New("bad input")
+// ErrBadInput is matched by every error Read returns for input that breaks
+// the format; it is of kind errkind.BadInput.
+var ErrBadInput = errkind.New(errkind.BadInput, "bad input")
+
+// ErrUnwritable is matched by the error Write returns for a value that
+// would not read back the same.
+var ErrUnwritable = errors.New("value cannot be written as a key=value line")
 
 type inputError struct {
 	line int
@@ -34,7 +40,9 @@ func (e *inputError) Error() string {
 	return e.msg
 }
 
-func (e *inputError) Is(target error) bool { return target == ErrBadInput }
+func (e *inputError) Is(target error) bool {
+	return target == ErrBadInput || target == errkind.BadInput
+}
 
 // Attributes are the key=value pairs of one request or answer, in the order
 // their keys first appeared.
@@ -136,7 +144,8 @@ func safeKey(k string) string {
 // Write writes each of keys that a holds as a key=value line, in the order
 // given. A value that would not read back the same (holding a newline or
 // NUL, or ending in a carriage return) is not written: it is an error
-// matching ErrBadInput.
+// matching ErrUnwritable, and nothing is written. A failure to write is of
+// kind errkind.Output.
 func Write(w io.Writer, a *Attributes, keys ...string) error {
 	var b bytes.Buffer
 	for _, k := range keys {
@@ -145,13 +154,15 @@ func Write(w io.Writer, a *Attributes, keys ...string) error {
 			continue
 		}
 		if strings.ContainsAny(v, "\n\x00") || strings.HasSuffix(v, "\r") || strings.ContainsAny(k, "=\n\x00") {
-			return &inputError{msg: fmt.Sprintf("the value of %q holds a newline, a final carriage return or NUL, and cannot be sent as a key=value line", safeKey(k))}
+			return fmt.Errorf("%w: the value of %q holds a newline, a final carriage return or NUL", ErrUnwritable, safeKey(k))
 		}
 		b.WriteString(k)
 		b.WriteByte('=')
 		b.WriteString(v)
 		b.WriteByte('\n')
 	}
-	_, err := w.Write(b.Bytes())
-	return err
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return errkind.Errorf(errkind.Output, "writing the answer: %w", err)
+	}
+	return nil
 }

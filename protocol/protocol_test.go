@@ -90,8 +90,8 @@ func TestWrite(t *testing.T) {
 	a.Set("password", "SECRET\nx")
 	b.Reset()
 	err := Write(&b, &a, "password")
-	if !errors.Is(err, ErrBadInput) || strings.Contains(err.Error(), "SECRET") || b.Len() != 0 {
-		t.Errorf("Write of a value with a newline = %v, wrote %q; want ErrBadInput, nothing written, no value in the error", err, b.String())
+	if !errors.Is(err, ErrUnwritable) || errors.Is(err, ErrBadInput) || strings.Contains(err.Error(), "SECRET") || b.Len() != 0 {
+		t.Errorf("Write of a value with a newline = %v, wrote %q; want ErrUnwritable, nothing written, no value in the error", err, b.String())
 	}
 }
 

@@ -48,12 +48,13 @@ func ExampleUpdate() {
 
 	// A locked read-modify-write: store a session valid for one hour.
 	err := store.Update(path, nil, func(s *store.Sessions) error {
-		return s.Insert(store.Session{
+		_, err := s.Insert(store.Session{
 			URL:     "https://cryosparc.example.com",
 			Email:   "ali@example.com",
 			Token:   "abc123",
 			Expires: store.ExpiryFromTime(time.Now().Add(time.Hour)),
 		})
+		return err
 	})
 	if err != nil {
 		panic(err)

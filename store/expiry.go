@@ -1,10 +1,11 @@
 package store
 
 import (
-	"errors"
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 )
 
 // Expiry is the instant a session expires, kept with the UTC offset it was
@@ -16,7 +17,7 @@ type Expiry struct {
 }
 
 // ErrBadExpiry reports an expiry that cryosparc-tools would reject.
-var ErrBadExpiry = errors.New("invalid expiry")
+var ErrBadExpiry = errkind.New(errkind.BadInput, "invalid expiry")
 
 const (
 	minUnixSec = -62135596800 // 0001-01-01T00:00:00Z

@@ -27,7 +27,8 @@ func testOptions(t *testing.T) *Options {
 
 func insertOne(url, email, token string) func(*Sessions) error {
 	return func(s *Sessions) error {
-		return s.Insert(Session{URL: url, Email: email, Token: token, Expires: ExpiryFromTime(fixedNow.Add(time.Hour))})
+		_, err := s.Insert(Session{URL: url, Email: email, Token: token, Expires: ExpiryFromTime(fixedNow.Add(time.Hour))})
+		return err
 	}
 }
 

@@ -3,8 +3,10 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -12,6 +14,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 )
 
 // maxDepth is the deepest nesting of objects and arrays that
@@ -45,6 +49,13 @@ func (p Problem) String() string {
 type InvalidError struct {
 	Path     string
 	Problems []Problem
+	// foreign: nothing in the file has the shape of a session, so it is
+	// probably not a session file at all (another program's file given by
+	// mistake).
+	foreign bool
+	// cut: the file is the beginning of a JSON document that ends too soon,
+	// as a file being written is.
+	cut bool
 }
 
 // ErrInvalid is matched by every *InvalidError.
@@ -55,6 +66,9 @@ func (e *InvalidError) Error() string {
 	if name == "" {
 		name = "session file"
 	}
+	if e.foreign {
+		return fmt.Sprintf("%s does not look like a cryosparc-tools session file (%s); check --file and CRYOSPARC_AUTH_FILE", name, e.Problems[0])
+	}
 	msg := fmt.Sprintf("%s is not a valid cryosparc-tools session file: %s", name, e.Problems[0])
 	if n := len(e.Problems) - 1; n > 0 {
 		msg += fmt.Sprintf(" (and %d more)", n)
@@ -63,13 +77,23 @@ func (e *InvalidError) Error() string {
 }
 
 // Is makes errors.Is(err, ErrInvalid) true.
-func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid || target == errkind.File }
 
 // Syntax reports whether the file is not JSON at all, so that nothing in it
 // can be used.
 func (e *InvalidError) Syntax() bool {
 	return len(e.Problems) > 0 && e.Problems[0].Syntax
 }
+
+// Foreign reports whether nothing in the file has the shape of a session:
+// it is not JSON and not the beginning of a JSON object, or it is an
+// object none of whose entries looks like an instance's sessions. Such a
+// file is never changed and nothing is created beside it.
+func (e *InvalidError) Foreign() bool { return e.foreign }
+
+// Truncated reports whether the file is valid JSON cut short: what a
+// reader sees while cryosparc-tools is rewriting the file in place.
+func (e *InvalidError) Truncated() bool { return e.cut }
 
 type syntaxError struct {
 	pos    int
@@ -91,6 +115,7 @@ type parser struct {
 	months   monthCache
 	now      int64 // Unix microseconds
 	problems []Problem
+	shaped   int // sessions seen with a "token" or "expires" key, valid or not
 }
 
 // Parse reads the bytes of a session file as cryosparc-tools does, dropping
@@ -116,7 +141,9 @@ func parse(data []byte, now time.Time, keep func(url string) bool) (*Sessions, e
 	if !utf8.Valid(data) {
 		p.pos = invalidUTF8At(data)
 		line, col := p.lineCol(p.pos)
-		return &Sessions{}, &InvalidError{Problems: []Problem{{Line: line, Column: col, Reason: "invalid UTF-8", Syntax: true}}}
+		cut := truncatedJSON(data)
+		return &Sessions{}, &InvalidError{Problems: []Problem{{Line: line, Column: col, Reason: "invalid UTF-8", Syntax: true}},
+			cut: cut, foreign: !cut}
 	}
 	*p = parser{data: data, now: p.now, keep: keep, all: p.all[:0]}
 	s, err := p.file()
@@ -126,10 +153,12 @@ func parse(data []byte, now time.Time, keep func(url string) bool) (*Sessions, e
 			return nil, err
 		}
 		line, col := p.lineCol(se.pos)
-		return &Sessions{}, &InvalidError{Problems: []Problem{{Line: line, Column: col, Reason: se.reason, Syntax: true}}}
+		cut := se.pos >= len(data) && startsObject(data) || truncatedJSON(data)
+		return &Sessions{}, &InvalidError{Problems: []Problem{{Line: line, Column: col, Reason: se.reason, Syntax: true}},
+			cut: cut, foreign: !cut && p.shaped == 0}
 	}
 	if len(p.problems) > 0 {
-		return s, &InvalidError{Problems: p.problems}
+		return s, &InvalidError{Problems: p.problems, foreign: p.shaped == 0}
 	}
 	return s, nil
 }
@@ -290,6 +319,9 @@ func (p *parser) instance(url string) (inst instance, ok bool, err error) {
 		p.problem(pos, url, "", "the value is not an object of sessions by email")
 		return inst, false, nil
 	}
+	if strings.Contains(url, "://") {
+		p.shaped++ // an instance key, even with no session left
+	}
 	inst.url = url
 	inst.raw = true
 	kept := p.keep == nil || p.keep(url)
@@ -328,6 +360,11 @@ func (p *parser) session(url, email string) (s Session, good bool, err error) {
 	)
 	err = p.object(func(keyPos int, key string) error {
 		p.skipSpace()
+		if key == "token" || key == "expires" {
+			if tokPos < 0 && expPos < 0 {
+				p.shaped++
+			}
+		}
 		switch key {
 		case "token":
 			tokPos = p.pos
@@ -435,6 +472,38 @@ func (p *parser) expires() (e Expiry, reason string, err error) {
 		return e, fmt.Sprintf("expires %s is out of range for a Unix timestamp", raw), nil
 	}
 	return e, fmt.Sprintf("expires %s is not a date-time", truncate(raw, 40)), nil
+}
+
+// truncatedJSON reports whether data is the beginning of a JSON document
+// that ends too soon: inside a value, or with objects or arrays still open.
+// Only files that failed to parse get here.
+func truncatedJSON(data []byte) bool {
+	if !startsObject(data) {
+		return false
+	}
+	d := json.NewDecoder(bytes.NewReader(data))
+	depth := 0
+	for {
+		t, err := d.Token()
+		if err == io.EOF {
+			return depth > 0
+		}
+		if err != nil {
+			return errors.Is(err, io.ErrUnexpectedEOF)
+		}
+		if delim, ok := t.(json.Delim); ok {
+			if delim == '{' || delim == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		}
+	}
+}
+
+func startsObject(data []byte) bool {
+	d := bytes.TrimLeft(data, " \t\r\n")
+	return len(d) > 0 && d[0] == '{'
 }
 
 func truncate(s string, n int) string {

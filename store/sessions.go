@@ -1,10 +1,11 @@
 package store
 
 import (
-	"errors"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 )
 
 // DefaultURL is the instance cryosparc-tools falls back to when no URL is
@@ -171,6 +172,29 @@ func (s *Sessions) match(raw string) []int {
 	return out
 }
 
+// matchOrigin returns the instances whose URL has the same scheme, host and
+// port as raw, whatever their path.
+func (s *Sessions) matchOrigin(raw string) []int {
+	origin := func(u string) string {
+		c, err := CanonicalURL(u)
+		if err != nil {
+			return ""
+		}
+		if i := strings.IndexByte(c[strings.Index(c, "://")+3:], '/'); i >= 0 {
+			return c[:strings.Index(c, "://")+3+i]
+		}
+		return c
+	}
+	want := origin(raw)
+	var out []int
+	for i := range s.instances {
+		if key := s.instances[i].url; key == raw || want != "" && origin(key) == want {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // mayName returns which instance keys a lookup of url may answer from: the
 // key url itself, or one with the same canonical form. Nil when every
 // instance may (no URL given).
@@ -226,17 +250,18 @@ func containsFold(s, sub string) bool {
 
 // Insert adds a session or replaces the one stored for the same instance and
 // email, keeping its place, as cryosparc-tools' insert does. A new instance
-// is stored under its URL in canonical form.
-func (s *Sessions) Insert(sess Session) error {
+// is stored under its URL in canonical form. It returns the instance key
+// the session is stored under.
+func (s *Sessions) Insert(sess Session) (key string, err error) {
 	if !validText(sess.URL) || !validText(sess.Email) || !validText(sess.Token) {
-		return ErrNotUTF8
+		return "", ErrNotUTF8
 	}
 	s.settleAll()
 	idx := s.match(sess.URL)
 	if len(idx) == 0 {
 		canon, err := CanonicalURL(sess.URL)
 		if err != nil {
-			return err
+			return "", err
 		}
 		s.instances = append(s.instances, instance{url: canon})
 		idx = []int{len(s.instances) - 1}
@@ -246,11 +271,11 @@ func (s *Sessions) Insert(sess Session) error {
 	for j := range in.sessions {
 		if in.sessions[j].Email == sess.Email {
 			in.sessions[j] = sess
-			return nil
+			return in.url, nil
 		}
 	}
 	in.sessions = append(in.sessions, sess)
-	return nil
+	return in.url, nil
 }
 
 // Filter selects sessions to erase; an empty field matches everything.
@@ -258,6 +283,9 @@ type Filter struct {
 	URL   string  // the instance, as Find resolves it; "" for every instance
 	Email string  // "" for every email
 	Token *string // when not nil, only a session holding this token
+	// AnyPath makes URL match every instance of the same scheme, host and
+	// port, whatever its path: git's rule for a request without a path.
+	AnyPath bool
 }
 
 // Erase removes the sessions that f selects; an instance left with no
@@ -267,9 +295,12 @@ func (s *Sessions) Erase(f Filter) int {
 	s.settleAll()
 	url, email := f.URL, f.Email
 	var idx []int
-	if url != "" {
+	switch {
+	case url != "" && f.AnyPath:
+		idx = s.matchOrigin(url)
+	case url != "":
 		idx = s.match(url)
-	} else {
+	default:
 		for i := range s.instances {
 			idx = append(idx, i)
 		}
@@ -316,10 +347,10 @@ func WithScheme(url string) string {
 }
 
 // ErrNotUTF8 reports text that cannot be stored because it is not UTF-8.
-var ErrNotUTF8 = errors.New("text is not valid UTF-8")
+var ErrNotUTF8 = errkind.New(errkind.BadInput, "text is not valid UTF-8")
 
 // ErrBadURL reports an instance URL that cannot be used.
-var ErrBadURL = errors.New("invalid instance URL")
+var ErrBadURL = errkind.New(errkind.BadInput, "invalid instance URL")
 
 // CanonicalURL returns raw in the form sessions are stored under: http://
 // added when it has no scheme, scheme and host in lower case, a default port
@@ -384,7 +415,7 @@ func (e *urlError) Error() string {
 	return "instance URL " + quoteURL(e.url) + " is not usable: " + e.reason
 }
 
-func (e *urlError) Is(target error) bool { return target == ErrBadURL }
+func (e *urlError) Unwrap() error { return ErrBadURL }
 
 func badURL(raw, reason string) error { return &urlError{url: raw, reason: reason} }
 

@@ -88,7 +88,7 @@ func TestMarshalInserted(t *testing.T) {
 		{URL: "https://a.example.com", Email: "a@x", Token: "1", Expires: exp},
 		{URL: "https://b.example.com", Email: "a@x", Token: "2", Expires: exp},
 	} {
-		if err := s.Insert(sess); err != nil {
+		if _, err := s.Insert(sess); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -215,7 +215,7 @@ func TestInsertAndErase(t *testing.T) {
 			s := build(t, tt.start, exp)
 			for _, sess := range tt.insert {
 				sess.Expires = exp
-				if err := s.Insert(sess); err != nil {
+				if _, err := s.Insert(sess); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -292,7 +292,7 @@ func TestCanonicalURL(t *testing.T) {
 }
 
 func TestDefaultPath(t *testing.T) {
-	envOf := func(kv ...string) Env {
+	envOf := func(kv ...string) func(string) (string, bool) {
 		m := map[string]string{}
 		for i := 0; i < len(kv); i += 2 {
 			m[kv[i]] = kv[i+1]
@@ -301,7 +301,7 @@ func TestDefaultPath(t *testing.T) {
 	}
 	tests := []struct {
 		name, goos string
-		env        Env
+		env        func(string) (string, bool)
 		want       string
 	}{
 		{"linux default", "linux", envOf(), "/home/u/.config/cryosparc-tools/auth.json"},

@@ -1,0 +1,16 @@
+package store
+
+import (
+	"io/fs"
+	"syscall"
+	"time"
+)
+
+// changeTime is when the file's content or attributes last changed (ctime):
+// a truncation moves it even when the modification time is set back.
+func changeTime(fi fs.FileInfo) time.Time {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec))
+	}
+	return fi.ModTime()
+}
