@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,15 @@ var (
 
 // binary builds cryosparc-credential once for the tests that run it as a
 // separate process.
+// TestMain removes the binary the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
+}
+
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -301,4 +311,64 @@ func TestGitEmptyUsername(t *testing.T) {
 		t.Errorf("fill = %q, %v; want %q", out, ok, want)
 	}
 	g.validForPython()
+}
+
+// TestGitRequestsNotStored: what git ≥ 2.46 may send to store that the
+// session file cannot keep is ignored silently (exit 0, nothing on stderr,
+// nothing stored): authtype/credential without username and password,
+// git's ephemeral=1 credentials, and requests missing either half.
+func TestGitRequestsNotStored(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "auth.json")
+	for _, in := range []string{
+		"capability[]=authtype\nauthtype=Bearer\ncredential=random-token\nprotocol=https\nhost=git.example.com\n",
+		"capability[]=authtype\nauthtype=Bearer\ncredential=other\nprotocol=https\nhost=git.example.com\nusername=foobar\n",
+		"protocol=https\nhost=git.example.com\nusername=u\npassword=p\nephemeral=1\n",
+		"capability[]=authtype\nauthtype=Bearer\ncredential=c\nephemeral=1\nprotocol=https\nhost=git.example.com\n",
+		"protocol=https\nhost=git.example.com\npassword=p\n",
+	} {
+		for _, action := range []string{"store", "erase"} {
+			out, stderr, code := runBinary(t, in, "--file", file, action)
+			if code != 0 || out != "" || stderr != "" {
+				t.Errorf("%s %q: exit %d, stdout %q, stderr %q; want a silent exit 0", action, in, code, out, stderr)
+			}
+		}
+		if _, err := os.Stat(file); err == nil {
+			t.Fatalf("%q stored something", in)
+		}
+	}
+}
+
+// TestGitRejectWithoutPath: git's rule is that a field absent from an erase
+// matches any value, so a reject without path erases the host's
+// credentials stored with a path too; one with a path erases only that.
+func TestGitRejectWithoutPath(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "auth.json")
+	for _, in := range []string{
+		"protocol=http\nhost=path.tld\npath=foo.git\nusername=user\npassword=pass\n",
+		"protocol=http\nhost=path.tld\npath=bar.git\nusername=user\npassword=pass\n",
+		"protocol=http\nhost=path.tld\nusername=user\npassword=pass\n",
+		"protocol=http\nhost=other.tld\npath=foo.git\nusername=user\npassword=pass\n",
+	} {
+		if _, stderr, code := runBinary(t, in, "--file", file, "store"); code != 0 {
+			t.Fatalf("store: %d %s", code, stderr)
+		}
+	}
+	runBinary(t, "protocol=http\nhost=path.tld\npath=bar.git\nusername=user\n", "--file", file, "erase")
+	list := func() string {
+		out, _, _ := runBinary(t, "", "--file", file, "list", "--json")
+		var rows []struct{ URL string }
+		json.Unmarshal([]byte(out), &rows)
+		var urls []string
+		for _, r := range rows {
+			urls = append(urls, r.URL)
+		}
+		return strings.Join(urls, " ")
+	}
+	if got := list(); got != "http://path.tld/foo.git http://path.tld http://other.tld/foo.git" {
+		t.Errorf("after a reject with a path: %s", got)
+	}
+	runBinary(t, "protocol=http\nhost=path.tld\nusername=user\n", "--file", file, "erase")
+	if got := list(); got != "http://other.tld/foo.git" {
+		t.Errorf("after a reject without a path: %s, want only other.tld's", got)
+	}
 }
