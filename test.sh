@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The project's test command: formatting, vet, staticcheck, cross-builds,
-# the Go suite with -race, and the integration suite on the built binary.
+# The project's test command: formatting, vet, the Go suite with -race, the
+# integration suite on the built binary, and git's own credential-helper
+# suite (t0303) from a newer git when its build is cached
+# (scripts/git-suite.sh --build makes it). Maintainer checks (staticcheck,
+# cross-builds) are in scripts/lint.sh.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -11,20 +14,11 @@ unformatted=$(gofmt -l .)
 echo "== go vet"
 go vet ./...
 
-echo "== staticcheck"
-go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
-
-echo "== cross-build (and vet, tests included, for each OS)"
-for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do
-	GOOS=${target%/*} GOARCH=${target#*/} CGO_ENABLED=0 go build -o /dev/null . || { echo "build failed for $target"; exit 1; }
-done
-for os in darwin windows; do
-	GOOS=$os CGO_ENABLED=0 go vet ./... || { echo "vet failed for $os"; exit 1; }
-done
-CGO_ENABLED=0 go build -tags urfave_cli_no_docs -o /dev/null . || { echo "the recommended build fails"; exit 1; }
-
 echo "== go test -race"
 go test -race -count=1 ./...
 
 echo "== integration"
 ./integration_test.sh
+
+echo "== git's t0303-credential-external.sh"
+scripts/git-suite.sh --if-cached

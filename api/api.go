@@ -103,7 +103,7 @@ func (c *Client) Login(ctx context.Context, email, password string, expiresIn ti
 	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
 		return Token{}, fail(status, "%s answered the login with something other than a token (HTTP %d); is this a CryoSPARC instance?", c.URL, status)
 	}
-	if strings.ContainsAny(tok.AccessToken, "\r\n\x00") {
+	if strings.ContainsAny(tok.AccessToken, "\n\x00") || strings.HasSuffix(tok.AccessToken, "\r") {
 		return Token{}, fail(status, "%s issued a token holding a line break or NUL, which could never be read back; nothing was stored", c.URL)
 	}
 	if !strings.EqualFold(tok.TokenType, "bearer") {

@@ -112,9 +112,10 @@ func InstanceURL(raw string) (string, error) {
 	return u, nil
 }
 
-// Carriable reports whether a stored value can travel as a key=value line
-// and be printed on one line: no line break, no NUL.
-func Carriable(v string) bool { return !strings.ContainsAny(v, "\r\n\x00") }
+// Carriable reports whether a value can travel as a key=value line and read
+// back the same: no line feed, no NUL, no final carriage return (which a
+// reader drops).
+func Carriable(v string) bool { return !strings.ContainsAny(v, "\n\x00") && !strings.HasSuffix(v, "\r") }
 
 // notFound returns the ErrNotFound error for a question about url and
 // email (either may be empty), naming what was looked up and where.
