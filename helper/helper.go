@@ -115,7 +115,9 @@ func InstanceURL(raw string) (string, error) {
 // Carriable reports whether a value can travel as a key=value line and read
 // back the same: no line feed, no NUL, no final carriage return (which a
 // reader drops).
-func Carriable(v string) bool { return !strings.ContainsAny(v, "\n\x00") && !strings.HasSuffix(v, "\r") }
+func Carriable(v string) bool {
+	return !strings.ContainsAny(v, "\n\x00") && !strings.HasSuffix(v, "\r")
+}
 
 // notFound returns the ErrNotFound error for a question about url and
 // email (either may be empty), naming what was looked up and where.
