@@ -2,19 +2,22 @@
 # Stress the guarantees of docs/reliability.md on the built binary, with
 # more load than the test suite uses. Prints one line of figures per check.
 #
-#   scripts/stress.sh [-p PROCS] [-n STORES] [-k KILLS] [-s SESSIONS] [-r RACE_SECONDS]
+#   scripts/stress.sh [-p PROCS] [-n STORES] [-k KILLS] [-s SESSIONS] [-r RACE_SECONDS] [-w ROUNDS] [-c HOGS]
 #
 # -p/-n: PROCS processes each storing STORES sessions at once, while readers
 #        loop get (default 64 × 100)
 # -k/-s: KILLS kill -9 of a store on a file of SESSIONS sessions (default 200 × 20000)
 # -r:    seconds of a Python in-place writer racing get (default 10)
+# -w:    rounds of a Python writer that stalls 0.1–1.5 s in the middle of each
+#        write while get and store loop (default 30)
+# -c:    busy CPU hogs running beside checks 3 and 4 (default: 2 per core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-procs=64 stores=100 kills=200 sessions=20000 race=10
-while getopts p:n:k:s:r: opt; do
+procs=64 stores=100 kills=200 sessions=20000 race=10 rounds=30 hogs=$((2 * $(nproc)))
+while getopts p:n:k:s:r:w:c: opt; do
 	case $opt in
 	p) procs=$OPTARG ;; n) stores=$OPTARG ;; k) kills=$OPTARG ;;
-	s) sessions=$OPTARG ;; r) race=$OPTARG ;; *) exit 2 ;;
+	s) sessions=$OPTARG ;; r) race=$OPTARG ;; w) rounds=$OPTARG ;; c) hogs=$OPTARG ;; *) exit 2 ;;
 	esac
 done
 work=$(mktemp -d)
@@ -76,7 +79,9 @@ for k in $(seq 1 "$kills"); do
 done
 echo "no torn file: $kills kills on $sessions sessions: $torn torn, $old old, $new new; at most $maxleft leftover temp file(s) at once"
 
-# 3. In-place writer race.
+# 3. In-place writer race, beside busy CPU hogs.
+for _ in $(seq 1 "$hogs"); do (while :; do :; done) & done
+hogpids=$(jobs -p | tail -n "$hogs")
 file=$work/race.json
 go run ./scripts/genfile -n 2000 -o "$file"
 python3 testdata/inplace_writer.py "$file" "$race" > "$work/rewrites" &
@@ -87,4 +92,11 @@ while kill -0 "$writer" 2>/dev/null; do
 	gets=$((gets + 1))
 done
 wait "$writer" || true
-echo "in-place writer race: $gets gets during $(cat "$work/rewrites") rewrites in ${race}s: $failed failed"
+echo "in-place writer race ($hogs CPU hogs): $gets gets during $(cat "$work/rewrites") rewrites in ${race}s: $failed failed"
+
+# 4. A writer that stalls mid-write (TestStalledWriter, longer, with stalls
+# up to 1.5 s; it runs its own hogs).
+kill $hogpids 2>/dev/null || true
+STALL_ROUNDS=$rounds STALL_MAX_MS=1500 go test -count=1 -run '^TestStalledWriter$' -v . |
+	sed -n 's/.*hardening_test.go:[0-9]*: /stalled writer: /p'
+

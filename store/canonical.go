@@ -2,33 +2,27 @@ package store
 
 import (
 	"bytes"
-	"runtime"
 	"unsafe"
 )
 
-// The layout cryosparc-tools' save() writes (and Marshal writes), in pieces.
-var (
-	layoutOpen         = []byte("{\n    \"")
-	layoutEmptyInst    = []byte(": {}")
-	layoutOpenInst     = []byte(": {\n        \"")
-	layoutToken        = []byte(": {\n            \"token\": {\n                \"access_token\": \"")
-	layoutExpires      = []byte(",\n                \"token_type\": \"bearer\"\n            },\n            \"expires\": \"")
-	layoutCloseSession = []byte("\"\n        }")
-	layoutNextSession  = []byte(",\n        \"")
-	layoutCloseInst    = []byte("\n    }")
-	layoutNextInst     = []byte(",\n    \"")
-	layoutClose        = []byte("\n}")
+// The layout cryosparc-tools' save() writes, in the pieces between the
+// strings: the canonical reader matches them and Marshal writes them.
+const (
+	layoutOpen         = "{\n    "
+	layoutEmptyInst    = ": {}"
+	layoutOpenInst     = ": {\n        "
+	layoutToken        = ": {\n            \"token\": {\n                \"access_token\": "
+	layoutExpires      = ",\n                \"token_type\": \"bearer\"\n            },\n            \"expires\": \""
+	layoutCloseSession = "\"\n        }"
+	layoutNextSession  = ",\n        "
+	layoutCloseInst    = "\n    }"
+	layoutNextInst     = ",\n    "
+	layoutClose        = "\n}"
 )
 
 // maxDateTime bounds the length of an expiry written in the canonical
 // layout: 2099-01-31T12:00:00.123456+05:30 is 32 bytes.
 const maxDateTime = 40
-
-// splitAbove is the file size from which the canonical reader splits the
-// file in two halves read at once, when there is more than one CPU. Below
-// it, starting a second thread costs about what it saves (measured: a
-// 2.7 MB file read 4% slower in two halves, a 27 MB one 6% faster).
-const splitAbove = 8 << 20
 
 // canonical reads a file laid out exactly as cryosparc-tools writes it,
 // which is what nearly every session file is: it matches the fixed text
@@ -38,81 +32,47 @@ const splitAbove = 8 << 20
 // what is wrong. Both must give the same sessions for the same bytes.
 func (p *parser) canonical() (s *Sessions, ok bool) {
 	d := p.data
-	s = &Sessions{now: p.now}
+	s = &Sessions{}
 	if string(d) == "{}" {
 		return s, true
 	}
-	if !bytes.HasPrefix(d, layoutOpen) {
+	if !bytes.HasPrefix(d, []byte(layoutOpen)) {
 		return nil, false
 	}
 	p.pos = len(layoutOpen)
-
-	// A large file is read in two halves at once. In this layout ",\n    \""
-	// appears only where one instance ends and the next begins: strings
-	// hold no raw line breaks.
-	cut := -1
-	if len(d) >= splitAbove && runtime.GOMAXPROCS(0) > 1 {
-		if i := bytes.Index(d[len(d)/2:], layoutNextInst); i >= 0 {
-			cut = len(d)/2 + i + len(layoutNextInst)
-		}
-	}
-	var (
-		second   []instance
-		secondOK bool
-		done     chan struct{}
-	)
-	if cut > 0 {
-		q := &parser{data: d, pos: cut, now: p.now, keep: p.keep, all: make([]Session, 0, cap(p.all)/2+1)}
-		done = make(chan struct{})
-		go func() {
-			defer close(done)
-			// A mapped file truncated meanwhile faults here too: the
-			// general parser then meets the same fault where it is caught.
-			if guard(func() { second, secondOK = q.instances(-1) }) {
-				secondOK = false
-			}
-		}()
-	}
-	first, ok := p.instances(cut)
-	if done != nil {
-		<-done
-		ok = ok && secondOK
-	}
+	list, ok := p.instances()
 	if !ok {
 		return nil, false
 	}
 	// Sized once: no garbage from growing (a run collects none).
-	total := len(first) + len(second)
-	s.instances = make([]instance, 0, total)
+	s.instances = make([]instance, 0, len(list))
 	var index keyIndex
-	if total > indexAbove {
-		index.m = make(map[string]int, total)
+	if len(list) > indexAbove {
+		index.m = make(map[string]int, len(list))
 	}
-	for _, inst := range first {
-		s.add(&index, inst)
-	}
-	for _, inst := range second {
+	for _, inst := range list {
 		s.add(&index, inst)
 	}
 	return s, true
 }
 
-// instances reads instances, the first of whose key's opening quote was
-// just matched, until the end of the file or, when stop > 0, until the
-// position stop where the next instance's key begins. Instances that keep
-// rejects are checked but left out.
-func (p *parser) instances(stop int) (list []instance, ok bool) {
+// instances reads instances, the first of whose key's opening quote is at
+// p.pos, until the end of the file. Instances that keep rejects are checked
+// but left out.
+func (p *parser) instances() (list []instance, ok bool) {
 	d := p.data
-	expect := func(lit []byte) bool {
-		if bytes.HasPrefix(d[p.pos:], lit) {
+	expect := func(lit string) bool {
+		if bytes.HasPrefix(d[p.pos:], []byte(lit)) {
 			p.pos += len(lit)
 			return true
 		}
 		return false
 	}
-	// str reads the string whose opening quote was just matched.
+	// str reads the string that starts at p.pos.
 	str := func() (string, bool) {
-		p.pos--
+		if p.pos >= len(d) || d[p.pos] != '"' {
+			return "", false
+		}
 		v, err := p.str()
 		return v, err == nil
 	}
@@ -121,7 +81,7 @@ func (p *parser) instances(stop int) (list []instance, ok bool) {
 		if !ok {
 			return nil, false
 		}
-		inst := instance{url: url, raw: true}
+		inst := instance{url: url}
 		kept := p.keep == nil || p.keep(url)
 		start := len(p.all)
 		if !expect(layoutEmptyInst) {
@@ -145,7 +105,7 @@ func (p *parser) instances(stop int) (list []instance, ok bool) {
 				if end < 0 {
 					return nil, false
 				}
-				expires, ok := parseDateTimeIn(unsafe.String(unsafe.SliceData(d[p.pos:]), end), &p.months)
+				expires, ok := parseDateTime(unsafe.String(unsafe.SliceData(d[p.pos:]), end))
 				if !ok {
 					return nil, false
 				}
@@ -167,19 +127,13 @@ func (p *parser) instances(stop int) (list []instance, ok bool) {
 		}
 		if kept {
 			end := len(p.all)
-			inst.sessions = p.all[start:end:end]
+			inst.sessions = settle(p.all[start:end:end], p.now)
 			list = append(list, inst)
 		}
 		if expect(layoutNextInst) {
-			if p.pos == stop {
-				return list, true
-			}
-			if stop > 0 && p.pos > stop {
-				return nil, false
-			}
 			continue
 		}
-		if stop <= 0 && expect(layoutClose) && p.pos == len(d) {
+		if expect(layoutClose) && p.pos == len(d) {
 			return list, true
 		}
 		return nil, false

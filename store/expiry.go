@@ -58,9 +58,6 @@ func (e Expiry) Live(now time.Time) bool {
 	return e.unixMicro > now.UnixMicro()
 }
 
-// IsZero reports whether e is the zero Expiry.
-func (e Expiry) IsZero() bool { return e == Expiry{} }
-
 // String formats e exactly as cryosparc-tools writes it:
 // YYYY-MM-DDTHH:MM:SS[.ffffff](Z|±HH:MM).
 func (e Expiry) String() string {
@@ -146,27 +143,7 @@ func ParseDateTime(s string) (Expiry, error) {
 	return Expiry{}, ErrBadExpiry
 }
 
-func parseDateTime(s string) (Expiry, bool) { return parseDateTimeIn(s, nil) }
-
-// monthCache remembers where the last month asked for starts: the expiries
-// of a file fall in a few months, and daysFromCivil is a good part of the
-// cost of reading one.
-type monthCache struct {
-	year, month int
-	days        int64 // days from 1970-01-01 to the month's first day
-}
-
-func (c *monthCache) daysOf(year, month, day int) int64 {
-	if c == nil {
-		return daysFromCivil(year, month, day)
-	}
-	if c.month != month || c.year != year {
-		c.year, c.month, c.days = year, month, daysFromCivil(year, month, 1)
-	}
-	return c.days + int64(day-1)
-}
-
-func parseDateTimeIn(s string, cache *monthCache) (Expiry, bool) {
+func parseDateTime(s string) (Expiry, bool) {
 	if len(s) < 17 || s[4] != '-' || s[7] != '-' || s[13] != ':' {
 		return Expiry{}, false
 	}
@@ -229,7 +206,7 @@ func parseDateTimeIn(s string, cache *monthCache) (Expiry, bool) {
 	default:
 		return Expiry{}, false
 	}
-	local := cache.daysOf(year, month, day)*86400 + int64(hour*3600+minute*60+second)
+	local := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+second)
 	return Expiry{unixMicro: (local-int64(off)*60)*1e6 + int64(micro), offsetMin: int32(off)}, true
 }
 
@@ -304,9 +281,9 @@ func countDigits(s string) int {
 	return n
 }
 
-// ParseExpiryNumber parses an expiry written as a JSON number of Unix
+// parseExpiryNumber parses an expiry written as a JSON number of Unix
 // seconds (milliseconds above 2×10^10).
-func ParseExpiryNumber(s string) (Expiry, error) {
+func parseExpiryNumber(s string) (Expiry, error) {
 	isInt := true
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c == '.' || c == 'e' || c == 'E' {

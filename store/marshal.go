@@ -5,7 +5,6 @@ import "unicode/utf8"
 // Marshal returns the file content cryosparc-tools' save() writes for s:
 // model_dump_json(indent=4), byte for byte, with no trailing newline.
 func (s *Sessions) Marshal() []byte {
-	s.settleAll()
 	size := 2
 	for _, in := range s.instances {
 		size += len(in.url) + 16
@@ -17,33 +16,31 @@ func (s *Sessions) Marshal() []byte {
 	if len(s.instances) == 0 {
 		return append(b, "{}"...)
 	}
-	b = append(b, "{\n"...)
+	b = append(b, layoutOpen...)
 	for i, in := range s.instances {
 		if i > 0 {
-			b = append(b, ",\n"...)
+			b = append(b, layoutNextInst...)
 		}
-		b = append(b, "    "...)
 		b = appendString(b, in.url)
 		if len(in.sessions) == 0 {
-			b = append(b, ": {}"...)
+			b = append(b, layoutEmptyInst...)
 			continue
 		}
-		b = append(b, ": {\n"...)
+		b = append(b, layoutOpenInst...)
 		for j, sess := range in.sessions {
 			if j > 0 {
-				b = append(b, ",\n"...)
+				b = append(b, layoutNextSession...)
 			}
-			b = append(b, "        "...)
 			b = appendString(b, sess.Email)
-			b = append(b, ": {\n            \"token\": {\n                \"access_token\": "...)
+			b = append(b, layoutToken...)
 			b = appendString(b, sess.Token)
-			b = append(b, ",\n                \"token_type\": \"bearer\"\n            },\n            \"expires\": \""...)
+			b = append(b, layoutExpires...)
 			b = sess.Expires.appendTo(b)
-			b = append(b, "\"\n        }"...)
+			b = append(b, layoutCloseSession...)
 		}
-		b = append(b, "\n    }"...)
+		b = append(b, layoutCloseInst...)
 	}
-	return append(b, "\n}"...)
+	return append(b, layoutClose...)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -112,7 +112,6 @@ type parser struct {
 	all      []Session // every session read, in file order; instances hold parts of it
 	pos      int
 	depth    int
-	months   monthCache
 	now      int64 // Unix microseconds
 	problems []Problem
 	shaped   int // sessions seen with a "token" or "expires" key, valid or not
@@ -121,10 +120,14 @@ type parser struct {
 // Parse reads the bytes of a session file as cryosparc-tools does, dropping
 // sessions that expired at or before now. When the file holds anything that
 // cryosparc-tools would reject, Parse returns the valid part together with an
-// *InvalidError; when it is not JSON at all, the valid part is empty. data
-// must not be changed while the result is in use.
+// *InvalidError; when it is not JSON at all, the valid part is empty. The
+// result shares nothing with data.
 func Parse(data []byte, now time.Time) (*Sessions, error) {
-	return parse(data, now, nil)
+	s, err := parse(data, now, nil)
+	if s != nil {
+		s.detach()
+	}
+	return s, err
 }
 
 func parse(data []byte, now time.Time, keep func(url string) bool) (*Sessions, error) {
@@ -226,7 +229,7 @@ func specials(v uint64) uint64 {
 
 // file reads any JSON, reporting every problem.
 func (p *parser) file() (*Sessions, error) {
-	s := &Sessions{now: p.now}
+	s := &Sessions{}
 	p.skipSpace()
 	if p.pos == len(p.data) {
 		return nil, p.fail("the file is empty or blank, not a JSON object")
@@ -323,7 +326,6 @@ func (p *parser) instance(url string) (inst instance, ok bool, err error) {
 		p.shaped++ // an instance key, even with no session left
 	}
 	inst.url = url
-	inst.raw = true
 	kept := p.keep == nil || p.keep(url)
 	start := len(p.all)
 	err = p.object(func(_ int, email string) error {
@@ -336,7 +338,7 @@ func (p *parser) instance(url string) (inst instance, ok bool, err error) {
 	// The capacity ends with the instance, so that appending to it never
 	// writes over the next instance's sessions.
 	end := len(p.all)
-	inst.sessions = p.all[start:end:end]
+	inst.sessions = settle(p.all[start:end:end], p.now)
 	return inst, kept, err
 }
 
@@ -466,7 +468,7 @@ func (p *parser) expires() (e Expiry, reason string, err error) {
 	}
 	raw := string(p.data[start:p.pos])
 	if c := p.data[start]; c == '-' || c >= '0' && c <= '9' {
-		if e, perr := ParseExpiryNumber(raw); perr == nil {
+		if e, perr := parseExpiryNumber(raw); perr == nil {
 			return e, "", nil
 		}
 		return e, fmt.Sprintf("expires %s is out of range for a Unix timestamp", raw), nil

@@ -24,30 +24,21 @@ type Session struct {
 type instance struct {
 	url      string
 	sessions []Session
-	// raw: sessions are as read, in file order, possibly with duplicate
-	// emails and expired sessions; settle resolves them when first needed,
-	// so that a get touches only the instance it answers from.
-	raw bool
 }
 
 // Sessions is the content of a session file: instances in file order, each
-// with its sessions by email in file order. It is not safe for concurrent
-// use: even Find settles duplicates in place the first time it looks.
+// with its sessions by email in file order. Reading it (Find, All, Len,
+// Instances, Marshal) changes nothing; it is not safe for concurrent
+// changes.
 type Sessions struct {
 	instances []instance
-	now       int64 // Unix microseconds: sessions expiring at or before are dropped
 }
 
-// settled returns instance i with duplicates resolved as cryosparc-tools
-// does (the last value wins, at the first key's place) and, after that,
-// expired sessions dropped.
-func (s *Sessions) settled(i int) *instance {
-	in := &s.instances[i]
-	if !in.raw {
-		return in
-	}
-	in.raw = false
-	list := in.sessions
+// settle resolves the sessions of one instance as read from the file as
+// cryosparc-tools does: a duplicated email's last value wins, at the first
+// one's place; then sessions expired at now (Unix microseconds) are
+// dropped. It works in place.
+func settle(list []Session, now int64) []Session {
 	var index keyIndex
 	out := list[:0]
 	emailAt := func(j int) string { return out[j].Email }
@@ -61,23 +52,29 @@ func (s *Sessions) settled(i int) *instance {
 	}
 	live := out[:0]
 	for _, sess := range out {
-		if sess.Expires.unixMicro > s.now {
+		if sess.Expires.unixMicro > now {
 			live = append(live, sess)
 		}
 	}
-	in.sessions = live
-	return in
+	return live
 }
 
-func (s *Sessions) settleAll() {
+// detach gives s copies of the strings it holds, which the parser left
+// pointing into the bytes it read (no copy is made while answering one
+// lookup).
+func (s *Sessions) detach() {
 	for i := range s.instances {
-		s.settled(i)
+		in := &s.instances[i]
+		in.url = strings.Clone(in.url)
+		for j := range in.sessions {
+			sess := &in.sessions[j]
+			sess.URL, sess.Email, sess.Token = strings.Clone(sess.URL), strings.Clone(sess.Email), strings.Clone(sess.Token)
+		}
 	}
 }
 
 // Len returns the number of sessions held.
 func (s *Sessions) Len() int {
-	s.settleAll()
 	n := 0
 	for _, in := range s.instances {
 		n += len(in.sessions)
@@ -87,7 +84,6 @@ func (s *Sessions) Len() int {
 
 // All returns every session in file order.
 func (s *Sessions) All() []Session {
-	s.settleAll()
 	out := make([]Session, 0, s.Len())
 	for _, in := range s.instances {
 		out = append(out, in.sessions...)
@@ -113,7 +109,7 @@ func (s *Sessions) Instances() []string {
 func (s *Sessions) Find(url, email string) (Session, bool) {
 	if url == "" {
 		for i := range s.instances {
-			if in := s.settled(i); in.hasEmail(email) {
+			if in := &s.instances[i]; in.hasEmail(email) {
 				url = in.url
 				break
 			}
@@ -124,7 +120,7 @@ func (s *Sessions) Find(url, email string) (Session, bool) {
 	}
 	// cryosparc-tools looks in the one instance the URL names, no further.
 	if idx := s.match(url); len(idx) > 0 {
-		in := s.settled(idx[0])
+		in := &s.instances[idx[0]]
 		if j, ok := in.find(email); ok {
 			return in.sessions[j], true
 		}
@@ -256,7 +252,6 @@ func (s *Sessions) Insert(sess Session) (key string, err error) {
 	if !validText(sess.URL) || !validText(sess.Email) || !validText(sess.Token) {
 		return "", ErrNotUTF8
 	}
-	s.settleAll()
 	idx := s.match(sess.URL)
 	if len(idx) == 0 {
 		canon, err := CanonicalURL(sess.URL)
@@ -292,7 +287,6 @@ type Filter struct {
 // session by it is removed too, as is an instance erased by URL alone. It
 // returns how many sessions and instances it removed: 0 means nothing changed.
 func (s *Sessions) Erase(f Filter) int {
-	s.settleAll()
 	url, email := f.URL, f.Email
 	var idx []int
 	switch {
