@@ -7,60 +7,27 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
-// cryosparc is a stand-in CryoSPARC server: its login operation lives at a
-// path only its openapi.json reveals, and it checks the form and the hash.
-type cryosparc struct {
-	mu        sync.Mutex
-	loginPath string
-	password  string
-	logins    []map[string]string
-	userAgent string
-}
-
-func newCryoSPARC(t *testing.T, password string) (*cryosparc, *httptest.Server) {
-	cs := &cryosparc{loginPath: fmt.Sprintf("/v%d/sessions/issue", time.Now().UnixNano()%100000), password: password}
-	srv := httptest.NewServer(cs)
-	t.Cleanup(srv.Close)
-	return cs, srv
-}
-
-func (cs *cryosparc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == "/api/cmd/openapi.json":
-		fmt.Fprintf(w, `{"openapi": "3.1.0", "info": {}, "components": {}, "paths": {%q: {"post": {"summary": "login"}}, "/x": {"get": {"summary": "other"}}}}`, cs.loginPath)
-	case r.Method == http.MethodPost && r.URL.Path == "/api/cmd"+cs.loginPath:
-		r.ParseForm()
-		cs.mu.Lock()
-		form := map[string]string{}
-		for k := range r.PostForm {
-			form[k] = r.PostForm.Get(k)
-		}
-		cs.logins = append(cs.logins, form)
-		cs.userAgent = r.UserAgent()
-		cs.mu.Unlock()
-		sum := sha256.Sum256([]byte(cs.password))
-		if form["password"] != hex.EncodeToString(sum[:]) {
-			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(`{"detail": "Invalid credentials"}`))
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]string{"access_token": "tok-for-" + form["username"], "token_type": "bearer"})
-	default:
-		http.NotFound(w, r)
+// newCryoSPARC starts a stand-in CryoSPARC instance on which the emails the
+// tests use log in with password.
+func newCryoSPARC(t *testing.T, password string) *testkit.Server {
+	cs := testkit.NewServer(t)
+	cs.TokenFor = func(email string) string { return "tok-for-" + email }
+	for _, email := range []string{"ali@example.com", "a@x", "b@x", "bo@example.com", "env@example.com"} {
+		cs.AddUser(email, password, "Test User")
 	}
+	return cs
 }
 
 // fakeTTY answers prompts from a script and records them.
@@ -106,21 +73,21 @@ func runWith(t *testing.T, e *env, args ...string) cliRun {
 }
 
 func TestLoginPasswordStdin(t *testing.T) {
-	cs, srv := newCryoSPARC(t, "correct horse")
+	cs := newCryoSPARC(t, "correct horse")
 	file := filepath.Join(t.TempDir(), "auth.json")
 	now := time.Now().UTC().Truncate(time.Second).Add(123456789)
 	r := runWith(t, &env{stdin: strings.NewReader("correct horse\n"), now: func() time.Time { return now }},
-		"--file", file, "login", "--url", srv.URL, "--email", "ali@example.com", "--password-stdin")
+		"--file", file, "login", "--url", cs.URL, "--email", "ali@example.com", "--password-stdin")
 	if r.code != 0 {
 		t.Fatalf("login exit %d: %s", r.code, r.stderr)
 	}
 	sum := sha256.Sum256([]byte("correct horse"))
-	got := cs.logins[0]
+	got := cs.Logins()[0]
 	if got["password"] != hex.EncodeToString(sum[:]) || got["username"] != "ali@example.com" || got["grant_type"] != "password" || got["expires_in"] != "1209600" {
 		t.Errorf("login form = %v", got)
 	}
-	if !strings.HasPrefix(cs.userAgent, "cryosparc-credential/") {
-		t.Errorf("User-Agent = %q", cs.userAgent)
+	if !strings.HasPrefix(cs.UserAgent(), "cryosparc-credential/") {
+		t.Errorf("User-Agent = %q", cs.UserAgent())
 	}
 	data, _ := os.ReadFile(file)
 	if strings.Contains(string(data), "correct horse") || strings.Contains(string(data), hex.EncodeToString(sum[:])) {
@@ -133,7 +100,7 @@ func TestLoginPasswordStdin(t *testing.T) {
 		t.Errorf("stdout %q should say where and until when", r.stdout)
 	}
 	if _, err := exec.LookPath("python3"); err == nil {
-		out, err := exec.Command("python3", "testdata/cstools.py", "find", file, srv.URL).CombinedOutput()
+		out, err := testkit.CSTools(t, "find", file, cs.URL).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "access_token=tok-for-ali@example.com") {
 			t.Errorf("cryosparc-tools does not find the session: %v %s", err, out)
 		}
@@ -141,7 +108,7 @@ func TestLoginPasswordStdin(t *testing.T) {
 }
 
 func TestLoginFailuresChangeNothing(t *testing.T) {
-	_, srv := newCryoSPARC(t, "right")
+	cs := newCryoSPARC(t, "right")
 	dir := t.TempDir()
 	file := filepath.Join(dir, "auth.json")
 	original := `{"https://other": {}}`
@@ -153,15 +120,15 @@ func TestLoginFailuresChangeNothing(t *testing.T) {
 		code     int
 		inStderr string
 	}{
-		{"wrong password", []string{"--url", srv.URL, "--email", "a@x", "--password-stdin"}, "wrong\n", nil, 4, "Invalid credentials"},
-		{"wrong password from the environment", []string{"--url", srv.URL, "--email", "a@x"}, "", map[string]string{"CRYOSPARC_PASSWORD": "wrong"}, 4, "HTTP 401"},
-		{"not CryoSPARC", []string{"--url", srv.URL + "/nope", "--email", "a@x", "--password-stdin"}, "right\n", nil, 4, "v5 or later"},
-		{"expires too far", []string{"--url", srv.URL, "--email", "a@x", "--password-stdin", "--expires", time.Now().AddDate(1, 0, 2).Format("2006-01-02")}, "right\n", nil, 2, "at most one year"},
-		{"expires in the past", []string{"--url", srv.URL, "--email", "a@x", "--password-stdin", "--expires", "2001-01-01"}, "right\n", nil, 2, "in the future"},
-		{"expires not a date", []string{"--url", srv.URL, "--email", "a@x", "--password-stdin", "--expires", "soon"}, "right\n", nil, 2, "YYYY-MM-DD"},
-		{"no terminal for the password", []string{"--url", srv.URL, "--email", "a@x"}, "", nil, 2, "--password-stdin"},
-		{"password argument refused", []string{"--url", srv.URL, "--email", "a@x", "hunter2"}, "", nil, 2, "never an argument"},
-		{"password flag does not exist", []string{"--url", srv.URL, "--email", "a@x", "--password", "hunter2"}, "", nil, 2, "flag provided but not defined"},
+		{"wrong password", []string{"--url", cs.URL, "--email", "a@x", "--password-stdin"}, "wrong\n", nil, 4, "Incorrect email or password"},
+		{"wrong password from the environment", []string{"--url", cs.URL, "--email", "a@x"}, "", map[string]string{"CRYOSPARC_PASSWORD": "wrong"}, 4, "HTTP 401"},
+		{"not CryoSPARC", []string{"--url", cs.URL + "/nope", "--email", "a@x", "--password-stdin"}, "right\n", nil, 4, "v5 or later"},
+		{"expires too far", []string{"--url", cs.URL, "--email", "a@x", "--password-stdin", "--expires", time.Now().AddDate(1, 0, 2).Format("2006-01-02")}, "right\n", nil, 2, "at most one year"},
+		{"expires in the past", []string{"--url", cs.URL, "--email", "a@x", "--password-stdin", "--expires", "2001-01-01"}, "right\n", nil, 2, "in the future"},
+		{"expires not a date", []string{"--url", cs.URL, "--email", "a@x", "--password-stdin", "--expires", "soon"}, "right\n", nil, 2, "YYYY-MM-DD"},
+		{"no terminal for the password", []string{"--url", cs.URL, "--email", "a@x"}, "", nil, 2, "--password-stdin"},
+		{"password argument refused", []string{"--url", cs.URL, "--email", "a@x", "hunter2"}, "", nil, 2, "never an argument"},
+		{"password flag does not exist", []string{"--url", cs.URL, "--email", "a@x", "--password", "hunter2"}, "", nil, 2, "flag provided but not defined"},
 		{"bad URL", []string{"--url", "https://u:p@x", "--email", "a@x", "--password-stdin"}, "right\n", nil, 2, "user name or password"},
 	}
 	for _, tt := range tests {
@@ -188,19 +155,19 @@ func TestLoginFailuresChangeNothing(t *testing.T) {
 }
 
 func TestLoginExpiresHonoured(t *testing.T) {
-	cs, srv := newCryoSPARC(t, "pw")
+	cs := newCryoSPARC(t, "pw")
 	file := filepath.Join(t.TempDir(), "auth.json")
 	loc := time.FixedZone("lab", 2*3600)
 	now := time.Date(2026, 5, 6, 7, 8, 9, 0, loc)
 	r := runWith(t, &env{stdin: strings.NewReader("pw"), now: func() time.Time { return now }},
-		"--file", file, "login", "--url", srv.URL, "--email", "a@x", "--password-stdin", "--expires", "2026-05-10")
+		"--file", file, "login", "--url", cs.URL, "--email", "a@x", "--password-stdin", "--expires", "2026-05-10")
 	if r.code != 0 {
 		t.Fatalf("exit %d %s", r.code, r.stderr)
 	}
 	// Midnight local time (UTC+2) on 2026-05-10 is 22:00 UTC on the 9th.
 	want := time.Date(2026, 5, 10, 0, 0, 0, 0, loc).Sub(now)
-	if cs.logins[0]["expires_in"] != fmt.Sprint(int64(want.Seconds())) {
-		t.Errorf("expires_in = %s, want %d", cs.logins[0]["expires_in"], int64(want.Seconds()))
+	if cs.Logins()[0]["expires_in"] != fmt.Sprint(int64(want.Seconds())) {
+		t.Errorf("expires_in = %s, want %d", cs.Logins()[0]["expires_in"], int64(want.Seconds()))
 	}
 	if data, _ := os.ReadFile(file); !strings.Contains(string(data), `"expires": "2026-05-09T22:00:00Z"`) {
 		t.Errorf("stored expiry:\n%s", data)
@@ -211,11 +178,11 @@ func TestLoginExpiresHonoured(t *testing.T) {
 	// cryosparc-tools stores it.
 	now2 := time.Date(2026, 5, 6, 7, 8, 9, 600_000_000, loc)
 	r = runWith(t, &env{stdin: strings.NewReader("pw"), now: func() time.Time { return now2 }},
-		"--file", file, "login", "--url", srv.URL, "--email", "b@x", "--password-stdin", "--expires", "2026-05-10")
+		"--file", file, "login", "--url", cs.URL, "--email", "b@x", "--password-stdin", "--expires", "2026-05-10")
 	if r.code != 0 {
 		t.Fatalf("exit %d %s", r.code, r.stderr)
 	}
-	if got := cs.logins[1]["expires_in"]; got != fmt.Sprint(int64(want.Seconds())) {
+	if got := cs.Logins()[1]["expires_in"]; got != fmt.Sprint(int64(want.Seconds())) {
 		t.Errorf("expires_in = %s, want %d (the seconds left, rounded up)", got, int64(want.Seconds()))
 	}
 	if data, _ := os.ReadFile(file); strings.Count(string(data), `"expires": "2026-05-09T22:00:00Z"`) != 2 {
@@ -224,9 +191,9 @@ func TestLoginExpiresHonoured(t *testing.T) {
 }
 
 func TestLoginPrompts(t *testing.T) {
-	cs, srv := newCryoSPARC(t, "s3cret")
+	cs := newCryoSPARC(t, "s3cret")
 	file := filepath.Join(t.TempDir(), "auth.json")
-	tty := &fakeTTY{answers: map[string]string{"CryoSPARC URL: ": strings.TrimPrefix(srv.URL, "http://"), "Email: ": "bo@example.com", "Password: ": "s3cret"}}
+	tty := &fakeTTY{answers: map[string]string{"CryoSPARC URL: ": strings.TrimPrefix(cs.URL, "http://"), "Email: ": "bo@example.com", "Password: ": "s3cret"}}
 	r := runWith(t, &env{tty: func() (terminal, error) { return tty, nil }}, "--file", file, "login")
 	if r.code != 0 {
 		t.Fatalf("exit %d %s", r.code, r.stderr)
@@ -234,11 +201,11 @@ func TestLoginPrompts(t *testing.T) {
 	if strings.Join(tty.asked, "|") != "CryoSPARC URL: |Email: " || strings.Join(tty.secret, "|") != "Password: " {
 		t.Errorf("asked %q and secretly %q", tty.asked, tty.secret)
 	}
-	if cs.logins[0]["username"] != "bo@example.com" {
-		t.Errorf("login as %q", cs.logins[0]["username"])
+	if cs.Logins()[0]["username"] != "bo@example.com" {
+		t.Errorf("login as %q", cs.Logins()[0]["username"])
 	}
 	// The scheme-less URL got http:// and was stored in canonical form.
-	if data, _ := os.ReadFile(file); !strings.Contains(string(data), `"`+srv.URL+`"`) {
+	if data, _ := os.ReadFile(file); !strings.Contains(string(data), `"`+cs.URL+`"`) {
 		t.Errorf("stored:\n%s", data)
 	}
 	// CRYOSPARC_EMAIL is used instead of asking.
@@ -249,20 +216,20 @@ func TestLoginPrompts(t *testing.T) {
 		}
 		return "", false
 	}
-	r = runWith(t, &env{tty: func() (terminal, error) { return tty2, nil }, lookup: lookup}, "--file", file, "login", "--url", srv.URL)
-	if r.code != 0 || len(tty2.asked) != 0 || cs.logins[1]["username"] != "env@example.com" {
-		t.Errorf("exit %d, asked %q, user %q", r.code, tty2.asked, cs.logins[1]["username"])
+	r = runWith(t, &env{tty: func() (terminal, error) { return tty2, nil }, lookup: lookup}, "--file", file, "login", "--url", cs.URL)
+	if r.code != 0 || len(tty2.asked) != 0 || cs.Logins()[1]["username"] != "env@example.com" {
+		t.Errorf("exit %d, asked %q, user %q", r.code, tty2.asked, cs.Logins()[1]["username"])
 	}
 }
 
 func TestLoginRefusesInvalidFileBeforeAsking(t *testing.T) {
-	cs, srv := newCryoSPARC(t, "pw")
+	cs := newCryoSPARC(t, "pw")
 	file := filepath.Join(t.TempDir(), "auth.json")
 	bad := `{"https://x": {"a": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "2099-01-01"}}}`
 	os.WriteFile(file, []byte(bad), 0o600)
-	r := runWith(t, &env{stdin: strings.NewReader("pw")}, "--file", file, "login", "--url", srv.URL, "--email", "a@x", "--password-stdin")
-	if r.code != 3 || len(cs.logins) != 0 {
-		t.Errorf("exit %d, %d logins; want 3 and no login", r.code, len(cs.logins))
+	r := runWith(t, &env{stdin: strings.NewReader("pw")}, "--file", file, "login", "--url", cs.URL, "--email", "a@x", "--password-stdin")
+	if r.code != 3 || len(cs.Logins()) != 0 {
+		t.Errorf("exit %d, %d logins; want 3 and no login", r.code, len(cs.Logins()))
 	}
 }
 

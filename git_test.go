@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
 var (
@@ -119,13 +121,7 @@ func (g *gitEnv) fill(input string) string {
 // validForPython checks the session file with the pydantic model.
 func (g *gitEnv) validForPython() {
 	g.t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		return
-	}
-	if err := exec.Command("python3", "testdata/cstools.py", "valid", g.file).Run(); err != nil {
-		data, _ := os.ReadFile(g.file)
-		g.t.Errorf("cryosparc-tools would reject the file git wrote:\n%s", data)
-	}
+	testkit.ValidForPython(g.t, g.file)
 }
 
 func TestGitNoData(t *testing.T) {
@@ -250,10 +246,7 @@ func TestGitUseHTTPPath(t *testing.T) {
 
 func TestGitReceivesPythonSession(t *testing.T) {
 	g := newGitEnv(t)
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not installed")
-	}
-	out, err := exec.Command("python3", "testdata/cstools.py", "insert", g.file,
+	out, err := testkit.CSTools(t, "insert", g.file,
 		"https://cryosparc.example.com:39000", "ali@example.com", "from-python", "2099-01-01T00:00:00+01:00").CombinedOutput()
 	if err != nil {
 		t.Fatalf("python insert: %v %s", err, out)

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
 // envInt reads a test knob from the environment.
@@ -46,9 +48,7 @@ func cpuHogs(t *testing.T, n int) {
 // or fail clearly, and at the end every session either side stored must be
 // in the file. scripts/stress.sh runs it longer, with stalls up to 1.5 s.
 func TestStalledWriter(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not installed")
-	}
+	testkit.Need(t, "python3")
 	rounds := envInt("STALL_ROUNDS", 4)
 	maxStall := envInt("STALL_MAX_MS", 800)
 	if testing.Short() {

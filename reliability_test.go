@@ -15,6 +15,10 @@ import (
 	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/store"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
+
+	"github.com/gofrs/flock"
 )
 
 // runBinary runs the built binary with stdin and returns stdout, stderr
@@ -38,12 +42,7 @@ func runBinary(t *testing.T, stdin string, args ...string) (string, string, int)
 
 func pythonValid(t *testing.T, file string) {
 	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		return
-	}
-	if out, err := exec.Command("python3", "testdata/cstools.py", "valid", file).CombinedOutput(); err != nil {
-		t.Errorf("cryosparc-tools would reject %s: %v %s", file, err, out)
-	}
+	testkit.ValidForPython(t, file)
 }
 
 // TestNoLostUpdate runs 16 processes × 25 stores against one file while
@@ -195,9 +194,7 @@ func TestKillNeverTearsFile(t *testing.T) {
 // does (truncate, then write, no lock) while get runs in a loop: every get
 // must succeed.
 func TestInPlaceWriterRace(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not installed")
-	}
+	testkit.Need(t, "python3")
 	dir := t.TempDir()
 	file := filepath.Join(dir, "auth.json")
 	writeLargeFile(t, file, 2000)
@@ -229,26 +226,19 @@ func TestInPlaceWriterRace(t *testing.T) {
 	t.Logf("%d gets during %s in-place rewrites: %d failed", gets, strings.TrimSpace(wout.String()), failures)
 }
 
-// TestLockTimeoutExitCode holds the lock from another process: store gives
-// up after --lock-timeout with exit 3 and a message, and changes nothing.
+// TestLockTimeoutExitCode holds the lock (in this process: flock locks an
+// open file description, so the binary's own descriptor conflicts with it):
+// store gives up after --lock-timeout with exit 3 and a message, and
+// changes nothing.
 func TestLockTimeoutExitCode(t *testing.T) {
-	if _, err := exec.LookPath("flock"); err != nil {
-		t.Skip("flock(1) not installed")
-	}
 	file := filepath.Join(t.TempDir(), "auth.json")
 	runBinary(t, "url=https://x\nemail=a\naccess_token=t\n", "--file", file, "store")
 	before, _ := os.ReadFile(file)
-	holder := exec.Command("flock", "-o", file+".lock", "sleep", "30")
-	if err := holder.Start(); err != nil {
+	holder := flock.New(file + ".lock")
+	if err := holder.Lock(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { holder.Process.Kill(); holder.Wait() }()
-	for i := 0; exec.Command("flock", "-n", file+".lock", "true").Run() == nil; i++ {
-		if i > 200 {
-			t.Fatal("holder never took the lock")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	defer holder.Unlock()
 	start := time.Now()
 	_, stderr, code := runBinary(t, "url=https://x\nemail=b\naccess_token=SECRET\n", "--file", file, "--lock-timeout", "300ms", "store")
 	waited := time.Since(start)

@@ -23,7 +23,8 @@ import (
 // its controlling terminal and answers its prompts the way a person would:
 // the password must not be echoed, and the session must be stored.
 func TestLoginPromptsOnRealTerminal(t *testing.T) {
-	cs, srv := newCryoSPARC(t, "tty-s3cret")
+	cs := newCryoSPARC(t, "tty-s3cret")
+	cs.AddUser("tty@example.com", "tty-s3cret", "Tty User")
 	file := filepath.Join(t.TempDir(), "auth.json")
 	cmd := exec.Command(binary(t), "--file", file, "login")
 	cmd.Env = append(os.Environ(), "CRYOSPARC_EMAIL=", "CRYOSPARC_PASSWORD=")
@@ -61,7 +62,7 @@ func TestLoginPromptsOnRealTerminal(t *testing.T) {
 		}
 	}
 	expect("CryoSPARC URL: ")
-	io.WriteString(ptmx, srv.URL+"\n")
+	io.WriteString(ptmx, cs.URL+"\n")
 	expect("Email: ")
 	io.WriteString(ptmx, "tty@example.com\n")
 	expect("Password: ")
@@ -108,11 +109,9 @@ func TestLoginPromptsOnRealTerminal(t *testing.T) {
 		t.Errorf("the email was not echoed (the terminal is not in its normal mode?): %q", screen.String())
 	}
 	sum := sha256.Sum256([]byte("tty-s3cret"))
-	cs.mu.Lock()
-	if len(cs.logins) != 1 || cs.logins[0]["password"] != hex.EncodeToString(sum[:]) {
-		t.Errorf("logins: %v", cs.logins)
+	if logins := cs.Logins(); len(logins) != 1 || logins[0]["password"] != hex.EncodeToString(sum[:]) {
+		t.Errorf("logins: %v", logins)
 	}
-	cs.mu.Unlock()
 	data, _ := os.ReadFile(file)
 	if !strings.Contains(string(data), "tok-for-tty@example.com") {
 		t.Errorf("session not stored:\n%s", data)

@@ -32,12 +32,18 @@ var ErrLogin = errkind.New(errkind.Login, "login failed")
 
 // Error is a failed login: what went wrong and what to do about it.
 type Error struct {
-	Msg    string
-	Status int // the HTTP status, when the server answered
+	Msg      string
+	Status   int // the HTTP status, when the server answered
+	rejected bool
 }
 
-func (e *Error) Error() string        { return "login failed: " + e.Msg }
-func (e *Error) Is(target error) bool { return target == ErrLogin || target == errkind.Login }
+func (e *Error) Error() string { return "login failed: " + e.Msg }
+
+// Is makes the error match ErrLogin and errkind.Login, and ErrRejected
+// when the server refused the token.
+func (e *Error) Is(target error) bool {
+	return target == ErrLogin || target == errkind.Login || target == ErrRejected && e.rejected
+}
 
 func fail(status int, format string, a ...any) error {
 	return &Error{Msg: fmt.Sprintf(format, a...), Status: status}
@@ -54,6 +60,8 @@ type Client struct {
 	URL       string       // the instance's web URL, e.g. https://cryosparc.example.com
 	HTTP      *http.Client // nil for a client with a 30 s timeout
 	UserAgent string
+
+	ops map[string]string // "method summary" → path, once read
 }
 
 func (c *Client) http() *http.Client {
@@ -70,8 +78,7 @@ const maxBody = 32 << 20
 // the email, the SHA-256 of the password and the lifetime asked for, and
 // returns the token. Every error matches ErrLogin and says what to do.
 func (c *Client) Login(ctx context.Context, email, password string, expiresIn time.Duration) (Token, error) {
-	base := strings.TrimRight(c.URL, "/") + Suffix
-	path, err := c.loginPath(ctx, base)
+	op, err := c.operation(ctx, "login", http.MethodPost)
 	if err != nil {
 		return Token{}, err
 	}
@@ -82,10 +89,9 @@ func (c *Client) Login(ctx context.Context, email, password string, expiresIn ti
 		"password":   {hex.EncodeToString(sum[:])},
 		"expires_in": {strconv.FormatInt(int64(expiresIn/time.Second), 10)},
 	}
-	target := base + "/" + strings.TrimLeft(path, "/")
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, op, strings.NewReader(form.Encode()))
 	if err != nil {
-		return Token{}, fail(0, "bad login URL %s: %v", target, err)
+		return Token{}, fail(0, "bad login URL %s: %v", op, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -113,24 +119,108 @@ func (c *Client) Login(ctx context.Context, email, password string, expiresIn ti
 	return tok, nil
 }
 
-// loginPath reads the OpenAPI schema and returns the path of the POST
-// operation whose summary is "login".
-func (c *Client) loginPath(ctx context.Context, base string) (string, error) {
+// User is who a token belongs to, as the users.me operation answers.
+type User struct {
+	Name      string `json:"name"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+}
+
+// ErrRejected is matched by the error of Me when the server refused the
+// token (HTTP 401 or 403): the session must be renewed.
+var ErrRejected = errors.New("the server rejected the token")
+
+// Me asks the instance who token belongs to (the GET operation whose
+// summary is users.me). A token the server refuses gives an error matching
+// ErrRejected; every error matches ErrLogin.
+func (c *Client) Me(ctx context.Context, token string) (User, error) {
+	var u User
+	status, body, err := c.get(ctx, "users.me", token)
+	if err != nil {
+		return u, err
+	}
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
+		return u, &Error{Msg: fmt.Sprintf("%s rejected the token (HTTP %d%s)", c.URL, status, detail(body)), Status: status, rejected: true}
+	}
+	if status >= 400 {
+		return u, fail(status, "%s answered users.me with HTTP %d%s", c.URL, status, detail(body))
+	}
+	if err := json.Unmarshal(body, &u); err != nil {
+		return u, fail(status, "%s answered users.me with something other than a user", c.URL)
+	}
+	return u, nil
+}
+
+// Version asks the instance for its CryoSPARC version (the GET operation
+// whose summary is config.get_version).
+func (c *Client) Version(ctx context.Context, token string) (string, error) {
+	status, body, err := c.get(ctx, "config.get_version", token)
+	if err != nil {
+		return "", err
+	}
+	if status >= 400 {
+		return "", fail(status, "%s answered config.get_version with HTTP %d%s", c.URL, status, detail(body))
+	}
+	var v string
+	if err := json.Unmarshal(body, &v); err != nil {
+		return "", fail(status, "%s answered config.get_version with something other than a version", c.URL)
+	}
+	return v, nil
+}
+
+// get calls the GET operation with the given summary, with token as the
+// bearer credential.
+func (c *Client) get(ctx context.Context, summary, token string) (int, []byte, error) {
+	op, err := c.operation(ctx, summary, http.MethodGet)
+	if err != nil {
+		return 0, nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, op, nil)
+	if err != nil {
+		return 0, nil, fail(0, "bad URL %s: %v", op, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	body, status, err := c.do(req)
+	return status, body, err
+}
+
+// operation returns the URL of the operation with the given summary and
+// method, read from the instance's OpenAPI schema (read once per Client).
+func (c *Client) operation(ctx context.Context, summary, method string) (string, error) {
+	if c.ops == nil {
+		ops, err := c.schema(ctx)
+		if err != nil {
+			return "", err
+		}
+		c.ops = ops
+	}
+	path, ok := c.ops[strings.ToLower(method)+" "+summary]
+	if !ok {
+		return "", fail(0, "the API of %s has no %s operation: is the instance CryoSPARC v5 or later?", c.URL, summary)
+	}
+	return strings.TrimRight(c.URL, "/") + Suffix + "/" + strings.TrimLeft(path, "/"), nil
+}
+
+// schema reads the OpenAPI schema and returns the path of each operation
+// by "method summary".
+func (c *Client) schema(ctx context.Context) (map[string]string, error) {
+	base := strings.TrimRight(c.URL, "/") + Suffix
 	schemaURL := base + "/openapi.json"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, schemaURL, nil)
 	if err != nil {
-		return "", fail(0, "bad instance URL %s: %v", c.URL, err)
+		return nil, fail(0, "bad instance URL %s: %v", c.URL, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	body, status, err := c.do(req)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	switch {
 	case status == http.StatusNotFound:
-		return "", fail(status, "%s was not found (HTTP 404): is %s the CryoSPARC web URL, and is the instance CryoSPARC v5 or later?", schemaURL, c.URL)
+		return nil, fail(status, "%s was not found (HTTP 404): is %s the CryoSPARC web URL, and is the instance CryoSPARC v5 or later?", schemaURL, c.URL)
 	case status >= 400:
-		return "", fail(status, "%s answered HTTP %d%s", schemaURL, status, detail(body))
+		return nil, fail(status, "%s answered HTTP %d%s", schemaURL, status, detail(body))
 	}
 	var schema struct {
 		Paths map[string]map[string]struct {
@@ -138,16 +228,15 @@ func (c *Client) loginPath(ctx context.Context, base string) (string, error) {
 		} `json:"paths"`
 	}
 	if err := json.Unmarshal(body, &schema); err != nil || schema.Paths == nil {
-		return "", fail(status, "%s is not an OpenAPI schema: is %s the CryoSPARC web URL?", schemaURL, c.URL)
+		return nil, fail(status, "%s is not an OpenAPI schema: is %s the CryoSPARC web URL?", schemaURL, c.URL)
 	}
-	for path, ops := range schema.Paths {
-		for method, op := range ops {
-			if op.Summary == "login" && strings.EqualFold(method, "post") {
-				return path, nil
-			}
+	ops := map[string]string{}
+	for path, methods := range schema.Paths {
+		for method, op := range methods {
+			ops[strings.ToLower(method)+" "+op.Summary] = path
 		}
 	}
-	return "", fail(status, "the API of %s has no login operation: is the instance CryoSPARC v5 or later?", c.URL)
+	return ops, nil
 }
 
 // do sends req and reads the answer, turning transport failures into

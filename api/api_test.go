@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,83 +11,66 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
-// standIn is a CryoSPARC API stand-in whose login operation lives at a path
-// that only its openapi.json reveals.
-type standIn struct {
-	t         *testing.T
-	loginPath string
-	email     string
-	password  string
-	token     string
-	gotForm   map[string]string
-	gotUA     string
-}
-
-func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == "/api/cmd/openapi.json":
-		json.NewEncoder(w).Encode(map[string]any{
-			"openapi": "3.1.0", "info": map[string]any{"title": "CryoSPARC"}, "components": map[string]any{},
-			"paths": map[string]any{
-				"/health":    map[string]any{"get": map[string]any{"summary": "health"}},
-				s.loginPath:  map[string]any{"post": map[string]any{"summary": "login"}},
-				"/login-old": map[string]any{"get": map[string]any{"summary": "login"}},
-			},
-		})
-	case r.Method == http.MethodPost && r.URL.Path == "/api/cmd"+s.loginPath:
-		s.gotUA = r.UserAgent()
-		if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
-			http.Error(w, `{"detail": "bad content type"}`, http.StatusUnsupportedMediaType)
-			return
-		}
-		r.ParseForm()
-		s.gotForm = map[string]string{}
-		for k := range r.PostForm {
-			s.gotForm[k] = r.PostForm.Get(k)
-		}
-		sum := sha256.Sum256([]byte(s.password))
-		if r.PostForm.Get("username") != s.email || r.PostForm.Get("password") != hex.EncodeToString(sum[:]) || r.PostForm.Get("grant_type") != "password" {
-			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(`{"detail": "Incorrect email or password"}`))
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]string{"access_token": s.token, "token_type": "bearer"})
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-func newStandIn(t *testing.T) (*standIn, *httptest.Server) {
-	s := &standIn{t: t, loginPath: fmt.Sprintf("/auth-%d/token", time.Now().UnixNano()), email: "ali@example.com", password: "pässword", token: "tok-123"}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return s, srv
+func newStandIn(t *testing.T) *testkit.Server {
+	s := testkit.NewServer(t)
+	s.AddUser("ali@example.com", "pässword", "Ali Baba")
+	return s
 }
 
 func TestLogin(t *testing.T) {
-	s, srv := newStandIn(t)
-	c := &Client{URL: srv.URL + "/", UserAgent: "cryosparc-credential/test"}
+	s := newStandIn(t)
+	c := &Client{URL: s.URL + "/", UserAgent: "cryosparc-credential/test"}
 	tok, err := c.Login(context.Background(), "ali@example.com", "pässword", 3*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.AccessToken != "tok-123" || tok.TokenType != "bearer" {
+	if !strings.HasPrefix(tok.AccessToken, "tok-") || tok.TokenType != "bearer" {
 		t.Errorf("token = %+v", tok)
 	}
 	sum := sha256.Sum256([]byte("pässword"))
 	want := map[string]string{"grant_type": "password", "username": "ali@example.com", "password": hex.EncodeToString(sum[:]), "expires_in": "259200"}
+	got := s.Logins()[0]
 	for k, v := range want {
-		if s.gotForm[k] != v {
-			t.Errorf("form %s = %q, want %q", k, s.gotForm[k], v)
+		if got[k] != v {
+			t.Errorf("form %s = %q, want %q", k, got[k], v)
 		}
 	}
-	if len(s.gotForm) != len(want) {
-		t.Errorf("form has extra fields: %v", s.gotForm)
+	if len(got) != len(want) {
+		t.Errorf("form has extra fields: %v", got)
 	}
-	if s.gotUA != "cryosparc-credential/test" {
-		t.Errorf("User-Agent = %q", s.gotUA)
+	if ua := s.UserAgent(); ua != "cryosparc-credential/test" {
+		t.Errorf("User-Agent = %q", ua)
+	}
+}
+
+// TestMeAndVersion: users.me and config.get_version are found through the
+// schema, called with the bearer token; a token the server refuses matches
+// ErrRejected, an unreachable server does not.
+func TestMeAndVersion(t *testing.T) {
+	s := newStandIn(t)
+	tok := s.Issue("ali@example.com")
+	c := &Client{URL: s.URL}
+	u, err := c.Me(context.Background(), tok)
+	if err != nil || u.Name != "Ali Baba" {
+		t.Fatalf("Me = %+v, %v", u, err)
+	}
+	v, err := c.Version(context.Background(), tok)
+	if err != nil || v != s.Version {
+		t.Fatalf("Version = %q, %v", v, err)
+	}
+	_, err = c.Me(context.Background(), "not-a-token")
+	if !errors.Is(err, ErrRejected) || strings.Contains(err.Error(), "not-a-token") {
+		t.Errorf("Me with a refused token = %v, want ErrRejected without the token", err)
+	}
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	_, err = (&Client{URL: gone.URL}).Me(context.Background(), tok)
+	if !errors.Is(err, ErrLogin) || errors.Is(err, ErrRejected) {
+		t.Errorf("Me on a closed server = %v, want ErrLogin, not ErrRejected", err)
 	}
 }
 
@@ -118,8 +100,8 @@ func TestLoginFailures(t *testing.T) {
 	}))
 	defer notJSON.Close()
 
-	_, good := newStandIn(t)
-	weird := &standIn{t: t, loginPath: "/x", email: "a", password: "b"}
+	good := newStandIn(t)
+	weird := testkit.New()
 	weirdSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			w.Write([]byte(`{"unexpected": true}`))
@@ -163,7 +145,10 @@ func TestLoginFailures(t *testing.T) {
 }
 
 func ExampleClient_Login() {
-	srv := httptest.NewServer(&standIn{loginPath: "/a/login", email: "ali@example.com", password: "pässword", token: "tok-123"})
+	cryosparc := testkit.New() // a stand-in CryoSPARC instance
+	cryosparc.AddUser("ali@example.com", "pässword", "Ali Baba")
+	cryosparc.TokenFor = func(string) string { return "tok-123" }
+	srv := httptest.NewServer(cryosparc)
 	defer srv.Close()
 	c := &Client{URL: srv.URL, UserAgent: "cryosparc-credential/example"}
 	tok, err := c.Login(context.Background(), "ali@example.com", "pässword", 14*24*time.Hour)

@@ -140,6 +140,7 @@ func main() {
 	bin := flag.String("bin", "", "cryosparc-credential binary, as go build makes it")
 	tuned := flag.String("tuned", "", "cryosparc-credential binary, as the recommended build makes it")
 	floor := flag.String("floor", "", "floor binary")
+	stackFloor := flag.String("stackfloor", "", "stack floor binary (bench/stackfloor), built as the recommended build")
 	work := flag.String("work", "", "scratch folder")
 	runs := flag.Int("runs", 41, "paired runs per comparison")
 	pyRuns := flag.Int("py-runs", 11, "paired runs against Python")
@@ -165,6 +166,9 @@ func main() {
 	}
 	floorCmd := func(f fixture) command {
 		return command{name: "floor", argv: []string{*floor}, stdin: fmt.Sprintf("url=%s\nemail=%s\n", f.lastURL, f.lastEmail)}
+	}
+	stackFloorCmd := func(f fixture) command {
+		return command{name: "stack floor", argv: []string{*stackFloor, "--file", f.json, "get"}, stdin: fmt.Sprintf("url=%s\nemail=%s\n", f.lastURL, f.lastEmail)}
 	}
 	python := func(f fixture) command {
 		return command{name: "python load+find", argv: []string{"python3", "testdata/cstools.py", "find", f.json, f.lastURL, f.lastEmail}}
@@ -193,6 +197,10 @@ func main() {
 		add("get last of 100,000, "+v.label, v.get(fx[100000], fx[100000].json), git(fx[100000], fx[100000].git), *runs, noSlower)
 		add("get, 1 session, "+v.label, v.get(fx[1], fx[1].json), floorCmd(fx[1]), *runs, within(1.3))
 	}
+
+	// Our own share of a 1-session get: the same stack, built the same way,
+	// doing nothing but read stdin.
+	add("get, 1 session, recommended build, vs stack floor", oursTuned(fx[1], fx[1].json), stackFloorCmd(fx[1]), *runs, within(1.05))
 
 	storeJSON := filepath.Join(*work, "store.json")
 	storeGit := filepath.Join(*work, "store-git")

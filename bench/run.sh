@@ -17,5 +17,6 @@ trap 'rm -rf "$work"' EXIT
 go build -o "$work/cryosparc-credential" .
 CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -o "$work/cryosparc-credential-tuned" .
 go build -o "$work/floor" ./bench/floor
+CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -o "$work/stackfloor" ./bench/stackfloor
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr), $(go version | cut -d' ' -f3), $(git --version), $(python3 -c 'import pydantic, sys; print("Python", sys.version.split()[0], "pydantic", pydantic.VERSION)')"
-go run ./bench -bin "$work/cryosparc-credential" -tuned "$work/cryosparc-credential-tuned" -floor "$work/floor" -work "$work" -runs "$runs" -py-runs $(( runs / 4 + 1 )) -svg docs/performance.svg
+go run ./bench -bin "$work/cryosparc-credential" -tuned "$work/cryosparc-credential-tuned" -floor "$work/floor" -stackfloor "$work/stackfloor" -work "$work" -runs "$runs" -py-runs $(( runs / 4 + 1 )) -svg docs/performance.svg

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
 // pyBatch runs testdata/cstools.py, a pydantic 2 model of cryosparc-tools'
@@ -30,13 +32,7 @@ type pyResult struct {
 
 func startPython(t *testing.T) *pyBatch {
 	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not installed")
-	}
-	if err := exec.Command("python3", "-c", "import pydantic").Run(); err != nil {
-		t.Skip("pydantic not installed")
-	}
-	cmd := exec.Command("python3", "../testdata/cstools.py", "batch")
+	cmd := testkit.CSTools(t, "batch")
 	w, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

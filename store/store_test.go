@@ -4,11 +4,12 @@ import (
 	"errors"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -55,14 +56,11 @@ func TestGolden(t *testing.T) {
 }
 
 // pythonDump returns what the pydantic model's load + save writes for the
-// file at path, or nil without python3 and pydantic.
+// file at path.
 func pythonDump(t *testing.T, path string) []byte {
 	t.Helper()
-	out, err := exec.Command("python3", "../testdata/cstools.py", "dump", path).Output()
+	out, err := testkit.CSTools(t, "dump", path).Output()
 	if err != nil {
-		if _, lookErr := exec.LookPath("python3"); lookErr != nil {
-			return nil
-		}
 		t.Fatalf("python dump %s: %v", path, err)
 	}
 	return out
