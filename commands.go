@@ -132,7 +132,7 @@ func commands(e *env) []*cli.Command {
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "url", Usage: "instance URL (default: the first instance with a session)"},
 				&cli.StringFlag{Name: "email", Usage: "email (default: the instance's first session)"},
-				&cli.DurationFlag{Name: "min-ttl", Usage: "fail unless the session is valid for at least this long (e.g. 1h)"},
+				&cli.GenericFlag{Name: "min-ttl", Value: &durationFlag{}, Usage: "fail unless the session is valid for at least this long, e.g. 1h, 7d"},
 				&cli.BoolFlag{Name: "header", Usage: "print \"Authorization: Bearer <token>\", for curl -H @- (keeps the token out of curl's arguments)"},
 			},
 			Action: func(c *cli.Context) error {
@@ -144,7 +144,33 @@ func commands(e *env) []*cli.Command {
 					return err
 				}
 				return f.Token(e.stdout, helper.TokenQuery{URL: c.String("url"), Email: c.String("email"),
-					MinTTL: c.Duration("min-ttl"), Header: c.Bool("header")})
+					MinTTL: duration(c, "min-ttl"), Header: c.Bool("header")})
+			},
+		},
+		{
+			Name:      "status",
+			Usage:     "ask each instance whether it still accepts the stored sessions (never shows a token)",
+			UsageText: name + " status [--url URL] [--email EMAIL] [--json] [--timeout DURATION]",
+			Description: "For each stored session (or those of --url/--email), asks the server who the token belongs " +
+				"to (the users.me operation of its API, found as login finds its own) and its version, and prints " +
+				"instance, email, name, server version, expiry and valid, rejected by the server, unreachable or " +
+				"expired. Exits 0 only when every session shown is valid, 4 otherwise, 1 when none matches.",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "url", Usage: "only this instance (default: $CRYOSPARC_BASE_URL, else every instance)"},
+				&cli.StringFlag{Name: "email", Usage: "only this email"},
+				&cli.BoolFlag{Name: "json", Usage: "print a JSON array of {url, email, name, server_version, expires, expires_unix, status, detail}"},
+				&cli.GenericFlag{Name: "timeout", Value: &durationFlag{10 * time.Second}, Usage: "give up on each instance after this long"},
+			},
+			Action: func(c *cli.Context) error {
+				if err := noArgs(c, "use --url and --email"); err != nil {
+					return err
+				}
+				f, err := e.file(c)
+				if err != nil {
+					return err
+				}
+				return f.Status(e.stdout, helper.StatusQuery{URL: c.String("url"), Email: c.String("email"), JSON: c.Bool("json"),
+					Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: name + "/" + versionNumber()})
 			},
 		},
 		{
@@ -205,7 +231,7 @@ func loginCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "email", Usage: "login email (default: $CRYOSPARC_EMAIL, else asked)"},
 			&cli.StringFlag{Name: "expires", Usage: "session expiry date YYYY-MM-DD, midnight local time, at most one year ahead (default: 14 days from now)"},
 			&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from standard input"},
-			&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up on the server after this long"},
+			&cli.GenericFlag{Name: "timeout", Value: &durationFlag{30 * time.Second}, Usage: "give up on the server after this long, e.g. 30s, 2m"},
 		},
 		Action: func(c *cli.Context) error { return e.login(c) },
 	}
@@ -239,7 +265,7 @@ func (e *env) login(c *cli.Context) error {
 	if err := f.CheckWritable(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.Duration("timeout"))
+	ctx, cancel := context.WithTimeout(context.Background(), duration(c, "timeout"))
 	defer cancel()
 	client := &api.Client{URL: url, UserAgent: name + "/" + versionNumber(), HTTP: e.httpClient}
 	// The server is asked for whole seconds, rounded up so that the token
@@ -274,6 +300,12 @@ func (e *env) loginInputs(c *cli.Context) (url, email, password string, err erro
 	}
 
 	if url = c.String("url"); url == "" {
+		url, err = helper.DefaultURL(e.lookup) // cryosparc-tools' own environment
+		if err != nil {
+			return "", "", "", err
+		}
+	}
+	if url == "" {
 		if url, err = ask("CryoSPARC URL: ", false); err != nil {
 			return "", "", "", err
 		}

@@ -145,14 +145,14 @@ func versionString() string {
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "file", Usage: "session file to use (default: $CRYOSPARC_AUTH_FILE, else cryosparc-tools' auth.json)", TakesFile: true},
-		&cli.DurationFlag{Name: "lock-timeout", Value: store.DefaultLockTimeout, Usage: "how long to wait for another process's lock on the session file (0: try once)"},
+		&cli.GenericFlag{Name: "lock-timeout", Value: &durationFlag{store.DefaultLockTimeout}, Usage: "how long to wait for another process's lock on the session file, e.g. 10s, 2m (0: try once)"},
 	}
 }
 
 func newApp(e *env) *cli.App {
 	onUsage := func(c *cli.Context, err error, isSubcommand bool) error {
 		msg := strings.Replace(err.Error(), " -", " --", 1)
-		if c.Command != nil && c.Command.Name != "" {
+		if c.Command != nil && c.Command.Name != "" && c.Command.Name != name {
 			return usagef("%s; run `%s %s --help` for its usage", msg, name, c.Command.Name)
 		}
 		return usagef("%s; run `%s --help` for usage", msg, name)
@@ -176,6 +176,9 @@ func newApp(e *env) *cli.App {
 				// Name it only if it looks like a command: it could be a
 				// token pasted in the wrong place.
 				if arg := c.Args().First(); looksLikeCommand(arg) {
+					if near := nearestCommand(arg, c.App.Commands); near != "" {
+						return usagef("unknown command %q; did you mean %s? (`%s --help` lists the commands)", arg, near, name)
+					}
 					return usagef("unknown command %q; run `%s --help` for the commands", arg, name)
 				}
 				return usagef("unknown command; run `%s --help` for the commands", name)
@@ -216,13 +219,18 @@ func (e *env) file(c *cli.Context) (*helper.File, error) {
 	if err := store.CheckPath(path); err != nil {
 		return nil, err
 	}
-	timeout := flagCtx(c, "lock-timeout").Duration("lock-timeout")
+	timeout := duration(flagCtx(c, "lock-timeout"), "lock-timeout")
 	if timeout < 0 {
 		return nil, usagef("--lock-timeout %s is negative; give a duration such as 10s, or 0 to try once", timeout)
+	}
+	defaultURL, err := helper.DefaultURL(e.lookup)
+	if err != nil {
+		return nil, err
 	}
 	return &helper.File{
 		Path:            path,
 		Options:         store.Options{Now: e.now, LockTimeout: timeout},
+		DefaultURL:      defaultURL,
 		Stderr:          e.stderr,
 		StdinIsTerminal: isTerminal(e.stdin),
 	}, nil
@@ -235,6 +243,44 @@ func (e *env) home() string {
 		return h
 	}
 	return xdg.Home
+}
+
+// nearestCommand returns the command whose name is within two edits of
+// typed (gte → get), or "".
+func nearestCommand(typed string, commands []*cli.Command) string {
+	best, bestDist := "", 3
+	for _, c := range commands {
+		if d := editDistance(typed, c.Name); d < bestDist {
+			best, bestDist = c.Name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Damerau–Levenshtein distance (adjacent swaps count
+// one) between two short ASCII words.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 func looksLikeCommand(s string) bool {

@@ -22,8 +22,94 @@ func manPage(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return man
+	return finishMan(t, man)
 }
+
+// finishMan gives urfave/cli's page a real synopsis and the sections a man
+// page has that it does not write.
+func finishMan(t *testing.T, man string) string {
+	start := strings.Index(man, ".SH SYNOPSIS")
+	end := strings.Index(man, ".SH DESCRIPTION")
+	if start < 0 || end < start {
+		t.Fatal("urfave/cli's man page has no SYNOPSIS before DESCRIPTION")
+	}
+	synopsis := `.SH SYNOPSIS
+\fBcryosparc-credential\fP [\fB--file\fP \fIPATH\fP] [\fB--lock-timeout\fP \fIDURATION\fP] \fICOMMAND\fP [\fIOPTIONS\fP]
+.br
+\fBprintf\fP 'url=\fIURL\fP\\n' | \fBcryosparc-credential get\fP
+
+`
+	return man[:start] + synopsis + man[end:] + manSections
+}
+
+const manSections = `
+.SH EXIT STATUS
+.TP
+0
+done
+.TP
+1
+nothing found (no session, an expired session, or one that does not last --min-ttl)
+.TP
+2
+bad usage or bad input; the session file is left untouched
+.TP
+3
+the session file cannot be read or written safely: invalid for cryosparc-tools, not a session file, not a regular file or larger than 256 MiB, read-only, still being written by another program, permissions, or the lock not obtained in time
+.TP
+4
+the login failed (network, HTTP error, credentials refused), or status found a session that is not valid
+.TP
+5
+the output could not be written (e.g. a closed pipe)
+
+.SH ENVIRONMENT
+.TP
+\fBCRYOSPARC_AUTH_FILE\fP
+the session file, when --file is not given
+.TP
+\fBXDG_CONFIG_HOME\fP, \fBAPPDATA\fP
+where cryosparc-tools' session file is by default (see FILES)
+.TP
+\fBCRYOSPARC_BASE_URL\fP
+the instance get, token, status, login and logout use when given no URL, as cryosparc-tools' CryoSPARC() does
+.TP
+\fBCRYOSPARC_MASTER_HOSTNAME\fP, \fBCRYOSPARC_BASE_PORT\fP
+instead of CRYOSPARC_BASE_URL: http://HOST:PORT (host localhost, port 61000 by default); both kinds at once are refused
+.TP
+\fBCRYOSPARC_EMAIL\fP, \fBCRYOSPARC_PASSWORD\fP
+login's email and password when not given otherwise (the names cryosparc-tools reads)
+.TP
+\fBSSL_CERT_FILE\fP
+a certificate authority to trust for https instances
+
+.SH FILES
+.TP
+\fI$XDG_CONFIG_HOME/cryosparc-tools/auth.json\fP, else \fI~/.config/cryosparc-tools/auth.json\fP (macOS too); \fI%APPDATA%\\cryosparc-tools\\auth.json\fP on Windows
+the session file shared with cryosparc-tools
+.TP
+\fIauth.json.lock\fP
+the lock beside it, taken by every change
+.TP
+\fIauth.json.bak-YYYYMMDDTHHMMSSZ\fP
+the copy doctor --fix keeps
+
+.SH EXAMPLES
+.EX
+# log in, then a token for a job, never in a process's arguments
+cryosparc-credential login --url https://cryosparc.example.com --email ali@example.com
+cryosparc-credential token --header --url https://cryosparc.example.com | curl -H @- https://cryosparc.example.com/api/...
+
+# the protocol, as a git credential helper speaks it
+printf 'url=https://cryosparc.example.com\\n' | cryosparc-credential get
+
+# are the stored sessions still accepted?
+cryosparc-credential status
+.EE
+
+.SH SEE ALSO
+git-credential(1), https://tools.cryosparc.com
+`
 
 // TestManPageUpToDate fails when docs/cryosparc-credential.1 no longer
 // matches the commands; regenerate it with go test -run ManPage -update-man.

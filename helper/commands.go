@@ -28,6 +28,9 @@ type TokenQuery struct {
 // process's arguments.
 func (f *File) Token(out io.Writer, q TokenQuery) error {
 	url := ""
+	if q.URL == "" {
+		q.URL = f.DefaultURL
+	}
 	if q.URL != "" {
 		var err error
 		if url, err = InstanceURL(q.URL); err != nil {
@@ -44,8 +47,8 @@ func (f *File) Token(out io.Writer, q TokenQuery) error {
 	if q.MinTTL > 0 {
 		if left := sess.Expires.Time().Sub(f.now()); left < q.MinTTL {
 			day := f.now().Add(q.MinTTL + 24*time.Hour).Format("2006-01-02")
-			return errkind.Errorf(errkind.NotFound, "%w: the session of %s for %s expires %s, sooner than --min-ttl %s; log in again: %s --expires %s",
-				ErrNotFound, text.Safe(sess.Email), text.Safe(sess.URL), Relative(sess.Expires.Time(), f.now()), q.MinTTL,
+			return errkind.Errorf(errkind.NotFound, "the session of %s for %s expires %s, sooner than --min-ttl %s; log in again: %s --expires %s",
+				text.Safe(sess.Email), text.Safe(sess.URL), Relative(sess.Expires.Time(), f.now()), days(q.MinTTL),
 				loginCommand(sess.URL, sess.Email), day)
 		}
 	}
@@ -60,6 +63,15 @@ func (f *File) Token(out io.Writer, q TokenQuery) error {
 		return errkind.Errorf(errkind.Output, "writing the token: %w", err)
 	}
 	return nil
+}
+
+// days writes d in days when it is a whole number of them, as it was
+// probably given.
+func days(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
 }
 
 // Listed is one session as List shows it in JSON: never a token.
@@ -118,11 +130,14 @@ func outputErr(err error) error {
 // all, and says how many. The tokens stay valid on the server until they
 // expire: the CryoSPARC API has no logout.
 func (f *File) Logout(out io.Writer, url, email string, all bool) error {
+	if !all && url == "" && email == "" {
+		url = f.DefaultURL
+	}
 	switch {
 	case all && (url != "" || email != ""):
 		return bad("give --all alone, or --url and/or --email")
 	case !all && url == "" && email == "":
-		return bad("say which sessions to erase: --url and/or --email, or --all")
+		return bad("say which sessions to erase: --url and/or --email, or --all (or set CRYOSPARC_BASE_URL)")
 	}
 	if url != "" {
 		var err error

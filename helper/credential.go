@@ -18,6 +18,9 @@ func (f *File) Get(in io.Reader, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if !r.git && r.url == "" {
+		r.url = f.DefaultURL // cryosparc-tools' own default instance, if set
+	}
 	sess, ok, err := f.lookup(r.url, r.email)
 	if err != nil {
 		return err
@@ -68,8 +71,8 @@ func (f *File) expiredOrNotFound(url, email string) error {
 	s, err := f.load(true)
 	if err == nil {
 		if sess, ok := s.Find(url, email); ok && !sess.Expires.Live(f.now()) {
-			return errkind.Errorf(errkind.NotFound, "%w: the session of %s for %s expired %s; log in again: %s",
-				ErrNotFound, text.Safe(sess.Email), text.Safe(sess.URL), sess.Expires, loginCommand(sess.URL, sess.Email))
+			return errkind.Errorf(errkind.NotFound, "the session of %s for %s expired %s; log in again: %s",
+				text.Safe(sess.Email), text.Safe(sess.URL), sess.Expires, loginCommand(sess.URL, sess.Email))
 		}
 	}
 	return f.notFound(url, email)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,10 @@ func bad(format string, a ...any) error { return errkind.Errorf(errkind.BadInput
 type File struct {
 	Path    string
 	Options store.Options // clock, lock timeout, read waits
+	// DefaultURL is the instance a command means when given none (see
+	// DefaultURL); "" leaves it to cryosparc-tools' find (the first
+	// instance with a session).
+	DefaultURL string
 	// Stderr receives warnings and hints for people; never a token.
 	Stderr io.Writer
 	// StdinIsTerminal makes a protocol command say that it is waiting for
@@ -120,7 +125,9 @@ func Carriable(v string) bool {
 }
 
 // notFound returns the ErrNotFound error for a question about url and
-// email (either may be empty), naming what was looked up and where.
+// email (either may be empty), naming what was looked up and where, the
+// stored instance the URL probably meant, and the instances that do have
+// sessions (URLs only).
 func (f *File) notFound(url, email string) error {
 	var what string
 	switch {
@@ -131,5 +138,105 @@ func (f *File) notFound(url, email string) error {
 	case email != "":
 		what = " for " + text.Safe(email)
 	}
-	return fmt.Errorf("%w%s in %s; log in with `%s login`, or see `%s list`", ErrNotFound, what, text.Safe(f.Path), Name, Name)
+	msg := fmt.Sprintf("%s in %s", what, text.Safe(f.Path))
+	var stored []string
+	o := f.Options
+	if s, err := store.Load(f.Path, &o); err == nil || servable(err) {
+		for _, in := range s.Instances() {
+			if _, ok := s.Find(in, ""); ok {
+				stored = append(stored, in)
+			}
+		}
+	}
+	if url != "" {
+		if guess := didYouMean(url, stored); guess != "" {
+			return fmt.Errorf("%w%s; did you mean %s? (the instance's web address, without the page path)", ErrNotFound, msg, text.Safe(guess))
+		}
+	}
+	switch {
+	case len(stored) == 0:
+		msg += fmt.Sprintf("; it holds no session: log in with `%s login`", Name)
+	case len(stored) <= 3:
+		list := ""
+		for i, u := range stored {
+			if i > 0 {
+				list += ", "
+			}
+			list += text.Safe(u)
+		}
+		msg += fmt.Sprintf("; sessions are stored for %s; log in with `%s login` for another", list, Name)
+	default:
+		msg += fmt.Sprintf("; sessions are stored for %d instances (`%s list` shows them); log in with `%s login` for another", len(stored), Name, Name)
+	}
+	return fmt.Errorf("%w%s", ErrNotFound, msg)
+}
+
+// didYouMean returns the stored instance URL that url most likely meant:
+// the same host and port, with http and https mixed up, or with a page
+// path after the instance's own (a URL copied from the browser, such as
+// https://cs.example.com/browse/P1-W1-J5).
+func didYouMean(url string, stored []string) string {
+	origin, path := splitURL(url)
+	for _, s := range stored {
+		so, sp := splitURL(s)
+		if so == "" || !sameHost(origin, so) {
+			continue
+		}
+		if sp == "" || path == sp || strings.HasPrefix(path, sp+"/") {
+			return s
+		}
+	}
+	return ""
+}
+
+// splitURL returns a URL's canonical scheme://host[:port] and its path.
+func splitURL(u string) (origin, path string) {
+	c, err := store.CanonicalURL(u)
+	if err != nil {
+		return "", ""
+	}
+	i := strings.Index(c, "://") + 3
+	if j := strings.IndexByte(c[i:], '/'); j >= 0 {
+		return c[:i+j], c[i+j:]
+	}
+	return c, ""
+}
+
+// sameHost compares two canonical origins, the scheme aside.
+func sameHost(a, b string) bool {
+	strip := func(o string) string {
+		o = o[strings.Index(o, "://")+3:]
+		return strings.TrimSuffix(strings.TrimSuffix(o, ":80"), ":443")
+	}
+	return strip(a) == strip(b)
+}
+
+// DefaultURL is the instance cryosparc-tools' CryoSPARC() uses when given
+// none, from the environment lookup reads: CRYOSPARC_BASE_URL, or
+// http://$CRYOSPARC_MASTER_HOSTNAME:$CRYOSPARC_BASE_PORT (host localhost,
+// port 61000 by default) when either of those is set; "" when none is. As
+// cryosparc-tools, it refuses both kinds at once.
+func DefaultURL(lookup func(string) (string, bool)) (string, error) {
+	base, _ := lookup("CRYOSPARC_BASE_URL")
+	host, _ := lookup("CRYOSPARC_MASTER_HOSTNAME")
+	port, _ := lookup("CRYOSPARC_BASE_PORT")
+	if host == "" && port == "" {
+		if base == "" {
+			return "", nil
+		}
+		return InstanceURL(base)
+	}
+	if base != "" {
+		return "", bad("CRYOSPARC_BASE_URL and CRYOSPARC_MASTER_HOSTNAME/CRYOSPARC_BASE_PORT are both set; cryosparc-tools refuses that too: unset one")
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	if port == "" {
+		port = "61000"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", bad("CRYOSPARC_BASE_PORT=%s is not a port number", text.Quote(port))
+	}
+	return InstanceURL("http://" + host + ":" + port)
 }

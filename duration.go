@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
+)
+
+// durationFlag is a flag.Value for durations that also takes days: 30d,
+// 1d12h, as well as Go's 90s, 10m, 2h.
+type durationFlag struct{ d time.Duration }
+
+// durationForms names what a duration flag takes, for error messages.
+const durationForms = "a number with a unit: 90s, 10m, 2h, 30d or 1d12h (0 for none)"
+
+// parseDuration reads a duration with an optional leading number of days.
+func parseDuration(s string) (time.Duration, error) {
+	if s == "0" {
+		return 0, nil
+	}
+	if s == "" {
+		return 0, fmt.Errorf("the duration is empty: give %s", durationForms)
+	}
+	days := time.Duration(0)
+	rest := s
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("%s is not a duration: give %s", text.Quote(s), durationForms)
+		}
+		days, rest = time.Duration(n)*24*time.Hour, s[i+1:]
+	}
+	var d time.Duration
+	if rest != "" {
+		var err error
+		if d, err = time.ParseDuration(rest); err != nil || strings.HasPrefix(rest, "-") && days > 0 {
+			return 0, fmt.Errorf("%s is not a duration: give %s", text.Quote(s), durationForms)
+		}
+	}
+	return days + d, nil
+}
+
+func (f *durationFlag) Set(s string) error {
+	d, err := parseDuration(s)
+	if err != nil {
+		return err
+	}
+	f.d = d
+	return nil
+}
+
+func (f *durationFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	if f.d > 0 && f.d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", f.d/(24*time.Hour))
+	}
+	return f.d.String()
+}
+
+// duration returns the value of the duration flag name in c.
+func duration(c interface{ Generic(string) any }, name string) time.Duration {
+	if f, ok := c.Generic(name).(*durationFlag); ok {
+		return f.d
+	}
+	return 0
+}
