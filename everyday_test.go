@@ -57,9 +57,9 @@ func TestStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		cs.URL + " ali@example.com":             "valid",
-		cs.URL + " bo@example.com":              "rejected",
-		cs.URL + " old@example.com":             "expired",
+		cs.URL + " ali@example.com":          "valid",
+		cs.URL + " bo@example.com":           "rejected",
+		cs.URL + " old@example.com":          "expired",
 		"http://127.0.0.1:9 ali@example.com": "unreachable",
 	}
 	for _, row := range rows {
@@ -119,7 +119,7 @@ func TestEverydayMessages(t *testing.T) {
 		{"http where the session is https", "", []string{"token", "--url", "http://lab.example.org:39000"}, 1,
 			[]string{"did you mean https://lab.example.org:39000?"}},
 		{"min-ttl advises a login date", "", []string{"token", "--url", "https://lab.example.org:39000", "--min-ttl", "30d"}, 1,
-			[]string{"--expires " + now.Add(31 * 24 * time.Hour).Format("2006-01-02")}},
+			[]string{"--expires " + now.Add(31*24*time.Hour).Format("2006-01-02")}},
 		{"days accepted", "", []string{"token", "--url", "https://lab.example.org:39000", "--min-ttl", "1d12h"}, 0, nil},
 		{"a bad duration names the forms", "", []string{"token", "--min-ttl", "5"}, 2, []string{"30d", "--min-ttl"}},
 		{"lock timeout without a unit", "", []string{"--lock-timeout", "5", "list"}, 2, []string{"30d", "--lock-timeout"}},
