@@ -1,12 +1,35 @@
-# bash completion for cryosparc-credential: source it from ~/.bashrc, or
-# copy it to /etc/bash_completion.d/ or ~/.local/share/bash-completion/completions/.
+# bash completion for cryosparc-credential, generated from its command line
+# (go test -run Completion -update-completion .): source it from ~/.bashrc,
+# or copy it to ~/.local/share/bash-completion/completions/cryosparc-credential.
+# zsh: autoload -U compinit bashcompinit && compinit && bashcompinit, then source it.
 _cryosparc_credential() {
-	local cur=${COMP_WORDS[COMP_CWORD]} words
-	if [[ $cur == -* ]]; then
-		words=$("${COMP_WORDS[@]:0:COMP_CWORD}" "$cur" --generate-bash-completion 2>/dev/null)
-	else
-		words=$("${COMP_WORDS[@]:0:COMP_CWORD}" --generate-bash-completion 2>/dev/null)
-	fi
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd="" i
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		--email | --expires | --file | --lock-timeout | --min-ttl | --timeout | --url) ((i++)) ;;
+		-*) ;;
+		*) [ -z "$cmd" ] && cmd=${COMP_WORDS[i]} ;;
+		esac
+	done
+	case $prev in
+	--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--email | --expires | --lock-timeout | --min-ttl | --timeout | --url) COMPREPLY=(); return ;;
+	esac
+	local words
+	case $cmd in
+	"") words="get store erase login logout token status list doctor help --file --lock-timeout --help --version" ;;
+	help) words="get store erase login logout token status list doctor" ;;
+	get) words="--file --lock-timeout --help" ;;
+	store) words="--file --lock-timeout --help" ;;
+	erase) words="--file --lock-timeout --help" ;;
+	login) words="--email --expires --file --lock-timeout --password-stdin --timeout --url --help" ;;
+	logout) words="--all --email --file --lock-timeout --url --help" ;;
+	token) words="--email --file --header --lock-timeout --min-ttl --url --help" ;;
+	status) words="--email --file --json --lock-timeout --timeout --url --help" ;;
+	list) words="--file --json --lock-timeout --help" ;;
+	doctor) words="--file --fix --force --lock-timeout --help" ;;
+	*) words="" ;;
+	esac
 	COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }
 complete -o bashdefault -o default -F _cryosparc_credential cryosparc-credential

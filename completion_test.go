@@ -1,0 +1,114 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+var updateCompletion = flag.Bool("update-completion", false, "rewrite completion/cryosparc-credential.bash")
+
+// bashCompletion writes the bash completion script from the command line
+// definition: every command, every command's flags (the global ones
+// included, since they are accepted after the command too), file names
+// after --file.
+func bashCompletion(app *cli.App) string {
+	names := func(flags []cli.Flag) (all, valued []string) {
+		for _, f := range flags {
+			n := "--" + f.Names()[0]
+			all = append(all, n)
+			if df, ok := f.(cli.DocGenerationFlag); ok && df.TakesValue() {
+				valued = append(valued, n)
+			}
+		}
+		sort.Strings(all)
+		return all, valued
+	}
+	var cmds []string
+	for _, c := range app.Commands {
+		cmds = append(cmds, c.Name)
+	}
+	global, globalValued := names(app.Flags)
+	var b strings.Builder
+	b.WriteString(`# bash completion for cryosparc-credential, generated from its command line
+# (go test -run Completion -update-completion .): source it from ~/.bashrc,
+# or copy it to ~/.local/share/bash-completion/completions/cryosparc-credential.
+# zsh: autoload -U compinit bashcompinit && compinit && bashcompinit, then source it.
+_cryosparc_credential() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd="" i
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+`)
+	valued := map[string]bool{}
+	for _, n := range globalValued {
+		valued[n] = true
+	}
+	for _, c := range app.Commands {
+		_, v := names(c.Flags)
+		for _, n := range v {
+			valued[n] = true
+		}
+	}
+	var vs []string
+	for n := range valued {
+		vs = append(vs, n)
+	}
+	sort.Strings(vs)
+	fmt.Fprintf(&b, "\t\t%s) ((i++)) ;;\n", strings.Join(vs, " | "))
+	b.WriteString("\t\t-*) ;;\n\t\t*) [ -z \"$cmd\" ] && cmd=${COMP_WORDS[i]} ;;\n\t\tesac\n\tdone\n")
+	b.WriteString("\tcase $prev in\n\t--file) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n")
+	fmt.Fprintf(&b, "\t%s) COMPREPLY=(); return ;;\n\tesac\n", strings.Join(without(vs, "--file"), " | "))
+	b.WriteString("\tlocal words\n\tcase $cmd in\n")
+	fmt.Fprintf(&b, "\t\"\") words=%q ;;\n", strings.Join(append(append(cmds, "help"), append(global, "--help", "--version")...), " "))
+	fmt.Fprintf(&b, "\thelp) words=%q ;;\n", strings.Join(cmds, " "))
+	for _, c := range app.Commands {
+		all, _ := names(c.Flags)
+		fmt.Fprintf(&b, "\t%s) words=%q ;;\n", c.Name, strings.Join(append(all, "--help"), " "))
+	}
+	b.WriteString("\t*) words=\"\" ;;\n\tesac\n\tCOMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n}\n")
+	b.WriteString("complete -o bashdefault -o default -F _cryosparc_credential cryosparc-credential\n")
+	return b.String()
+}
+
+func without(list []string, drop string) []string {
+	var out []string
+	for _, s := range list {
+		if s != drop {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// TestCompletionUpToDate fails when completion/cryosparc-credential.bash no
+// longer matches the command line; regenerate it with
+// go test -run Completion -update-completion .
+func TestCompletionUpToDate(t *testing.T) {
+	const path = "completion/cryosparc-credential.bash"
+	e := &env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, now: time.Now,
+		lookup: func(string) (string, bool) { return "", false }}
+	script := bashCompletion(newApp(e))
+	if *updateCompletion {
+		if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	committed, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(committed) != script {
+		t.Errorf("%s is out of date; regenerate it: go test -run Completion -update-completion .", path)
+	}
+	for _, want := range []string{"token) words=\"--email --file --header --lock-timeout --min-ttl --url --help\"", "help) words=\"get store erase"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("the script lacks %q", want)
+		}
+	}
+}
