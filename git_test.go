@@ -118,6 +118,15 @@ func (g *gitEnv) fill(input string) string {
 	return ""
 }
 
+// wantFill checks that git credential fill of input gives the password
+// want ("" for none).
+func (g *gitEnv) wantFill(input, want string) {
+	g.t.Helper()
+	if got := g.fill(input); got != want {
+		g.t.Errorf("fill %q = %q, want %q", input, got, want)
+	}
+}
+
 // validForPython checks the session file with the pydantic model.
 func (g *gitEnv) validForPython() {
 	g.t.Helper()
@@ -125,6 +134,7 @@ func (g *gitEnv) validForPython() {
 }
 
 func TestGitNoData(t *testing.T) {
+	t.Parallel() // each has its own files and git config
 	g := newGitEnv(t)
 	if p := g.fill("url=https://cryosparc.example.com\n"); p != "" {
 		t.Errorf("fill with no data gave %q", p)
@@ -135,6 +145,7 @@ func TestGitNoData(t *testing.T) {
 }
 
 func TestGitStoreAndFill(t *testing.T) {
+	t.Parallel() // each has its own files and git config
 	g := newGitEnv(t)
 	g.approve("protocol=https\nhost=cryosparc.example.com\nusername=ali@example.com\npassword=tok-1\n")
 	out, ok := g.git("fill", "protocol=https\nhost=cryosparc.example.com\n")
@@ -154,6 +165,7 @@ func TestGitStoreAndFill(t *testing.T) {
 }
 
 func TestGitFieldsMustMatch(t *testing.T) {
+	t.Parallel() // each has its own files and git config
 	g := newGitEnv(t)
 	g.approve("protocol=https\nhost=cryosparc.example.com:39000\nusername=ali@example.com\npassword=tok\n")
 	tests := []struct{ name, in, want string }{
@@ -173,24 +185,20 @@ func TestGitFieldsMustMatch(t *testing.T) {
 }
 
 func TestGitOverwriteAndSeveralUsers(t *testing.T) {
+	t.Parallel() // each has its own files and git config
 	g := newGitEnv(t)
 	g.approve("url=https://cs.example.com\nusername=ali@example.com\npassword=old\n")
 	g.approve("url=https://cs.example.com\nusername=bo@example.com\npassword=bo-tok\n")
 	g.approve("url=https://cs.example.com\nusername=ali@example.com\npassword=new\n")
-	if got := g.fill("url=https://ali%40example.com@cs.example.com\n"); got != "new" {
-		t.Errorf("overwritten password = %q, want new", got)
-	}
-	if got := g.fill("url=https://bo%40example.com@cs.example.com\n"); got != "bo-tok" {
-		t.Errorf("second user = %q, want bo-tok", got)
-	}
+	g.wantFill("url=https://ali%40example.com@cs.example.com\n", "new")
+	g.wantFill("url=https://bo%40example.com@cs.example.com\n", "bo-tok")
 	// The first user keeps its place: a fill without user gets ali.
-	if got := g.fill("url=https://cs.example.com\n"); got != "new" {
-		t.Errorf("fill without user = %q, want the first user's new", got)
-	}
+	g.wantFill("url=https://cs.example.com\n", "new")
 	g.validForPython()
 }
 
 func TestGitReject(t *testing.T) {
+	t.Parallel() // each has its own files and git config
 	g := newGitEnv(t)
 	g.approve("url=https://cs.example.com\nusername=ali@example.com\npassword=ali-tok\n")
 	g.approve("url=https://cs.example.com\nusername=bo@example.com\npassword=bo-tok\n")
@@ -198,25 +206,15 @@ func TestGitReject(t *testing.T) {
 
 	// A different password erases nothing.
 	g.git("reject", "url=https://cs.example.com\nusername=ali@example.com\npassword=stale\n")
-	if got := g.fill("url=https://ali%40example.com@cs.example.com\n"); got != "ali-tok" {
-		t.Errorf("after reject with another password: %q, want ali-tok kept", got)
-	}
+	g.wantFill("url=https://ali%40example.com@cs.example.com\n", "ali-tok")
 	// Forget one user.
 	g.git("reject", "url=https://cs.example.com\nusername=ali@example.com\npassword=ali-tok\n")
-	if got := g.fill("url=https://ali%40example.com@cs.example.com\n"); got != "" {
-		t.Errorf("rejected user still served: %q", got)
-	}
-	if got := g.fill("url=https://bo%40example.com@cs.example.com\n"); got != "bo-tok" {
-		t.Errorf("other user lost: %q", got)
-	}
+	g.wantFill("url=https://ali%40example.com@cs.example.com\n", "")
+	g.wantFill("url=https://bo%40example.com@cs.example.com\n", "bo-tok")
 	// Forget a whole instance.
 	g.git("reject", "url=https://cs.example.com\n")
-	if got := g.fill("url=https://bo%40example.com@cs.example.com\n"); got != "" {
-		t.Errorf("instance still served after reject: %q", got)
-	}
-	if got := g.fill("url=https://other.example.com\n"); got != "other-tok" {
-		t.Errorf("other instance lost: %q", got)
-	}
+	g.wantFill("url=https://bo%40example.com@cs.example.com\n", "")
+	g.wantFill("url=https://other.example.com\n", "other-tok")
 	data, _ := os.ReadFile(g.file)
 	if strings.Contains(string(data), "cs.example.com") {
 		t.Errorf("forgotten instance key left in the file:\n%s", data)
@@ -225,18 +223,13 @@ func TestGitReject(t *testing.T) {
 }
 
 func TestGitUseHTTPPath(t *testing.T) {
+	t.Parallel() // each has its own files and git config
 	g := newGitEnv(t, "\tuseHttpPath = true")
 	g.approve("url=https://cs.example.com/lab-a\nusername=ali@example.com\npassword=a-tok\n")
 	g.approve("url=https://cs.example.com/lab-b\nusername=ali@example.com\npassword=b-tok\n")
-	if got := g.fill("url=https://cs.example.com/lab-a\n"); got != "a-tok" {
-		t.Errorf("path lab-a = %q", got)
-	}
-	if got := g.fill("url=https://cs.example.com/lab-b\n"); got != "b-tok" {
-		t.Errorf("path lab-b = %q", got)
-	}
-	if got := g.fill("url=https://cs.example.com/lab-c\n"); got != "" {
-		t.Errorf("unknown path = %q", got)
-	}
+	g.wantFill("url=https://cs.example.com/lab-a\n", "a-tok")
+	g.wantFill("url=https://cs.example.com/lab-b\n", "b-tok")
+	g.wantFill("url=https://cs.example.com/lab-c\n", "")
 	data, _ := os.ReadFile(g.file)
 	if !strings.Contains(string(data), `"https://cs.example.com/lab-a"`) {
 		t.Errorf("path not part of the instance URL:\n%s", data)
@@ -245,6 +238,7 @@ func TestGitUseHTTPPath(t *testing.T) {
 }
 
 func TestGitReceivesPythonSession(t *testing.T) {
+	t.Parallel() // each has its own files and git config
 	g := newGitEnv(t)
 	out, err := testkit.CSTools(t, "insert", g.file,
 		"https://cryosparc.example.com:39000", "ali@example.com", "from-python", "2099-01-01T00:00:00+01:00").CombinedOutput()
@@ -264,6 +258,7 @@ func TestGitReceivesPythonSession(t *testing.T) {
 // get shows the stored expiry. Against the binary directly: the git here may
 // predate the key.
 func TestGitExpiry(t *testing.T) {
+	t.Parallel() // each has its own files and git config
 	file := filepath.Join(t.TempDir(), "auth.json")
 	runBin := func(action, in string) (string, int) {
 		cmd := exec.Command(binary(t), "--file", file, action)
@@ -296,6 +291,7 @@ func TestGitExpiry(t *testing.T) {
 // TestGitEmptyUsername follows git's own helper test "can store empty
 // username": an empty user name and password are stored and given back.
 func TestGitEmptyUsername(t *testing.T) {
+	t.Parallel() // each has its own files and git config
 	g := newGitEnv(t)
 	g.approve("protocol=https\nhost=sso.example.com\nusername=\npassword=\n")
 	out, ok := g.git("fill", "protocol=https\nhost=sso.example.com\n")
@@ -311,6 +307,7 @@ func TestGitEmptyUsername(t *testing.T) {
 // nothing stored): authtype/credential without username and password,
 // git's ephemeral=1 credentials, and requests missing either half.
 func TestGitRequestsNotStored(t *testing.T) {
+	t.Parallel() // each has its own files and git config
 	file := filepath.Join(t.TempDir(), "auth.json")
 	for _, in := range []string{
 		"capability[]=authtype\nauthtype=Bearer\ncredential=random-token\nprotocol=https\nhost=git.example.com\n",
@@ -335,6 +332,7 @@ func TestGitRequestsNotStored(t *testing.T) {
 // matches any value, so a reject without path erases the host's
 // credentials stored with a path too; one with a path erases only that.
 func TestGitRejectWithoutPath(t *testing.T) {
+	t.Parallel() // each has its own files and git config
 	file := filepath.Join(t.TempDir(), "auth.json")
 	for _, in := range []string{
 		"protocol=http\nhost=path.tld\npath=foo.git\nusername=user\npassword=pass\n",

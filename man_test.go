@@ -8,15 +8,22 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/urfave/cli/v2"
 )
 
 var updateMan = flag.Bool("update-man", false, "rewrite docs/cryosparc-credential.1")
 
+// quietApp is the command line with an empty environment, for generating
+// files from its definition.
+func quietApp() *cli.App {
+	return newApp(&env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, now: time.Now,
+		lookup: func(string) (string, bool) { return "", false }})
+}
+
 // manPage renders the man page from the command line definition.
 func manPage(t *testing.T) string {
-	e := &env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, now: time.Now,
-		lookup: func(string) (string, bool) { return "", false }}
-	app := newApp(e)
+	app := quietApp()
 	app.Version = "" // the page must not depend on the build
 	man, err := app.ToManWithSection(1)
 	if err != nil {

@@ -19,6 +19,8 @@ import (
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 
 	"github.com/gofrs/flock"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/sessiongen"
 )
 
 // runBinary runs the built binary with stdin and returns stdout, stderr
@@ -49,7 +51,10 @@ func pythonValid(t *testing.T, file string) {
 // readers loop get: every session must be there at the end, the file valid
 // for cryosparc-tools, and no reader may ever see a broken file.
 func TestNoLostUpdate(t *testing.T) {
-	const procs, stores = 16, 25
+	procs, stores := 16, 25
+	if testing.Short() {
+		procs, stores = 4, 10
+	}
 	file := filepath.Join(t.TempDir(), "auth.json")
 	runBinary(t, "url=https://cs.example.com\nemail=seed@x\naccess_token=seed\n", "--file", file, "store")
 
@@ -110,19 +115,11 @@ func TestNoLostUpdate(t *testing.T) {
 	t.Logf("%d stores, %d concurrent reads, %d bad reads", procs*stores, reads.Load(), badReads.Load())
 }
 
-// writeLargeFile writes a valid session file of n sessions.
+// writeLargeFile writes a valid session file of n generated sessions over
+// 50 instances (sessiongen.SessionFile: user7@example.com is at
+// https://cs7.example.com).
 func writeLargeFile(t testing.TB, file string, n int) {
-	var s store.Sessions
-	exp := store.ExpiryFromTime(time.Now().Add(30 * 24 * time.Hour))
-	for i := 0; i < n; i++ {
-		s.Insert(store.Session{
-			URL:     fmt.Sprintf("https://cs%d.example.com", i%50),
-			Email:   fmt.Sprintf("user%d@example.com", i),
-			Token:   fmt.Sprintf("%064x", i),
-			Expires: exp,
-		})
-	}
-	if err := os.WriteFile(file, s.Marshal(), 0o600); err != nil {
+	if err := os.WriteFile(file, sessiongen.SessionFile(n, 50, time.Now().Add(30*24*time.Hour)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -144,7 +141,9 @@ func TestKillNeverTearsFile(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "auth.json")
 	writeLargeFile(t, file, sessions)
-	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewSource(seed))
 	n := sessions
 	var killedMidway, completed int
 	for k := 0; k < kills; k++ {
@@ -198,7 +197,11 @@ func TestInPlaceWriterRace(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "auth.json")
 	writeLargeFile(t, file, 2000)
-	writer := exec.Command("python3", "testdata/inplace_writer.py", file, "2")
+	seconds := "2"
+	if testing.Short() {
+		seconds = "1"
+	}
+	writer := exec.Command("python3", "testdata/inplace_writer.py", file, seconds)
 	var wout strings.Builder
 	writer.Stdout = &wout
 	if err := writer.Start(); err != nil {

@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cryosparc-credential/cryosparc-credential/store"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/sessiongen"
 )
 
 type command struct {
@@ -101,20 +101,11 @@ func makeFixture(dir string, n int) fixture {
 	if n < instances {
 		instances = 1
 	}
-	var s store.Sessions
-	var g strings.Builder
-	exp := store.ExpiryFromTime(time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second))
 	f := fixture{n: n, json: filepath.Join(dir, fmt.Sprintf("auth-%d.json", n)), git: filepath.Join(dir, fmt.Sprintf("git-credentials-%d", n))}
-	for i := 0; i < n; i++ {
-		host := fmt.Sprintf("cs%d.example.com", i%instances)
-		email := fmt.Sprintf("user%d@example.com", i)
-		token := fmt.Sprintf("%064x", i*7919)
-		s.Insert(store.Session{URL: "https://" + host, Email: email, Token: token, Expires: exp})
-		fmt.Fprintf(&g, "https://user%d%%40example.com:%s@%s\n", i, token, host)
-		f.lastURL, f.lastEmail, f.lastHost = "https://"+host, email, host
-	}
-	must(os.WriteFile(f.json, s.Marshal(), 0o600))
-	must(os.WriteFile(f.git, []byte(g.String()), 0o600))
+	must(os.WriteFile(f.json, sessiongen.SessionFile(n, instances, time.Now().Add(30*24*time.Hour)), 0o600))
+	must(os.WriteFile(f.git, sessiongen.GitCredentials(n, instances), 0o600))
+	f.lastURL, f.lastEmail, _ = sessiongen.Credential(n-1, instances)
+	f.lastHost = strings.TrimPrefix(f.lastURL, "https://")
 	return f
 }
 

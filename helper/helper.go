@@ -117,6 +117,18 @@ func InstanceURL(raw string) (string, error) {
 	return u, nil
 }
 
+// instance returns the instance a command's URL flag names, checked: the
+// flag's value, else DefaultURL, else "" (any instance).
+func (f *File) instance(flag string) (string, error) {
+	if flag == "" {
+		flag = f.DefaultURL
+	}
+	if flag == "" {
+		return "", nil
+	}
+	return InstanceURL(flag)
+}
+
 // Carriable reports whether a value can travel as a key=value line and read
 // back the same: no line feed, no NUL, no final carriage return (which a
 // reader drops).

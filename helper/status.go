@@ -56,15 +56,9 @@ var ErrNotValid = errkind.New(errkind.Login, "not every session is valid")
 // token. It returns an ErrNotValid error unless every session shown is
 // valid, and an ErrNotFound error when none matches.
 func (f *File) Status(out io.Writer, q StatusQuery) error {
-	url := ""
-	if q.URL == "" {
-		q.URL = f.DefaultURL
-	}
-	if q.URL != "" {
-		var err error
-		if url, err = InstanceURL(q.URL); err != nil {
-			return err
-		}
+	url, err := f.instance(q.URL)
+	if err != nil {
+		return err
 	}
 	s, err := f.load(true)
 	if err != nil {

@@ -100,7 +100,7 @@ if [ -n "$unexpected" ]; then
 	echo "git-suite: unexpected failures:"
 	printf '  %s\n' "$unexpected"
 	sed -n '1,400p' "$work/log" | grep -vE '^(ok) ' | tail -n 80
-	echo "git-suite: $passed passed, $nfailed failed"
+	echo "git-suite: FAILED: $passed of $((passed + nfailed)) tests passed, with unexpected failures"
 	exit 1
 fi
 if [ "$status" -ne 0 ] && [ "$nfailed" -eq 0 ]; then
@@ -115,4 +115,4 @@ if [ "$left" != "[]" ]; then
 	echo "git-suite: the suite's clean-up left sessions behind: $left"
 	exit 1
 fi
-echo "git-suite: $passed passed, $nfailed failed (all listed in scripts/git-suite-expected-failures.txt); nothing left after the clean-up"
+echo "git-suite: $passed of $((passed + nfailed)) tests passed; the $nfailed others are the expected failures listed in scripts/git-suite-expected-failures.txt; nothing left after the clean-up"

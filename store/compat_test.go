@@ -151,6 +151,7 @@ func randomFile(r *rand.Rand, invalidRate float64) string {
 // on thousands of random files: same validity, same bytes, same answers.
 func TestAgainstPython(t *testing.T) {
 	py := startPython(t)
+	t.Log("seed 1")
 	r := rand.New(rand.NewSource(1))
 	n := 3000
 	if testing.Short() {
@@ -253,6 +254,7 @@ func TestRandomExpiriesAgainstPython(t *testing.T) {
 	if v := os.Getenv("EXPIRY_SEED"); v != "" {
 		fmt.Sscan(v, &seed)
 	}
+	t.Logf("seed %d (EXPIRY_SEED=N to change)", seed)
 	r := rand.New(rand.NewSource(seed))
 	n := 3000
 	if testing.Short() {

@@ -172,6 +172,10 @@ func load(path string, opt *Options, read reader, keep func(string) bool, use fu
 		start, seen time.Time
 		last        fileVersion
 		age         func(fileVersion) time.Duration
+		// slept counts the pauses asked for, so that the wait is bounded
+		// even by a clock that does not move (a test's); sleptSeen is its
+		// value when the file last changed.
+		slept, sleptSeen time.Duration
 	)
 	delay := time.Millisecond
 	for try := 0; ; try++ {
@@ -211,24 +215,26 @@ func load(path string, opt *Options, read reader, keep func(string) bool, use fu
 		case try == 0:
 			start, seen = now, now
 		case version != last:
-			seen = now
+			seen, sleptSeen = now, slept
 		}
 		last = version
+		unchanged := max(now.Sub(seen), slept-sleptSeen)
 		if !faulted {
 			if age == nil {
 				age = fileAge(path)
 			}
-			if now.Sub(seen) >= AbandonAfter || age(version) >= AbandonAfter {
+			if unchanged >= AbandonAfter || age(version) >= AbandonAfter {
 				// Left alone for long enough: an abandoned write, taken as
 				// it is (empty: no sessions; cut short: not valid JSON).
 				use(s)
 				return perr
 			}
 		}
-		if now.Sub(start) >= MaxWait {
+		if max(now.Sub(start), slept) >= MaxWait {
 			return fmt.Errorf("%w: %s stayed incomplete and kept changing for %s (cryosparc-tools or another program is writing it); try again", ErrBusy, path, MaxWait)
 		}
 		opt.sleep(delay)
+		slept += delay
 		delay = min(2*delay, 20*time.Millisecond)
 	}
 }

@@ -198,6 +198,7 @@ func TestSpecials(t *testing.T) {
 // TestCanonicalManyDates reads a canonical file whose expiries jump between
 // months, years and offsets, against the general parser.
 func TestCanonicalManyDates(t *testing.T) {
+	t.Log("seed 3")
 	r := rand.New(rand.NewSource(3))
 	var s Sessions
 	for i := 0; i < 3000; i++ {

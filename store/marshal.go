@@ -45,6 +45,10 @@ func (s *Sessions) Marshal() []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// shortEscapes are the escapes pydantic writes as a backslash and a letter;
+// other bytes below 0x20 are written \u00xx.
+var shortEscapes = [256]byte{'"': '"', '\\': '\\', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't'}
+
 // appendString writes s as a JSON string the way pydantic does: raw UTF-8,
 // escaping only the quote, the backslash and control characters.
 func appendString(b []byte, s string) []byte {
@@ -56,22 +60,9 @@ func appendString(b []byte, s string) []byte {
 			continue
 		}
 		b = append(b, s[start:i]...)
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
+		if e := shortEscapes[c]; e != 0 {
+			b = append(b, '\\', e)
+		} else {
 			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		}
 		start = i + 1

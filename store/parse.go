@@ -622,13 +622,17 @@ func (p *parser) number() error {
 		p.pos = i
 		return p.fail("invalid number")
 	}
-	if i < len(d) && d[i] == '.' {
-		i++
+	// digits skips one or more digits.
+	digits := func() bool {
 		j := i
 		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
 			i++
 		}
-		if i == j {
+		return i > j
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if !digits() {
 			p.pos = i
 			return p.fail("invalid number")
 		}
@@ -638,11 +642,7 @@ func (p *parser) number() error {
 		if i < len(d) && (d[i] == '+' || d[i] == '-') {
 			i++
 		}
-		j := i
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
-		if i == j {
+		if !digits() {
 			p.pos = i
 			return p.fail("invalid number")
 		}

@@ -97,7 +97,8 @@ def random_expiry(r, now):
 def main():
     binary, steps, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     r = random.Random(seed)
-    work = tempfile.mkdtemp()
+    tmp = tempfile.TemporaryDirectory()  # removed when main returns
+    work = tmp.name
     path = os.path.join(work, "auth.json")
     env = dict(os.environ, CRYOSPARC_AUTH_FILE=path)
     model = InstanceAuthSessions({})

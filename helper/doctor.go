@@ -1,0 +1,104 @@
+package helper
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
+	"github.com/cryosparc-credential/cryosparc-credential/store"
+)
+
+// ErrUnhealthy is matched by the error Doctor returns when it found
+// problems.
+var ErrUnhealthy = errkind.New(errkind.File, "the session file has problems")
+
+// Doctor reports on the session file and returns an ErrUnhealthy error
+// when it has problems. With fix, it first repairs the file (see
+// store.Repair; force also replaces a file that is not a session file).
+func (f *File) Doctor(out io.Writer, fix, force bool) error {
+	if fix {
+		o := f.Options
+		backup, err := store.Repair(f.Path, &o, force)
+		if backup != "" {
+			fmt.Fprintf(out, "Kept the original as %s.\n", text.Safe(backup))
+		}
+		if err != nil {
+			return err
+		}
+		if backup != "" {
+			fmt.Fprintf(out, "Rewrote %s with its valid part.\n", text.Safe(f.Path))
+		}
+	}
+	return f.doctor(out)
+}
+
+func (f *File) doctor(out io.Writer) error {
+	path := f.Path
+	fmt.Fprintf(out, "Checking %s\n", text.Safe(path))
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintln(out, "  ok: there is no session file yet (it is created at the first login or store)")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", store.ErrUnsafe, err)
+	}
+	problems := 0
+	report := func(format string, a ...any) {
+		problems++
+		fmt.Fprintf(out, "  problem: "+format+"\n", a...)
+	}
+	if fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+		report("permissions %#o let others read it; run: chmod 600 %s", fi.Mode().Perm(), text.Safe(path))
+	}
+	if di, err := os.Stat(filepath.Dir(path)); err == nil && di.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(out, "  note: its folder has permissions %#o; 0700 keeps others from listing it\n", di.Mode().Perm())
+	}
+	o := f.Options
+	o.KeepExpired = true
+	s, err := store.Load(path, &o)
+	var inv *store.InvalidError
+	switch {
+	case errors.As(err, &inv) && inv.Foreign():
+		report("%v", err)
+		fmt.Fprintln(out, "  This is not a session file: doctor --fix leaves it alone (--fix --force would replace it, keeping a backup).")
+		return fmt.Errorf("%w: %s does not look like a session file; check --file and CRYOSPARC_AUTH_FILE", ErrUnhealthy, text.Safe(path))
+	case errors.As(err, &inv):
+		for _, p := range inv.Problems {
+			report("%s", p)
+		}
+		if inv.Syntax() {
+			fmt.Fprintln(out, "  The file is not valid JSON: cryosparc-tools ignores all of it and will overwrite it at its next login.")
+		} else {
+			fmt.Fprintln(out, "  cryosparc-tools rejects the whole file while one entry is invalid (and will overwrite it at its next login).")
+		}
+	case err != nil:
+		return err
+	case fi.Size() == 0:
+		fmt.Fprintln(out, "  ok: the file is empty, which cryosparc-tools reads as no sessions")
+	default:
+		fmt.Fprintln(out, "  ok: valid for cryosparc-tools")
+	}
+	now := f.now()
+	live, expired := 0, 0
+	for _, sess := range s.All() {
+		if servableSession(sess) != nil {
+			report("the session of %s for %s holds a line break or NUL: get and token cannot serve it; log in again", text.Safe(sess.Email), text.Safe(sess.URL))
+		}
+		if sess.Expires.Live(now) {
+			live++
+			continue
+		}
+		expired++
+		fmt.Fprintf(out, "  note: the session of %s for %s expired %s (cryosparc-tools ignores it; --fix removes it)\n", text.Safe(sess.Email), text.Safe(sess.URL), sess.Expires)
+	}
+	fmt.Fprintf(out, "  %d live session(s), %d expired\n", live, expired)
+	if problems > 0 {
+		return fmt.Errorf("%w: %d problem(s) in %s; run `%s doctor --fix` to keep a backup and write back the valid part", ErrUnhealthy, problems, text.Safe(path), Name)
+	}
+	return nil
+}
