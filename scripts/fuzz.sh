@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 time=${1:-1m}
-for target in protocol:FuzzRead store:FuzzParse store:FuzzCanonicalURL store:FuzzParseExpiry; do
+for target in protocol:FuzzRead store:FuzzParse store:FuzzCanonicalURL store:FuzzParseExpiry internal/text:FuzzSafe .:FuzzParseDuration; do
 	pkg=${target%%:*} fn=${target#*:}
 	echo "== $pkg $fn ($time)"
-	go test -run='^$' -fuzz="^$fn\$" -fuzztime="$time" "./$pkg"
+	go test -run='^$' -fuzz="^$fn\$" -fuzztime="$time" "./${pkg#.}"
 done

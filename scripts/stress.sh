@@ -21,7 +21,7 @@ while getopts p:n:k:s:r:w:c: opt; do
 	esac
 done
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 bin=$work/cryosparc-credential
 go build -o "$bin" .
 py="python3 testdata/cstools.py"
@@ -64,7 +64,9 @@ for k in $(seq 1 "$kills"); do
 	before=$(sha256sum < "$file")
 	printf 'url=https://cs0.example.com\nemail=k%s@x\naccess_token=t\nexpires_in=86400\n' "$k" | "$bin" --file "$file" store &
 	pid=$!
-	sleep "0.0$(printf '%02d' $((RANDOM % 60)))"
+	# A random moment in the store's life (it takes 50–150 ms on a file this
+	# size here): before, during or after the rename.
+	sleep "$(printf '0.%03d' $((RANDOM % 250)))"
 	kill -9 "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	if [ "$(sha256sum < "$file")" == "$before" ]; then

@@ -62,6 +62,15 @@ func FuzzParse(f *testing.F) {
 		if out2 := s2.Marshal(); string(out2) != string(out) {
 			t.Fatalf("Marshal is not stable:\n%s\n---\n%s", out, out2)
 		}
+		// A file caught half written is seen as such, never as a whole
+		// file or as one that is not a session file.
+		for _, k := range []int{len(out) / 2, len(out) - 1} {
+			_, err := Parse(out[:k], fixedNow)
+			var inv *InvalidError
+			if k > 0 && (!errors.As(err, &inv) || !inv.Truncated() || inv.Foreign()) {
+				t.Fatalf("the first %d bytes of a file are not seen as a write in progress: %v\n%s", k, err, out[:k])
+			}
+		}
 	})
 }
 
