@@ -48,7 +48,7 @@ func (p *parser) canonical() (s *Sessions, ok bool) {
 	s.instances = make([]instance, 0, len(list))
 	var index keyIndex
 	if len(list) > indexAbove {
-		index.m = make(map[string]int, len(list))
+		index.m, index.on = make(map[string]int, len(list)), true
 	}
 	for _, inst := range list {
 		s.add(&index, inst)
@@ -127,7 +127,7 @@ func (p *parser) instances() (list []instance, ok bool) {
 		}
 		if kept {
 			end := len(p.all)
-			inst.sessions = settle(p.all[start:end:end], p.now)
+			inst.sessions = settle(p.all[start:end:end], p.now, &p.emails)
 			list = append(list, inst)
 		}
 		if expect(layoutNextInst) {

@@ -114,7 +114,8 @@ type parser struct {
 	depth    int
 	now      int64 // Unix microseconds
 	problems []Problem
-	shaped   int // sessions seen with a "token" or "expires" key, valid or not
+	shaped   int      // sessions seen with a "token" or "expires" key, valid or not
+	emails   keyIndex // reused by settle for each instance
 }
 
 // Parse reads the bytes of a session file as cryosparc-tools does, dropping
@@ -279,13 +280,17 @@ func (s *Sessions) add(index *keyIndex, inst instance) {
 // keyIndex finds keys among the members of an object read so far, by
 // scanning while there are few and through a map once there are many.
 type keyIndex struct {
-	m map[string]int
+	m  map[string]int
+	on bool // m is in use; it is kept (cleared) for the next object
 }
+
+// reset readies x for another object, keeping its map's room.
+func (x *keyIndex) reset() { x.on = false }
 
 const indexAbove = 16
 
 func (x *keyIndex) find(n int, key string, keyAt func(int) string) (int, bool) {
-	if x.m != nil {
+	if x.on {
 		i, ok := x.m[key]
 		return i, ok
 	}
@@ -300,13 +305,18 @@ func (x *keyIndex) find(n int, key string, keyAt func(int) string) (int, bool) {
 // add records that member n-1 has key.
 func (x *keyIndex) add(n int, key string, keyAt func(int) string) {
 	switch {
-	case x.m != nil:
+	case x.on:
 		x.m[key] = n - 1
 	case n > indexAbove:
-		x.m = make(map[string]int, 2*n)
+		if x.m == nil {
+			x.m = make(map[string]int, 2*n)
+		} else {
+			clear(x.m)
+		}
 		for i := 0; i < n; i++ {
 			x.m[keyAt(i)] = i
 		}
+		x.on = true
 	}
 }
 
@@ -338,7 +348,7 @@ func (p *parser) instance(url string) (inst instance, ok bool, err error) {
 	// The capacity ends with the instance, so that appending to it never
 	// writes over the next instance's sessions.
 	end := len(p.all)
-	inst.sessions = settle(p.all[start:end:end], p.now)
+	inst.sessions = settle(p.all[start:end:end], p.now, &p.emails)
 	return inst, kept, err
 }
 

@@ -37,9 +37,9 @@ type Sessions struct {
 // settle resolves the sessions of one instance as read from the file as
 // cryosparc-tools does: a duplicated email's last value wins, at the first
 // one's place; then sessions expired at now (Unix microseconds) are
-// dropped. It works in place.
-func settle(list []Session, now int64) []Session {
-	var index keyIndex
+// dropped. It works in place, with index as its scratch space.
+func settle(list []Session, now int64, index *keyIndex) []Session {
+	index.reset()
 	out := list[:0]
 	emailAt := func(j int) string { return out[j].Email }
 	for _, sess := range list {
