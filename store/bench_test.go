@@ -6,28 +6,22 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/sessiongen"
 )
 
 var benchSizes = []int{1, 100, 10000, 100000}
 
-// benchFile returns the bytes of a valid file of n sessions over
-// max(1, n/1000) instances, as cryosparc-tools writes it.
+// benchFile returns a valid file of n sessions over max(1, n/1000)
+// instances, as cryosparc-tools writes it (internal/sessiongen, the
+// generator every test, benchmark and script uses), and what it parses to.
 func benchFile(n int) (*Sessions, []byte) {
-	var s Sessions
-	instances := n / 1000
-	if instances < 1 {
-		instances = 1
+	data := sessiongen.SessionFile(n, max(1, n/1000), time.Now().Add(30*24*time.Hour))
+	s, err := parse(data, time.Now(), nil)
+	if err != nil {
+		panic(err)
 	}
-	exp := ExpiryFromTime(time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second))
-	for i := 0; i < n; i++ {
-		s.Insert(Session{
-			URL:     fmt.Sprintf("https://cs%d.example.com", i%instances),
-			Email:   fmt.Sprintf("user%d@example.com", i),
-			Token:   fmt.Sprintf("%064x", i*7919),
-			Expires: exp,
-		})
-	}
-	return &s, s.Marshal()
+	return s, data
 }
 
 func BenchmarkParse(b *testing.B) {

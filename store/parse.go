@@ -16,6 +16,8 @@ import (
 	"unsafe"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
 // maxDepth is the deepest nesting of objects and arrays that
@@ -36,9 +38,9 @@ func (p Problem) String() string {
 	fmt.Fprintf(&b, "line %d, column %d: ", p.Line, p.Column)
 	switch {
 	case p.Email != "":
-		fmt.Fprintf(&b, "session %q of instance %q: ", p.Email, p.Instance)
+		fmt.Fprintf(&b, "session %s of instance %s: ", text.Quote(p.Email), text.Quote(p.Instance))
 	case p.Instance != "":
-		fmt.Fprintf(&b, "instance %q: ", p.Instance)
+		fmt.Fprintf(&b, "instance %s: ", text.Quote(p.Instance))
 	}
 	b.WriteString(p.Reason)
 	return b.String()

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
 
 // Credential returns generated session i of a file spread over instances
@@ -18,35 +16,36 @@ func Credential(i, instances int) (url, email, token string) {
 }
 
 // SessionFile returns a valid session file of n generated sessions (see
-// Credential), all expiring at expires, in cryosparc-tools' exact layout.
-// It takes time linear in n, whatever the number of instances: the
-// sessions are written grouped by instance and read back.
+// Credential), all expiring at expires, in cryosparc-tools' exact layout
+// (model_dump_json(indent=4)), grouped by instance in the order of their
+// first session. It imports nothing of this project, so that the store
+// package's own tests can use it; they check it against their parser.
 func SessionFile(n, instances int, expires time.Time) []byte {
 	instances = max(instances, 1)
-	exp := expires.UTC().Truncate(time.Second).Format(time.RFC3339)
+	exp := expires.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z")
 	var b strings.Builder
-	b.WriteString("{")
-	for in := 0; in < instances && in < max(n, 1); in++ {
+	b.Grow(n * 260)
+	if n == 0 {
+		return []byte("{}")
+	}
+	b.WriteString("{\n")
+	for in := 0; in < instances && in < n; in++ {
 		if in > 0 {
-			b.WriteString(",")
+			b.WriteString(",\n")
 		}
 		url, _, _ := Credential(in, instances)
-		fmt.Fprintf(&b, "%q:{", url)
+		fmt.Fprintf(&b, "    %q: {\n", url)
 		for i := in; i < n; i += instances {
 			if i != in {
-				b.WriteString(",")
+				b.WriteString(",\n")
 			}
 			_, email, token := Credential(i, instances)
-			fmt.Fprintf(&b, `%q:{"token":{"access_token":%q,"token_type":"bearer"},"expires":%q}`, email, token, exp)
+			fmt.Fprintf(&b, "        %q: {\n            \"token\": {\n                \"access_token\": %q,\n                \"token_type\": \"bearer\"\n            },\n            \"expires\": %q\n        }", email, token, exp)
 		}
-		b.WriteString("}")
+		b.WriteString("\n    }")
 	}
-	b.WriteString("}")
-	s, err := store.Parse([]byte(b.String()), time.Time{})
-	if err != nil {
-		panic(err) // the generator's own fault
-	}
-	return s.Marshal()
+	b.WriteString("\n}")
+	return []byte(b.String())
 }
 
 // GitCredentials returns the same n sessions as a git-credentials file
