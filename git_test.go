@@ -37,6 +37,7 @@ func binary(t *testing.T) string {
 			buildErr = err
 			return
 		}
+		os.Chmod(dir, 0o755) // other users run it too (TestUserAfterRoot)
 		builtBin = filepath.Join(dir, name)
 		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
 		if err != nil {

@@ -347,6 +347,63 @@ func TestPathsAndOwnership(t *testing.T) {
 	})
 }
 
+// TestUserAfterRoot: after root ran a store on a user's file, the user's own
+// stores still work: the file and the lock file root created are the
+// user's. A lock file the user cannot even read (left 0600 by root by an
+// older version) is refused with the command that clears it, and the file
+// is unchanged; one the user can read is locked through a read-only
+// descriptor.
+func TestUserAfterRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	const nobody = 65534
+	dir, err := os.MkdirTemp("", "user-after-root") // t.TempDir's parent is closed to others
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	home := filepath.Join(dir, "home")
+	os.Mkdir(home, 0o700)
+	os.Chown(home, nobody, nobody)
+	file := filepath.Join(home, "auth.json")
+	in := func(email string) string { return "url=https://cs.example.com\nemail=" + email + "\naccess_token=t\n" }
+	if _, stderr, code := runBinary(t, in("root@x"), "--file", file, "store"); code != 0 {
+		t.Fatalf("store as root: %d %s", code, stderr)
+	}
+	asUser := func(email string) (string, int) {
+		cmd := exec.Command(binary(t), "--file", file, "store")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+		cmd.Stdin = strings.NewReader(in(email))
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	if out, code := asUser("user@x"); code != 0 {
+		t.Fatalf("the user's store after root's: exit %d %s", code, out)
+	}
+	// A lock file left root's, 0600, by an older version.
+	os.Chown(file+".lock", 0, 0)
+	before, _ := os.ReadFile(file)
+	if out, code := asUser("refused@x"); code != 3 || !strings.Contains(out, "rm "+file+".lock") {
+		t.Errorf("the user's store with a root-only lock file: exit %d %s; want 3 and how to clear it", code, out)
+	}
+	if after, _ := os.ReadFile(file); string(after) != string(before) {
+		t.Error("the file changed")
+	}
+	// Readable by the user, not writable: locked read-only.
+	os.Chmod(file+".lock", 0o644)
+	if out, code := asUser("user2@x"); code != 0 {
+		t.Fatalf("the user's store with a root-owned, readable lock file: exit %d %s", code, out)
+	}
+	data, _ := os.ReadFile(file)
+	for _, email := range []string{"root@x", "user@x", "user2@x"} {
+		if !strings.Contains(string(data), email) {
+			t.Errorf("%s missing from the file", email)
+		}
+	}
+}
+
 // TestLockTimeoutZeroAndNegative: 0 tries once; a negative timeout is bad
 // usage.
 func TestLockTimeoutZeroAndNegative(t *testing.T) {

@@ -602,6 +602,10 @@ func lock(target string, opt *Options, ref fs.FileInfo) (func(), error) {
 		fl = flock.New(lp, flock.SetFlag(os.O_RDONLY))
 		ok, err = fl.TryLock()
 	}
+	if errors.Is(err, fs.ErrPermission) {
+		return nil, fmt.Errorf("%w: the lock file %s belongs to another user (an older version run as root leaves it so) and cannot be opened; remove it (rm %s) while no other program uses the session file: %w",
+			ErrUnsafe, printable(lp), printable(lp), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: locking %s: %w", ErrUnsafe, printable(lp), err)
 	}
