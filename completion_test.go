@@ -20,6 +20,9 @@ var updateCompletion = flag.Bool("update-completion", false, "rewrite completion
 func bashCompletion(app *cli.App) string {
 	names := func(flags []cli.Flag) (all, valued []string) {
 		for _, f := range flags {
+			if v, ok := f.(cli.VisibleFlag); ok && !v.IsVisible() {
+				continue
+			}
 			n := "--" + f.Names()[0]
 			all = append(all, n)
 			if df, ok := f.(cli.DocGenerationFlag); ok && df.TakesValue() {

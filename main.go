@@ -69,10 +69,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(s
 // usagef returns a bad-usage error (exit 2).
 func usagef(format string, a ...any) error { return errkind.Errorf(errkind.BadInput, format, a...) }
 
+// errVersionShown ends a command whose --version was given after it: the
+// version was printed, nothing else is to be done.
+var errVersionShown = errors.New("version shown")
+
 // report prints err as one line on stderr and returns its exit status: the
 // one place where errors become exit codes.
 func report(stderr io.Writer, err error) int {
-	if err == nil {
+	if err == nil || errors.Is(err, errVersionShown) {
 		return exitOK
 	}
 	var cliExit cli.ExitCoder // urfave/cli's own, such as "No help topic"
@@ -193,6 +197,15 @@ func newApp(e *env) *cli.App {
 	for _, cmd := range app.Commands {
 		cmd.OnUsageError = onUsage
 		cmd.Flags = append(cmd.Flags, globalFlags()...)
+		// --version after the command too, as the spec's global flags are.
+		cmd.Flags = append(cmd.Flags, &cli.BoolFlag{Name: "version", Hidden: true})
+		cmd.Before = func(c *cli.Context) error {
+			if c.Bool("version") {
+				cli.VersionPrinter(c)
+				return errVersionShown
+			}
+			return nil
+		}
 	}
 	return app
 }

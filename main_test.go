@@ -135,6 +135,12 @@ func TestVersionAndHelp(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, name) || !strings.Contains(stdout, runtime.Version()) {
 		t.Errorf("--version: %d %q", code, stdout)
 	}
+	for _, args := range [][]string{{"list", "--version"}, {"get", "--version"}, {"login", "--version"}} {
+		code, stdout, stderr := runCLI(t, "", nil, args...)
+		if code != 0 || !strings.Contains(stdout, runtime.Version()) || stderr != "" {
+			t.Errorf("%v: %d %q %q; want the version, as before the command", args, code, stdout, stderr)
+		}
+	}
 	code, stdout, _ = runCLI(t, "", nil, "--help")
 	for _, cmd := range []string{"get", "store", "erase", "--file"} {
 		if code != 0 || !strings.Contains(stdout, cmd) {
