@@ -144,10 +144,16 @@ func (e *env) loginInputs(c *cli.Context) (url, email, password string, err erro
 			}
 			tty = t
 		}
+		answer := tty.Prompt
 		if secret {
-			return tty.PromptPassword(label)
+			answer = tty.PromptPassword
 		}
-		return tty.Prompt(label)
+		v, err := answer(label)
+		if err != nil {
+			// Ctrl-D or a closed terminal: nothing was given.
+			return "", usagef("no %s read from the terminal (%v)", strings.ToLower(strings.TrimSuffix(label, ": ")), err)
+		}
+		return v, nil
 	}
 
 	if url = c.String("url"); url == "" {
