@@ -8,7 +8,10 @@
 #   scripts/git-suite.sh --if-cached  run only when the build is cached (exit 0 otherwise)
 #   scripts/git-suite.sh --build      build git once, do not run
 #
-# The build (about 5 minutes on 2 cores) goes to $GIT_SUITE_CACHE, default
+# To run another git's suite, point GIT_SUITE_CACHE at a folder holding its
+# built source tree as git-VERSION/ (with t/helper/test-tool built).
+#
+# The build (about 2 minutes on 2 cores) goes to $GIT_SUITE_CACHE, default
 # ${XDG_CACHE_HOME:-~/.cache}/cryosparc-credential/git-suite. Building needs
 # root (apt-get) the first time: it adds a deb-src line for trixie, modelled
 # on the machine's own Debian sources, and installs dpkg-dev and zlib.
