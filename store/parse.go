@@ -64,7 +64,7 @@ type InvalidError struct {
 var ErrInvalid = errors.New("invalid session file")
 
 func (e *InvalidError) Error() string {
-	name := e.Path
+	name := text.Safe(e.Path)
 	if name == "" {
 		name = "session file"
 	}
