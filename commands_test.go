@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
-
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 

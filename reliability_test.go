@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cryosparc-credential/cryosparc-credential/store"
-
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
+	"github.com/cryosparc-credential/cryosparc-credential/store"
 
 	"github.com/gofrs/flock"
 

@@ -27,7 +27,7 @@ func (f *File) Get(in io.Reader, out io.Writer) error {
 	}
 	if !ok {
 		if r.git {
-			return Silent(f.notFound(r.url, r.email))
+			return Silent(ErrNotFound) // never shown: no need to explain it
 		}
 		return f.expiredOrNotFound(r.url, r.email)
 	}
@@ -68,14 +68,19 @@ func servableSession(sess store.Session) error {
 // expiredOrNotFound explains a lookup that found nothing: the session
 // expired (and when), or none is stored.
 func (f *File) expiredOrNotFound(url, email string) error {
-	s, err := f.load(true)
-	if err == nil {
+	o := f.Options // no warning: the lookup gave it
+	o.KeepExpired = true
+	s, err := store.Load(f.Path, &o)
+	if err != nil && !servable(err) {
+		s = nil
+	}
+	if s != nil {
 		if sess, ok := s.Find(url, email); ok && !sess.Expires.Live(f.now()) {
 			return errkind.Errorf(errkind.NotFound, "the session of %s for %s expired %s; log in again: %s",
 				text.Safe(sess.Email), text.Safe(sess.URL), sess.Expires, loginCommand(sess.URL, sess.Email))
 		}
 	}
-	return f.notFound(url, email)
+	return f.notFound(url, email, s)
 }
 
 // loginCommand is the command line that renews a session.

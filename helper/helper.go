@@ -137,10 +137,11 @@ func Carriable(v string) bool {
 }
 
 // notFound returns the ErrNotFound error for a question about url and
-// email (either may be empty), naming what was looked up and where, the
-// stored instance the URL probably meant, and the instances that do have
-// sessions (URLs only).
-func (f *File) notFound(url, email string) error {
+// email (either may be empty), naming what was looked up and where, and,
+// from s (the file's sessions, expired ones included; nil if unknown), the
+// stored instance the URL probably meant and the instances that do have
+// live sessions (URLs only).
+func (f *File) notFound(url, email string, s *store.Sessions) error {
 	var what string
 	switch {
 	case url != "" && email != "":
@@ -152,11 +153,11 @@ func (f *File) notFound(url, email string) error {
 	}
 	msg := fmt.Sprintf("%s in %s", what, text.Safe(f.Path))
 	var stored []string
-	o := f.Options
-	if s, err := store.Load(f.Path, &o); err == nil || servable(err) {
-		for _, in := range s.Instances() {
-			if _, ok := s.Find(in, ""); ok {
-				stored = append(stored, in)
+	if s != nil {
+		now := f.now()
+		for _, sess := range s.All() {
+			if sess.Expires.Live(now) && (len(stored) == 0 || stored[len(stored)-1] != sess.URL) {
+				stored = append(stored, sess.URL)
 			}
 		}
 	}

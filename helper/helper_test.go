@@ -9,10 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 	"github.com/cryosparc-credential/cryosparc-credential/protocol"
 	"github.com/cryosparc-credential/cryosparc-credential/store"
-
-	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 )
 
 var now = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)

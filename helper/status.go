@@ -64,23 +64,22 @@ func (f *File) Status(out io.Writer, q StatusQuery) error {
 	if err != nil {
 		return err
 	}
-	var sessions []store.Session
+	instance := "" // with a URL, the instance key cryosparc-tools' find would use
 	if url != "" {
-		// The instance cryosparc-tools' find would use for the URL.
-		for _, sess := range s.All() {
-			if first, ok := s.Find(url, ""); ok && sess.URL == first.URL && (q.Email == "" || sess.Email == q.Email) {
-				sessions = append(sessions, sess)
-			}
+		first, ok := s.Find(url, "")
+		if !ok {
+			return f.notFound(url, q.Email, s)
 		}
-	} else {
-		for _, sess := range s.All() {
-			if q.Email == "" || sess.Email == q.Email {
-				sessions = append(sessions, sess)
-			}
+		instance = first.URL
+	}
+	var sessions []store.Session
+	for _, sess := range s.All() {
+		if (instance == "" || sess.URL == instance) && (q.Email == "" || sess.Email == q.Email) {
+			sessions = append(sessions, sess)
 		}
 	}
 	if len(sessions) == 0 {
-		return f.notFound(url, q.Email)
+		return f.notFound(url, q.Email, s)
 	}
 	timeout := q.Timeout
 	if timeout <= 0 {

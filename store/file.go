@@ -13,9 +13,8 @@ import (
 
 	"github.com/gofrs/flock"
 
-	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
-
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
 // DefaultPath returns where cryosparc-tools keeps its sessions on goos:
@@ -456,10 +455,7 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 // replaced, and takes the lock on it. A file that is not a session file is
 // refused before anything is created beside it.
 func lockTarget(path string, opt *Options) (target string, unlock func(), err error) {
-	if err := CheckPath(path); err != nil {
-		return "", nil, err
-	}
-	if target, err = resolve(path); err != nil {
+	if target, err = resolve(path); err != nil { // resolve checks the path too
 		return "", nil, err
 	}
 	fi, err := existing(target)
@@ -731,10 +727,7 @@ var ErrNotRepaired = errkind.New(errkind.File, "not repaired")
 // to keep (not JSON), is not touched unless force is true: that would
 // leave "{}" in its place (the backup keeps the original).
 func Repair(path string, opt *Options, force bool) (backup string, err error) {
-	if err := CheckPath(path); err != nil {
-		return "", err
-	}
-	target, err := resolve(path)
+	target, err := resolve(path) // checks the path too
 	if err != nil {
 		return "", err
 	}

@@ -16,7 +16,6 @@ import (
 	"unsafe"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
-
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
