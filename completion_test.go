@@ -7,11 +7,38 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/urfave/cli/v2"
 )
 
 var updateCompletion = flag.Bool("update-completion", false, "rewrite completion/cryosparc-credential.bash")
+
+// checkGenerated fails the test when the committed file at path is not
+// content, a file generated from the command line; with update it writes
+// content there first. regenerate is the command that does.
+func checkGenerated(t *testing.T, path, content string, update bool, regenerate string) {
+	t.Helper()
+	if update {
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	committed, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(committed) != content {
+		t.Errorf("%s is out of date; regenerate it: %s", path, regenerate)
+	}
+}
+
+// quietApp is the command line with an empty environment, for generating
+// files from its definition.
+func quietApp() *cli.App {
+	return newApp(&env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, now: time.Now,
+		lookup: func(string) (string, bool) { return "", false }})
+}
 
 // bashCompletion writes the bash completion script from the command line
 // definition: every command, every command's flags (the global ones
@@ -92,20 +119,8 @@ func without(list []string, drop string) []string {
 // longer matches the command line; regenerate it with
 // go test -run Completion -update-completion .
 func TestCompletionUpToDate(t *testing.T) {
-	const path = "completion/cryosparc-credential.bash"
 	script := bashCompletion(quietApp())
-	if *updateCompletion {
-		if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	committed, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(committed) != script {
-		t.Errorf("%s is out of date; regenerate it: go test -run Completion -update-completion .", path)
-	}
+	checkGenerated(t, "completion/cryosparc-credential.bash", script, *updateCompletion, "go test -run Completion -update-completion .")
 	for _, want := range []string{"token) words=\"--email --file --header --lock-timeout --min-ttl --url --help\"", "help) words=\"get store erase"} {
 		if !strings.Contains(script, want) {
 			t.Errorf("the script lacks %q", want)

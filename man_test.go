@@ -4,22 +4,11 @@ package main
 
 import (
 	"flag"
-	"os"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/urfave/cli/v2"
 )
 
 var updateMan = flag.Bool("update-man", false, "rewrite docs/cryosparc-credential.1")
-
-// quietApp is the command line with an empty environment, for generating
-// files from its definition.
-func quietApp() *cli.App {
-	return newApp(&env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, now: time.Now,
-		lookup: func(string) (string, bool) { return "", false }})
-}
 
 // manPage renders the man page from the command line definition.
 func manPage(t *testing.T) string {
@@ -121,20 +110,8 @@ git-credential(1), https://tools.cryosparc.com
 // TestManPageUpToDate fails when docs/cryosparc-credential.1 no longer
 // matches the commands; regenerate it with go test -run ManPage -update-man.
 func TestManPageUpToDate(t *testing.T) {
-	const path = "docs/cryosparc-credential.1"
 	man := manPage(t)
-	if *updateMan {
-		if err := os.WriteFile(path, []byte(man), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	committed, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(committed) != man {
-		t.Errorf("%s is out of date; regenerate it: go test -run ManPage -update-man .", path)
-	}
+	checkGenerated(t, "docs/cryosparc-credential.1", man, *updateMan, "go test -run ManPage -update-man .")
 	for _, cmd := range []string{"login", "logout", "token", "list", "doctor", "get", "store", "erase"} {
 		if !strings.Contains(man, cmd) {
 			t.Errorf("man page lacks %s", cmd)

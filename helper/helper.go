@@ -189,10 +189,13 @@ func (f *File) notFound(url, email string, s *store.Sessions) error {
 // path after the instance's own (a URL copied from the browser, such as
 // https://cs.example.com/browse/P1-W1-J5).
 func didYouMean(url string, stored []string) string {
-	origin, path := splitURL(url)
+	origin, path, err := store.SplitURL(url)
+	if err != nil {
+		return ""
+	}
 	for _, s := range stored {
-		so, sp := splitURL(s)
-		if so == "" || !sameHost(origin, so) {
+		so, sp, err := store.SplitURL(s)
+		if err != nil || !sameHost(origin, so) {
 			continue
 		}
 		if sp == "" || path == sp || strings.HasPrefix(path, sp+"/") {
@@ -200,19 +203,6 @@ func didYouMean(url string, stored []string) string {
 		}
 	}
 	return ""
-}
-
-// splitURL returns a URL's canonical scheme://host[:port] and its path.
-func splitURL(u string) (origin, path string) {
-	c, err := store.CanonicalURL(u)
-	if err != nil {
-		return "", ""
-	}
-	i := strings.Index(c, "://") + 3
-	if j := strings.IndexByte(c[i:], '/'); j >= 0 {
-		return c[:i+j], c[i+j:]
-	}
-	return c, ""
 }
 
 // sameHost compares two canonical origins, the scheme aside.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
 // DefaultURL is the instance cryosparc-tools falls back to when no URL is
@@ -171,24 +172,31 @@ func (s *Sessions) match(raw string) []int {
 // matchOrigin returns the instances whose URL has the same scheme, host and
 // port as raw, whatever their path.
 func (s *Sessions) matchOrigin(raw string) []int {
-	origin := func(u string) string {
-		c, err := CanonicalURL(u)
-		if err != nil {
-			return ""
-		}
-		if i := strings.IndexByte(c[strings.Index(c, "://")+3:], '/'); i >= 0 {
-			return c[:strings.Index(c, "://")+3+i]
-		}
-		return c
-	}
-	want := origin(raw)
+	want, _, err := SplitURL(raw)
 	var out []int
 	for i := range s.instances {
-		if key := s.instances[i].url; key == raw || want != "" && origin(key) == want {
+		key := s.instances[i].url
+		if key == raw {
+			out = append(out, i)
+		} else if origin, _, kerr := SplitURL(key); err == nil && kerr == nil && origin == want {
 			out = append(out, i)
 		}
 	}
 	return out
+}
+
+// SplitURL returns raw in canonical form (see CanonicalURL), split into
+// its origin, scheme://host[:port], and its path ("" or "/…").
+func SplitURL(raw string) (origin, path string, err error) {
+	c, err := CanonicalURL(raw)
+	if err != nil {
+		return "", "", err
+	}
+	host := strings.Index(c, "://") + 3
+	if i := strings.IndexByte(c[host:], '/'); i >= 0 {
+		return c[:host+i], c[host+i:], nil
+	}
+	return c, "", nil
 }
 
 // mayName returns which instance keys a lookup of url may answer from: the
@@ -431,8 +439,5 @@ func quoteURL(raw string) string {
 	} else if at := strings.LastIndex(raw, "@"); at >= 0 && !strings.ContainsAny(raw[:at], "/?#") {
 		raw = "***@" + raw[at+1:]
 	}
-	if len(raw) > 200 {
-		raw = raw[:200] + "…"
-	}
-	return `"` + strings.ToValidUTF8(raw, "?") + `"`
+	return text.Quote(raw) // escaped and cut, as every value a message shows
 }
