@@ -13,8 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"github.com/cryosparc-credential/cryosparc-credential/api"
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/api"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 	"github.com/cryosparc-credential/cryosparc-credential/store"
 )

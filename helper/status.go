@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cryosparc-credential/cryosparc-credential/api"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/api"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 	"github.com/cryosparc-credential/cryosparc-credential/store"

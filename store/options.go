@@ -1,0 +1,86 @@
+package store
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
+)
+
+// Errors callers branch on.
+var (
+	// ErrLockTimeout: another process held the lock for longer than allowed.
+	ErrLockTimeout = errkind.New(errkind.File, "timed out waiting for the lock on the session file")
+	// ErrUnsafe: the file or its folder cannot be read or written safely.
+	ErrUnsafe = errkind.New(errkind.File, "session file cannot be accessed safely")
+	// ErrBusy: the file stayed incomplete, and kept changing, for longer
+	// than a reader waits: another program is writing it.
+	ErrBusy = errkind.New(errkind.File, "the session file is being written by another program")
+	// ErrBadPath: the path given for the session file cannot be meant.
+	ErrBadPath = errkind.New(errkind.BadInput, "unusable session file path")
+)
+
+// Limits on the files read and how long a reader waits for a file that is
+// being written.
+const (
+	// MaxFileSize is the largest session file read: far above any real one
+	// (100,000 sessions take 27 MB).
+	MaxFileSize = 256 << 20
+	// AbandonAfter is how long a file must have been left alone, empty or
+	// cut short, before it counts as a write that was abandoned rather than
+	// one in progress (cryosparc-tools truncates, then writes; on a loaded
+	// node or over NFS it can stall in between).
+	AbandonAfter = 2 * time.Second
+	// MaxWait bounds the wait for a file that stays incomplete while it
+	// keeps changing.
+	MaxWait = 10 * time.Second
+	// DefaultLockTimeout is how long a change waits for the lock unless told.
+	DefaultLockTimeout = 10 * time.Second
+)
+
+// Options tune reading and updating a session file. The zero value is
+// usable: the clock is time.Now, expired sessions are dropped, the lock is
+// tried once.
+type Options struct {
+	Now func() time.Time
+	// LockTimeout is how long a change waits for another process's lock;
+	// zero or less tries once.
+	LockTimeout time.Duration
+	// KeepExpired keeps sessions that have expired, which cryosparc-tools
+	// drops: to list or check them.
+	KeepExpired bool
+	// Warn receives human-readable warnings (e.g. a file readable by others).
+	Warn func(msg string)
+	// Sleep pauses between reads of a file caught while being written; nil
+	// is time.Sleep. A test passes one that moves its clock instead.
+	Sleep func(time.Duration)
+}
+
+func (o *Options) now() time.Time {
+	if o != nil && o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// expiryNow is the instant at or before which sessions count as expired.
+func (o *Options) expiryNow() time.Time {
+	if o != nil && o.KeepExpired {
+		return time.Time{}
+	}
+	return o.now()
+}
+
+func (o *Options) sleep(d time.Duration) {
+	if o != nil && o.Sleep != nil {
+		o.Sleep(d)
+		return
+	}
+	time.Sleep(d)
+}
+
+func (o *Options) warn(format string, a ...any) {
+	if o != nil && o.Warn != nil {
+		o.Warn(fmt.Sprintf(format, a...))
+	}
+}

@@ -1,0 +1,223 @@
+package store
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
+)
+
+// DefaultURL is the instance cryosparc-tools falls back to when no URL is
+// given and no session is stored.
+const DefaultURL = "http://localhost:61000"
+
+// match returns the instances that url names: the one stored under url
+// exactly or, when there is none, those stored under the same canonical URL.
+func (s *Sessions) match(raw string) []int {
+	for i := range s.instances {
+		if s.instances[i].url == raw {
+			return []int{i}
+		}
+	}
+	canon, err := CanonicalURL(raw)
+	if err != nil {
+		return nil
+	}
+	may := hostFilter(canon)
+	var out []int
+	for i := range s.instances {
+		key := s.instances[i].url
+		if !may(key) {
+			continue // cheap: most keys are for other hosts
+		}
+		if c, err := CanonicalURL(key); err == nil && c == canon {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// matchOrigin returns the instances whose URL has the same scheme, host and
+// port as raw, whatever their path.
+func (s *Sessions) matchOrigin(raw string) []int {
+	want, _, err := SplitURL(raw)
+	var out []int
+	for i := range s.instances {
+		key := s.instances[i].url
+		if key == raw {
+			out = append(out, i)
+		} else if origin, _, kerr := SplitURL(key); err == nil && kerr == nil && origin == want {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// SplitURL returns raw in canonical form (see CanonicalURL), split into
+// its origin, scheme://host[:port], and its path ("" or "/…").
+func SplitURL(raw string) (origin, path string, err error) {
+	c, err := CanonicalURL(raw)
+	if err != nil {
+		return "", "", err
+	}
+	host := strings.Index(c, "://") + 3
+	if i := strings.IndexByte(c[host:], '/'); i >= 0 {
+		return c[:host+i], c[host+i:], nil
+	}
+	return c, "", nil
+}
+
+// mayName returns which instance keys a lookup of url may answer from: the
+// key url itself, or one with the same canonical form. Nil when every
+// instance may (no URL given).
+func mayName(url string) func(key string) bool {
+	if url == "" {
+		return nil
+	}
+	canon, err := CanonicalURL(url)
+	if err != nil {
+		return func(key string) bool { return key == url }
+	}
+	may := hostFilter(canon)
+	return func(key string) bool { return key == url || may(key) }
+}
+
+// hostFilter returns a quick test that every key with the canonical form
+// canon passes: its text holds the URL's host name in some case, or escapes
+// that could spell it. Keys that fail it cannot have that canonical form.
+func hostFilter(canon string) func(key string) bool {
+	host := canon[strings.Index(canon, "://")+3:]
+	if i := strings.IndexByte(host, '/'); i >= 0 {
+		host = host[:i]
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
+		host = host[:i]
+	}
+	return func(key string) bool {
+		// Non-ASCII text can change length when its case changes: let it
+		// through to the exact comparison.
+		return strings.Contains(key, "%") || !isASCII(key) || containsFold(key, host)
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFold reports whether the ASCII text s contains sub, ignoring case
+// (sub is lower case).
+func containsFold(s, sub string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return strings.Contains(strings.ToLower(s), sub)
+		}
+	}
+	return strings.Contains(s, sub)
+}
+
+// WithScheme returns url with http:// in front when it has no scheme, as
+// cryosparc-tools reads a URL such as cryosparc.example.com:39000.
+func WithScheme(url string) string {
+	if url != "" && !strings.Contains(url, "://") {
+		return "http://" + url
+	}
+	return url
+}
+
+// ErrBadURL reports an instance URL that cannot be used.
+var ErrBadURL = errkind.New(errkind.BadInput, "invalid instance URL")
+
+// CanonicalURL returns raw in the form sessions are stored under: http://
+// added when it has no scheme, scheme and host in lower case, a default port
+// and trailing slashes dropped. It refuses a URL that is not http or https,
+// has no host, or has user:password, a query or a fragment.
+func CanonicalURL(raw string) (string, error) {
+	c, err := canonicalURL(raw)
+	if err != nil {
+		return "", err
+	}
+	// A host or path that does not survive a second round (such as an
+	// escaped '%' in the host) is not one a browser would use either.
+	if again, err := canonicalURL(c); err != nil || again != c {
+		return "", badURL(raw, "it holds characters not allowed there")
+	}
+	return c, nil
+}
+
+func canonicalURL(raw string) (string, error) {
+	if strings.TrimSpace(raw) != raw || raw == "" {
+		return "", badURL(raw, "it is empty or has spaces around it")
+	}
+	s := WithScheme(raw)
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", badURL(raw, "it does not parse")
+	}
+	switch scheme := strings.ToLower(u.Scheme); {
+	case scheme != "http" && scheme != "https":
+		return "", badURL(raw, "its scheme is not http:// or https://")
+	case u.User != nil:
+		return "", badURL(raw, "it holds a user name or password; give the email separately")
+	case u.RawQuery != "" || u.ForceQuery:
+		return "", badURL(raw, "it has a query (?…)")
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		return "", badURL(raw, "it has a fragment (#…)")
+	case u.Host == "" || u.Hostname() == "":
+		return "", badURL(raw, "it has no host")
+	case u.Opaque != "":
+		return "", badURL(raw, "it is not of the form scheme://host[:port][/path]")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Host)
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", badURL(raw, "its port is not a number from 1 to 65535")
+		}
+		if scheme == "http" && port == "80" || scheme == "https" && port == "443" {
+			host = strings.TrimSuffix(host, ":"+port)
+		}
+	}
+	host = strings.TrimSuffix(host, ":")
+	path := strings.TrimRight(u.EscapedPath(), "/")
+	return scheme + "://" + host + path, nil
+}
+
+type urlError struct {
+	url, reason string
+}
+
+func (e *urlError) Error() string {
+	return "instance URL " + quoteURL(e.url) + " is not usable: " + e.reason
+}
+
+func (e *urlError) Unwrap() error { return ErrBadURL }
+
+func badURL(raw, reason string) error { return &urlError{url: raw, reason: reason} }
+
+// quoteURL quotes a URL for a message, leaving out any user:password part,
+// query and fragment, so that a secret typed into a URL never reaches stderr.
+func quoteURL(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		raw = raw[:i] + "…"
+	}
+	if i := strings.Index(raw, "://"); i >= 0 {
+		rest := raw[i+3:]
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+			raw = raw[:i+3] + "***@" + rest[at+1:]
+		}
+	} else if at := strings.LastIndex(raw, "@"); at >= 0 && !strings.ContainsAny(raw[:at], "/?#") {
+		raw = "***@" + raw[at+1:]
+	}
+	return text.Quote(raw) // escaped and cut, as every value a message shows
+}
