@@ -11,20 +11,20 @@ import (
 // commands are the program's commands, each wired to a method of
 // helper.File.
 func commands(e *env) []*cli.Command {
-	protocolCommand := func(name, usage, usageText string, do func(*helper.File) error) *cli.Command {
+	protocolCommand := func(name, usage, usageText string, do func(*helper.Commands) error) *cli.Command {
 		return &cli.Command{Name: name, Usage: usage, UsageText: usageText,
-			Action: e.action("it reads key=value lines on standard input", func(_ *cli.Context, f *helper.File) error { return do(f) })}
+			Action: e.action("it reads key=value lines on standard input", func(_ *cli.Context, f *helper.Commands) error { return do(f) })}
 	}
 	return []*cli.Command{
 		protocolCommand("get", "print the session for the url= and email= read on stdin",
 			"printf 'url=https://cryosparc.example.com\\nemail=ali@example.com\\n' | "+name+" get",
-			func(f *helper.File) error { return f.Get(e.stdin, e.stdout) }),
+			func(f *helper.Commands) error { return f.Get(e.stdin, e.stdout) }),
 		protocolCommand("store", "store the session (url=, email=, access_token=, expires= or expires_in=) read on stdin",
 			"printf 'url=…\\nemail=…\\naccess_token=…\\nexpires_in=3600\\n' | "+name+" store",
-			func(f *helper.File) error { return f.Store(e.stdin) }),
+			func(f *helper.Commands) error { return f.Store(e.stdin) }),
 		protocolCommand("erase", "erase the session(s) named by url=, email= (and access_token=) read on stdin",
 			"printf 'url=…\\nemail=…\\n' | "+name+" erase",
-			func(f *helper.File) error { return f.Erase(e.stdin) }),
+			func(f *helper.Commands) error { return f.Erase(e.stdin) }),
 		loginCommand(e),
 		{
 			Name:      "logout",
@@ -35,7 +35,7 @@ func commands(e *env) []*cli.Command {
 				emailFlag("erase the sessions of this email"),
 				&cli.BoolFlag{Name: "all", Usage: "erase every session"},
 			},
-			Action: e.action("use --url, --email or --all", func(c *cli.Context, f *helper.File) error {
+			Action: e.action("use --url, --email or --all", func(c *cli.Context, f *helper.Commands) error {
 				return f.Logout(e.stdout, c.String("url"), c.String("email"), c.Bool("all"))
 			}),
 		},
@@ -49,7 +49,7 @@ func commands(e *env) []*cli.Command {
 				&cli.GenericFlag{Name: "min-ttl", Value: &durationFlag{}, Usage: "fail unless the session is valid for at least this long, e.g. 1h, 7d"},
 				&cli.BoolFlag{Name: "header", Usage: "print \"Authorization: Bearer <token>\", for curl -H @- (keeps the token out of curl's arguments)"},
 			},
-			Action: e.action("use --url and --email", func(c *cli.Context, f *helper.File) error {
+			Action: e.action("use --url and --email", func(c *cli.Context, f *helper.Commands) error {
 				return f.Token(e.stdout, helper.TokenQuery{URL: c.String("url"), Email: c.String("email"),
 					MinTTL: duration(c, "min-ttl"), Header: c.Bool("header")})
 			}),
@@ -68,7 +68,7 @@ func commands(e *env) []*cli.Command {
 				jsonFlag("print a JSON array of {url, email, name, server_version, expires, expires_unix, status, detail}"),
 				timeoutFlag(10*time.Second, "give up on each instance after this long"),
 			},
-			Action: e.action("use --url and --email", func(c *cli.Context, f *helper.File) error {
+			Action: e.action("use --url and --email", func(c *cli.Context, f *helper.Commands) error {
 				return f.Status(e.stdout, helper.StatusQuery{URL: c.String("url"), Email: c.String("email"), JSON: c.Bool("json"),
 					Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: name + "/" + versionNumber()})
 			}),
@@ -79,7 +79,7 @@ func commands(e *env) []*cli.Command {
 			Flags: []cli.Flag{
 				jsonFlag("print a JSON array of {url, email, expires, expires_unix, expired}"),
 			},
-			Action: e.action("see --help", func(c *cli.Context, f *helper.File) error { return f.List(e.stdout, c.Bool("json")) }),
+			Action: e.action("see --help", func(c *cli.Context, f *helper.Commands) error { return f.List(e.stdout, c.Bool("json")) }),
 		},
 		{
 			Name:  "doctor",
@@ -92,7 +92,7 @@ func commands(e *env) []*cli.Command {
 				&cli.BoolFlag{Name: "fix", Usage: "keep a backup of the file, then write back only its valid part, mode 0600"},
 				&cli.BoolFlag{Name: "force", Usage: "with --fix: also replace a file that is not a session file or not JSON (a backup is kept)"},
 			},
-			Action: e.action("see --help", func(c *cli.Context, f *helper.File) error {
+			Action: e.action("see --help", func(c *cli.Context, f *helper.Commands) error {
 				if c.Bool("force") && !c.Bool("fix") {
 					return usagef("--force goes with --fix")
 				}
@@ -104,7 +104,7 @@ func commands(e *env) []*cli.Command {
 
 // action runs a command that takes no arguments (hint says what to use
 // instead) on the session file the command line names.
-func (e *env) action(hint string, run func(*cli.Context, *helper.File) error) cli.ActionFunc {
+func (e *env) action(hint string, run func(*cli.Context, *helper.Commands) error) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		if c.NArg() > 0 {
 			// Never echo the arguments: a misplaced token would reach the terminal.

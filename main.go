@@ -38,6 +38,7 @@ const (
 	exitFile     = 3
 	exitLogin    = 4
 	exitOutput   = 5
+	exitNetwork  = 6
 )
 
 func main() {
@@ -89,6 +90,8 @@ func report(stderr io.Writer, err error) int {
 		code = exitUsage
 	case kind == errkind.Login:
 		code = exitLogin
+	case kind == errkind.Unreachable:
+		code = exitNetwork
 	case kind == errkind.Output:
 		code = exitOutput
 	case kind == errkind.File:
@@ -224,7 +227,7 @@ func flagCtx(c *cli.Context, flag string) *cli.Context {
 }
 
 // file returns the helper for the session file the command line names.
-func (e *env) file(c *cli.Context) (*helper.File, error) {
+func (e *env) file(c *cli.Context) (*helper.Commands, error) {
 	path := flagCtx(c, "file").String("file")
 	if path == "" {
 		path = store.DefaultPath(runtime.GOOS, e.lookup, e.home())
@@ -240,7 +243,7 @@ func (e *env) file(c *cli.Context) (*helper.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &helper.File{
+	return &helper.Commands{
 		Path:            path,
 		Options:         store.Options{Now: e.now, LockTimeout: timeout},
 		DefaultURL:      defaultURL,

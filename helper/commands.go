@@ -22,7 +22,7 @@ type TokenQuery struct {
 // Token prints the bare token of the session q names, or with q.Header an
 // HTTP header line for curl -H @-, which keeps the token out of every
 // process's arguments.
-func (f *File) Token(out io.Writer, q TokenQuery) error {
+func (f *Commands) Token(out io.Writer, q TokenQuery) error {
 	url, err := f.instance(q.URL)
 	if err != nil {
 		return err
@@ -75,7 +75,7 @@ type Listed struct {
 
 // List prints the stored sessions, expired ones included: instance, email
 // and expiry, as a table or as a JSON array; never a token.
-func (f *File) List(out io.Writer, asJSON bool) error {
+func (f *Commands) List(out io.Writer, asJSON bool) error {
 	s, err := f.load(true)
 	if err != nil {
 		return err
@@ -119,7 +119,7 @@ func outputErr(err error) error {
 // Logout erases the sessions of url and/or email, or every session with
 // all, and says how many. The tokens stay valid on the server until they
 // expire: the CryoSPARC API has no logout.
-func (f *File) Logout(out io.Writer, url, email string, all bool) error {
+func (f *Commands) Logout(out io.Writer, url, email string, all bool) error {
 	if !all && url == "" && email == "" {
 		url = f.DefaultURL
 	}
@@ -165,14 +165,14 @@ func (f *File) Logout(out io.Writer, url, email string, all bool) error {
 // CheckWritable refuses, before a login asks the server, a session file
 // that could not take the session: invalid, not a session file, or not a
 // regular file.
-func (f *File) CheckWritable() error {
+func (f *Commands) CheckWritable() error {
 	o := f.Options // no warnings: the store that follows gives them once
 	_, err := store.Load(f.Path, &o)
 	return err
 }
 
 // Login stores a session obtained by logging in and says where it went.
-func (f *File) Login(out io.Writer, sess store.Session) error {
+func (f *Commands) Login(out io.Writer, sess store.Session) error {
 	if !Carriable(sess.Token) || !Carriable(sess.Email) {
 		return errkind.New(errkind.Login, "the server issued a token that holds a line break or NUL; nothing was stored")
 	}

@@ -13,7 +13,7 @@ import (
 // for the request's URL and email. It returns an ErrNotFound error when
 // there is none; for a request in git's keys that error is Silent, as git
 // expects a helper with nothing to give to say nothing.
-func (f *File) Get(in io.Reader, out io.Writer) error {
+func (f *Commands) Get(in io.Reader, out io.Writer) error {
 	r, err := f.read(in)
 	if err != nil {
 		return err
@@ -67,7 +67,7 @@ func servableSession(sess store.Session) error {
 
 // expiredOrNotFound explains a lookup that found nothing: the session
 // expired (and when), or none is stored.
-func (f *File) expiredOrNotFound(url, email string) error {
+func (f *Commands) expiredOrNotFound(url, email string) error {
 	o := f.Options // no warning: the lookup gave it
 	o.KeepExpired = true
 	s, err := store.Load(f.Path, &o)
@@ -106,7 +106,7 @@ func (e silentError) Unwrap() error { return e.error }
 // the same instance and email. A request in git's keys that this program
 // cannot keep (no username or no password, git's ephemeral=1 credentials,
 // authtype/credential only) is ignored silently, as git's own helpers do.
-func (f *File) Store(in io.Reader) error {
+func (f *Commands) Store(in io.Reader) error {
 	r, err := f.read(in)
 	if err != nil {
 		return err
@@ -143,7 +143,7 @@ func (f *File) Store(in io.Reader) error {
 // same token. A request in git's keys without a path erases that host's
 // sessions whatever their path, as git's rule is that a field left out
 // matches any value. Erasing nothing is not an error.
-func (f *File) Erase(in io.Reader) error {
+func (f *Commands) Erase(in io.Reader) error {
 	r, err := f.read(in)
 	if err != nil {
 		return err

@@ -19,7 +19,7 @@ var ErrUnhealthy = errkind.New(errkind.File, "the session file has problems")
 // Doctor reports on the session file and returns an ErrUnhealthy error
 // when it has problems. With fix, it first repairs the file (see
 // store.Repair; force also replaces a file that is not a session file).
-func (f *File) Doctor(out io.Writer, fix, force bool) error {
+func (f *Commands) Doctor(out io.Writer, fix, force bool) error {
 	if fix {
 		o := f.Options
 		backup, err := store.Repair(f.Path, &o, force)
@@ -36,7 +36,7 @@ func (f *File) Doctor(out io.Writer, fix, force bool) error {
 	return f.doctor(out)
 }
 
-func (f *File) doctor(out io.Writer) error {
+func (f *Commands) doctor(out io.Writer) error {
 	path := f.Path
 	fmt.Fprintf(out, "Checking %s\n", text.Safe(path))
 	fi, err := os.Stat(path)

@@ -8,10 +8,10 @@ import (
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
 )
 
-func ExampleFile_Get() {
+func ExampleCommands_Get() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
-	h := &helper.File{Path: filepath.Join(dir, "auth.json"), Stderr: os.Stderr}
+	h := &helper.Commands{Path: filepath.Join(dir, "auth.json"), Stderr: os.Stderr}
 
 	h.Store(strings.NewReader("url=https://cryosparc.example.com\nemail=ali@example.com\naccess_token=abc123\nexpires=2099-01-31T12:00:00+01:00\n"))
 	h.Get(strings.NewReader("url=https://cryosparc.example.com\n"), os.Stdout)

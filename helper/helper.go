@@ -32,7 +32,7 @@ var ErrNotFound = errkind.New(errkind.NotFound, "no session found")
 func bad(format string, a ...any) error { return errkind.Errorf(errkind.BadInput, format, a...) }
 
 // File carries out commands on the session file at Path.
-type File struct {
+type Commands struct {
 	Path    string
 	Options store.Options // clock, lock timeout, read waits
 	// DefaultURL is the instance a command means when given none (see
@@ -46,20 +46,20 @@ type File struct {
 	StdinIsTerminal bool
 }
 
-func (f *File) now() time.Time {
+func (f *Commands) now() time.Time {
 	if f.Options.Now != nil {
 		return f.Options.Now()
 	}
 	return time.Now()
 }
 
-func (f *File) warnf(format string, a ...any) {
+func (f *Commands) warnf(format string, a ...any) {
 	if f.Stderr != nil {
 		fmt.Fprintf(f.Stderr, Name+": warning: "+format+"\n", a...)
 	}
 }
 
-func (f *File) options() *store.Options {
+func (f *Commands) options() *store.Options {
 	o := f.Options
 	o.Warn = func(msg string) { f.warnf("%s", msg) }
 	return &o
@@ -75,7 +75,7 @@ func servable(err error) bool {
 
 // load reads the session file; when it holds entries cryosparc-tools
 // would reject, it warns and goes on with the valid ones.
-func (f *File) load(keepExpired bool) (*store.Sessions, error) {
+func (f *Commands) load(keepExpired bool) (*store.Sessions, error) {
 	o := f.options()
 	o.KeepExpired = keepExpired
 	s, err := store.Load(f.Path, o)
@@ -90,7 +90,7 @@ func (f *File) load(keepExpired bool) (*store.Sessions, error) {
 
 // lookup finds the session for url and email as cryosparc-tools would,
 // with load's warning for rejected entries.
-func (f *File) lookup(url, email string) (store.Session, bool, error) {
+func (f *Commands) lookup(url, email string) (store.Session, bool, error) {
 	sess, ok, err := store.Lookup(f.Path, f.options(), url, email)
 	if err != nil && !servable(err) {
 		return sess, false, err
@@ -102,7 +102,7 @@ func (f *File) lookup(url, email string) (store.Session, bool, error) {
 }
 
 // update changes the session file under its lock (see store.Update).
-func (f *File) update(change func(*store.Sessions) error) error {
+func (f *Commands) update(change func(*store.Sessions) error) error {
 	return store.Update(f.Path, f.options(), change)
 }
 
@@ -119,7 +119,7 @@ func InstanceURL(raw string) (string, error) {
 
 // instance returns the instance a command's URL flag names, checked: the
 // flag's value, else DefaultURL, else "" (any instance).
-func (f *File) instance(flag string) (string, error) {
+func (f *Commands) instance(flag string) (string, error) {
 	if flag == "" {
 		flag = f.DefaultURL
 	}
@@ -141,7 +141,7 @@ func Carriable(v string) bool {
 // from s (the file's sessions, expired ones included; nil if unknown), the
 // stored instance the URL probably meant and the instances that do have
 // live sessions (URLs only).
-func (f *File) notFound(url, email string, s *store.Sessions) error {
+func (f *Commands) notFound(url, email string, s *store.Sessions) error {
 	var what string
 	switch {
 	case url != "" && email != "":

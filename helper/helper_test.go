@@ -46,7 +46,7 @@ const startFile = `{
     }
 }`
 
-func newHelper(t *testing.T, content string) (*File, *bytes.Buffer) {
+func newHelper(t *testing.T, content string) (*Commands, *bytes.Buffer) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "auth.json")
 	if content != "" {
@@ -55,7 +55,7 @@ func newHelper(t *testing.T, content string) (*File, *bytes.Buffer) {
 		}
 	}
 	var stderr bytes.Buffer
-	return &File{
+	return &Commands{
 		Path:    path,
 		Options: store.Options{Now: func() time.Time { return now }, LockTimeout: time.Second},
 		Stderr:  &stderr,

@@ -44,7 +44,7 @@ func (r *request) has(key string) bool {
 	return ok
 }
 
-func (f *File) read(in io.Reader) (*request, error) {
+func (f *Commands) read(in io.Reader) (*request, error) {
 	if f.StdinIsTerminal && f.Stderr != nil {
 		fmt.Fprintf(f.Stderr, "%s: waiting for key=value lines on standard input, ended by a blank line\n", Name)
 	}
@@ -142,7 +142,7 @@ func firstOf(a protocol.Attributes, keys ...string) string {
 
 // expiry returns the expiry a store request asks for: expires=,
 // expires_in= or password_expiry_utc=, else DefaultLifetime from now.
-func (f *File) expiry(a protocol.Attributes) (store.Expiry, error) {
+func (f *Commands) expiry(a protocol.Attributes) (store.Expiry, error) {
 	var given []string
 	for _, k := range []string{"expires", "expires_in", "password_expiry_utc"} {
 		if _, ok := a.Get(k); ok {

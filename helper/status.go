@@ -55,7 +55,7 @@ var ErrNotValid = errkind.New(errkind.Login, "not every session is valid")
 // expiry and valid / rejected / unreachable / expired for each; never a
 // token. It returns an ErrNotValid error unless every session shown is
 // valid, and an ErrNotFound error when none matches.
-func (f *File) Status(out io.Writer, q StatusQuery) error {
+func (f *Commands) Status(out io.Writer, q StatusQuery) error {
 	url, err := f.instance(q.URL)
 	if err != nil {
 		return err

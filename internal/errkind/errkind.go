@@ -23,8 +23,12 @@ var (
 	BadInput = &Kind{"bad input"}
 	// File: the session file cannot be read or written safely (exit 3).
 	File = &Kind{"session file problem"}
-	// Login: the server could not be reached or refused (exit 4).
+	// Login: the server refused: credentials or token rejected (exit 4).
 	Login = &Kind{"login failed"}
+	// Unreachable: the server could not be reached or did not answer as
+	// CryoSPARC does: network, TLS, timeout, redirect, 5xx (exit 6). A
+	// script retries on it, and logs in again on Login.
+	Unreachable = &Kind{"server unreachable"}
 	// Output: standard output could not be written, such as a closed pipe
 	// (exit 5).
 	Output = &Kind{"output failed"}
@@ -47,17 +51,9 @@ func Errorf(k *Kind, format string, a ...any) error {
 	return &kindError{k, fmt.Errorf(format, a...)}
 }
 
-// Wrap returns err as an error of kind k (nil stays nil).
-func Wrap(k *Kind, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &kindError{k, err}
-}
-
 // Of returns the kind of err, or nil when it has none.
 func Of(err error) *Kind {
-	for _, k := range []*Kind{NotFound, BadInput, File, Login, Output} {
+	for _, k := range []*Kind{NotFound, BadInput, File, Login, Unreachable, Output} {
 		if errors.Is(err, k) {
 			return k
 		}
