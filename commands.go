@@ -9,7 +9,7 @@ import (
 )
 
 // commands are the program's commands, each wired to a method of
-// helper.File.
+// helper.Commands: flags become the method's query, nothing else.
 func commands(e *env) []*cli.Command {
 	protocolCommand := func(name, usage, usageText string, do func(*helper.Commands) error) *cli.Command {
 		return &cli.Command{Name: name, Usage: usage, UsageText: usageText,
@@ -28,15 +28,20 @@ func commands(e *env) []*cli.Command {
 		loginCommand(e),
 		{
 			Name:      "logout",
-			Usage:     "forget stored sessions by --url and/or --email, or --all (the server keeps accepting a token until it expires)",
-			UsageText: name + " logout [--url URL] [--email EMAIL] | --all",
+			Usage:     "forget the session token would use (--url/--email, else cryosparc-tools' environment), or --all; the server keeps accepting a token until it expires",
+			UsageText: name + " logout [--url URL] [--email EMAIL] | --all [--url URL] [--email EMAIL] [--yes]",
 			Flags: []cli.Flag{
-				urlFlag("erase the sessions of this instance (default: $CRYOSPARC_BASE_URL)"),
-				emailFlag("erase the sessions of this email"),
-				&cli.BoolFlag{Name: "all", Usage: "erase every session"},
+				urlFlag("erase the session of this instance (default: $CRYOSPARC_BASE_URL)"),
+				emailFlag("erase the session of this email (default: $CRYOSPARC_EMAIL, else the instance's first)"),
+				&cli.BoolFlag{Name: "all", Usage: "erase every session (only those of --url and/or --email when given); asks first on a terminal"},
+				&cli.BoolFlag{Name: "yes", Usage: "with --all: do not ask (needed when there is no terminal)"},
 			},
 			Action: e.action("use --url, --email or --all", func(c *cli.Context, f *helper.Commands) error {
-				return f.Logout(e.stdout, c.String("url"), c.String("email"), c.Bool("all"))
+				if c.Bool("yes") && !c.Bool("all") {
+					return usagef("--yes goes with --all")
+				}
+				return f.Logout(e.stdout, helper.LogoutQuery{URL: c.String("url"), Email: c.String("email"),
+					All: c.Bool("all"), Yes: c.Bool("yes"), Confirm: e.confirm()})
 			}),
 		},
 		{
@@ -45,7 +50,7 @@ func commands(e *env) []*cli.Command {
 			UsageText: name + " token [--url URL] [--email EMAIL] [--min-ttl DURATION] [--header]",
 			Flags: []cli.Flag{
 				urlFlag("instance URL (default: $CRYOSPARC_BASE_URL, else the first instance with a session)"),
-				emailFlag("email (default: the instance's first session)"),
+				emailFlag("email (default: $CRYOSPARC_EMAIL, else the instance's first session)"),
 				&cli.GenericFlag{Name: "min-ttl", Value: &durationFlag{}, Usage: "fail unless the session is valid for at least this long, e.g. 1h, 7d"},
 				&cli.BoolFlag{Name: "header", Usage: "print \"Authorization: Bearer <token>\", for curl -H @- (keeps the token out of curl's arguments)"},
 			},
@@ -61,12 +66,13 @@ func commands(e *env) []*cli.Command {
 			Description: "For each stored session (or those of --url/--email), asks the server who the token belongs " +
 				"to (the users.me operation of its API, found as login finds its own) and its version, and prints " +
 				"instance, email, name, server version, expiry and valid, rejected by the server, unreachable or " +
-				"expired. Exits 0 only when every session shown is valid, 4 otherwise, 1 when none matches.",
+				"expired. Every instance is asked at once. Exits 0 when every session shown is valid, 4 when one was " +
+				"rejected or has expired (log in again), else 6 when a server could not be reached (try again), 1 when none matches.",
 			Flags: []cli.Flag{
 				urlFlag("only this instance (default: $CRYOSPARC_BASE_URL, else every instance)"),
-				emailFlag("only this email"),
-				jsonFlag("print a JSON array of {url, email, name, server_version, expires, expires_unix, status, detail}"),
-				timeoutFlag(10*time.Second, "give up on each instance after this long"),
+				emailFlag("only this email (default: $CRYOSPARC_EMAIL, else every email)"),
+				jsonFlag("print a JSON array of {url, email, name, server_version, expires, expires_unix, seconds_left, status, detail}"),
+				timeoutFlag(10*time.Second, "give up on each instance after this long (0 for no limit)"),
 			},
 			Action: e.action("use --url and --email", func(c *cli.Context, f *helper.Commands) error {
 				return f.Status(e.stdout, helper.StatusQuery{URL: c.String("url"), Email: c.String("email"), JSON: c.Bool("json"),
@@ -74,18 +80,23 @@ func commands(e *env) []*cli.Command {
 			}),
 		},
 		{
-			Name:  "list",
-			Usage: "list the stored sessions: instance, email, expiry (never a token)",
+			Name:      "list",
+			Usage:     "list the stored sessions: instance, email, expiry (never a token)",
+			UsageText: name + " list [--url URL] [--email EMAIL] [--json]",
 			Flags: []cli.Flag{
+				urlFlag("only this instance (default: $CRYOSPARC_BASE_URL, else every instance)"),
+				emailFlag("only this email (default: $CRYOSPARC_EMAIL, else every email)"),
 				jsonFlag("print a JSON array of {url, email, expires, expires_unix, expired}"),
 			},
-			Action: e.action("see --help", func(c *cli.Context, f *helper.Commands) error { return f.List(e.stdout, c.Bool("json")) }),
+			Action: e.action("see --help", func(c *cli.Context, f *helper.Commands) error {
+				return f.List(e.stdout, helper.ListQuery{URL: c.String("url"), Email: c.String("email"), JSON: c.Bool("json")})
+			}),
 		},
 		{
 			Name:  "doctor",
 			Usage: "check the session file (syntax, each entry, permissions, expired sessions); --fix repairs it",
 			Description: "Exits 0 only when the file is healthy. --fix first copies the original to " +
-				"auth.json.bak-<UTC timestamp> (mode 0600), then writes back the valid part under the lock. " +
+				"a backup beside it, auth.json.bak-<UTC time> (mode 0600), then writes back the valid part under the lock. " +
 				"It never changes a file that does not look like a session file, nor turns a file that is " +
 				"not JSON into an empty one, unless --force is given too.",
 			Flags: []cli.Flag{
@@ -96,7 +107,7 @@ func commands(e *env) []*cli.Command {
 				if c.Bool("force") && !c.Bool("fix") {
 					return usagef("--force goes with --fix")
 				}
-				return f.Doctor(e.stdout, c.Bool("fix"), c.Bool("force"))
+				return f.Doctor(e.stdout, helper.DoctorQuery{Fix: c.Bool("fix"), Force: c.Bool("force")})
 			}),
 		},
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
+	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
 
 // newCryoSPARC starts a stand-in CryoSPARC instance on which the emails the
@@ -34,7 +35,10 @@ type fakeTTY struct {
 	answers map[string]string
 	asked   []string
 	secret  []string
+	closed  int
 }
+
+func (f *fakeTTY) Close() error { f.closed++; return nil }
 
 func (f *fakeTTY) Prompt(label string) (string, error) {
 	f.asked = append(f.asked, label)
@@ -329,38 +333,113 @@ func TestList(t *testing.T) {
 	}
 }
 
+// twoInstances has ali on two instances and bo on the first.
+const twoInstances = `{
+    "https://a.example.com": {
+        "ali@example.com": {
+            "token": {
+                "access_token": "ali-a",
+                "token_type": "bearer"
+            },
+            "expires": "2026-06-01T00:00:00Z"
+        },
+        "bo@example.com": {
+            "token": {
+                "access_token": "bo-a",
+                "token_type": "bearer"
+            },
+            "expires": "2026-06-01T00:00:00Z"
+        }
+    },
+    "https://b.example.com": {
+        "ali@example.com": {
+            "token": {
+                "access_token": "ali-b",
+                "token_type": "bearer"
+            },
+            "expires": "2026-06-01T00:00:00Z"
+        }
+    }
+}`
+
 func TestLogout(t *testing.T) {
 	tests := []struct {
+		file string
+		env  map[string]string
 		args []string
 		code int
-		left string // token=... of sessions left, via list
+		left string // tokens of the sessions left, via list
 	}{
-		{nil, 2, "ali old bo"},
-		{[]string{"--url", "https://cs.example.com", "--all"}, 2, "ali old bo"},
+		{sampleFile, nil, nil, 2, "ali-token old-token bo-token"},
+		// --all needs a terminal to ask, or --yes.
+		{sampleFile, nil, []string{"--all"}, 2, "ali-token old-token bo-token"},
+		{sampleFile, nil, []string{"--yes"}, 2, "ali-token old-token bo-token"},
 		// Every write drops expired sessions, as cryosparc-tools does.
-		{[]string{"--url", "https://cs.example.com", "--email", "ali@example.com"}, 0, "bo"},
-		{[]string{"--url", "https://cs.example.com"}, 0, "bo"},
-		{[]string{"--email", "bo@example.com"}, 0, "ali"},
-		{[]string{"--all"}, 0, ""},
-		{[]string{"--url", "https://nowhere"}, 0, "ali old bo"},
+		{sampleFile, nil, []string{"--all", "--yes"}, 0, ""},
+		{sampleFile, nil, []string{"--url", "https://cs.example.com", "--all", "--yes"}, 0, "bo-token"},
+		{sampleFile, nil, []string{"--url", "https://cs.example.com", "--email", "ali@example.com"}, 0, "bo-token"},
+		{sampleFile, nil, []string{"--email", "bo@example.com"}, 0, "ali-token"},
+		{sampleFile, nil, []string{"--url", "https://nowhere"}, 0, "ali-token old-token bo-token"},
+		// The one rule: exactly the session token would use, never more.
+		{twoInstances, nil, []string{"--url", "https://a.example.com"}, 0, "bo-a ali-b"},
+		{twoInstances, nil, []string{"--email", "ali@example.com"}, 0, "bo-a ali-b"},
+		{twoInstances, map[string]string{"CRYOSPARC_BASE_URL": "https://b.example.com"}, []string{"--email", "ali@example.com"}, 0, "ali-a bo-a"},
+		{twoInstances, map[string]string{"CRYOSPARC_BASE_URL": "b.example.com"}, []string{"--email", "ali@example.com"}, 0, "ali-a bo-a ali-b"},
+		{twoInstances, map[string]string{"CRYOSPARC_EMAIL": "bo@example.com"}, []string{"--url", "https://a.example.com"}, 0, "ali-a ali-b"},
+		{twoInstances, map[string]string{"CRYOSPARC_BASE_URL": "https://b.example.com"}, nil, 0, "ali-a bo-a"},
+		{twoInstances, map[string]string{"CRYOSPARC_BASE_URL": "https://a.example.com", "CRYOSPARC_BASE_PORT": "1"}, []string{"--email", "ali@example.com"}, 2, "ali-a bo-a ali-b"},
+		{twoInstances, nil, []string{"--email", "ali@example.com", "--all", "--yes"}, 0, "bo-a"},
 	}
 	for _, tt := range tests {
-		e, file := sampleEnv(t, sampleFile)
+		e, file := sampleEnv(t, tt.file)
+		e.lookup = func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
 		r := runWith(t, e, append([]string{"--file", file, "logout"}, tt.args...)...)
 		if r.code != tt.code {
-			t.Errorf("logout %q: exit %d (%s), want %d", tt.args, r.code, r.stderr, tt.code)
+			t.Errorf("%v logout %q: exit %d (%s), want %d", tt.env, tt.args, r.code, r.stderr, tt.code)
 		}
-		var rows []helper.Listed
-		json.Unmarshal([]byte(runWith(t, e, "--file", file, "list", "--json").stdout), &rows)
+		if r.code == 0 && tt.left != strings.Join(strings.Fields(tt.file), " ") && !strings.Contains(r.stdout, "Erased") && !strings.Contains(r.stderr, "nothing erased") {
+			t.Errorf("logout %q says neither what it erased nor that it erased nothing: %q %q", tt.args, r.stdout, r.stderr)
+		}
 		var left []string
-		for _, row := range rows {
-			left = append(left, strings.TrimSuffix(row.Email, "@example.com"))
+		s, _ := store.Load(file, &store.Options{KeepExpired: true})
+		for _, sess := range s.All() {
+			left = append(left, sess.Token)
 		}
 		if strings.Join(left, " ") != tt.left {
-			t.Errorf("logout %q left %q, want %q", tt.args, left, tt.left)
+			t.Errorf("%v logout %q left %q, want %q", tt.env, tt.args, left, tt.left)
 		}
 	}
 }
+
+func TestLogoutAllAsks(t *testing.T) {
+	for _, answer := range []string{"y", "n"} {
+		e, file := sampleEnv(t, sampleFile)
+		tty := &fakeTTY{answers: map[string]string{}}
+		e.tty = func() (terminal, error) { return tty, nil }
+		tty.answers = map[string]string{}
+		var question string
+		e.tty = func() (terminal, error) {
+			return &promptSpy{fakeTTY: tty, answer: answer, seen: &question}, nil
+		}
+		r := runWith(t, e, "--file", file, "logout", "--all")
+		s, _ := store.Load(file, &store.Options{KeepExpired: true})
+		if answer == "y" && (r.code != 0 || s.Len() != 0) || answer == "n" && (r.code != 2 || s.Len() != 3) {
+			t.Errorf("answer %s: exit %d, %d sessions left (%s)", answer, r.code, s.Len(), r.stderr)
+		}
+		if !strings.Contains(question, "ali@example.com at https://cs.example.com") || !strings.Contains(question, "bo@example.com at http://lab:39000") {
+			t.Errorf("the question does not list what it erases: %q", question)
+		}
+	}
+}
+
+// promptSpy answers every prompt with answer and records the question.
+type promptSpy struct {
+	*fakeTTY
+	answer string
+	seen   *string
+}
+
+func (p *promptSpy) Prompt(label string) (string, error) { *p.seen = label; return p.answer, nil }
 
 func TestDoctor(t *testing.T) {
 	// Healthy: exit 0, expired sessions noted.

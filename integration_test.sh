@@ -145,7 +145,7 @@ check "bash completion of lo" "login logout" "$(complete_bash cryosparc-credenti
 check "bash completion of login flags" "--email --expires" "$(complete_bash cryosparc-credential login --e)"
 check "bash completion of token's flags" "--email --file --header --lock-timeout --min-ttl --url --help" "$(complete_bash cryosparc-credential token --)"
 check "bash completion of help topics" "get store erase login logout token status list doctor" "$(complete_bash cryosparc-credential help '')"
-check "bash completion after a global flag" "--file --json --lock-timeout --help" "$(complete_bash cryosparc-credential --file x.json list --)"
+check "bash completion after a global flag" "--email --file --json --lock-timeout --url --help" "$(complete_bash cryosparc-credential --file x.json list --)"
 check "bash completion of --file is file names" "completion/cryosparc-credential.bash" "$(complete_bash cryosparc-credential --file completion/cryosparc-credential.b)"
 if command -v zsh >/dev/null; then
 	check "zsh completion of token's flags" "--email --file --header --help --lock-timeout --min-ttl --url" \

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,19 +13,14 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
-	"github.com/cryosparc-credential/cryosparc-credential/internal/api"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
-	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
-
-// maxLoginLifetime is the longest session --expires may ask for, as in
-// cryosparc-tools.
-const maxLoginLifetime = 365 * 24 * time.Hour
 
 // terminal asks a person for what a command is missing.
 type terminal interface {
 	Prompt(label string) (string, error)
 	PromptPassword(label string) (string, error)
+	Close() error
 }
 
 // ttyTerminal prompts on the controlling terminal, /dev/tty.
@@ -45,6 +39,8 @@ func openTTY() (terminal, error) {
 	}
 	return &ttyTerminal{f: f, r: bufio.NewReader(f)}, nil
 }
+
+func (t *ttyTerminal) Close() error { return t.f.Close() }
 
 func (t *ttyTerminal) Prompt(label string) (string, error) {
 	fmt.Fprint(t.f, label)
@@ -69,20 +65,49 @@ func (e *env) terminal() (terminal, error) {
 	return openTTY()
 }
 
+// confirm returns a function that asks a yes/no question on the terminal,
+// or nil when there is none.
+func (e *env) confirm() func(string) (bool, error) {
+	tty, err := e.terminal()
+	if err != nil {
+		return nil
+	}
+	tty.Close()
+	return func(question string) (bool, error) {
+		tty, err := e.terminal()
+		if err != nil {
+			return false, usagef("no terminal to ask: add --yes")
+		}
+		defer tty.Close()
+		answer, err := tty.Prompt(question + "[y/N] ")
+		if err != nil {
+			return false, usagef("no answer read from the terminal (%v)", err)
+		}
+		answer = strings.ToLower(strings.TrimSpace(answer))
+		return answer == "y" || answer == "yes", nil
+	}
+}
+
 func loginCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:  "login",
-		Usage: "log in to CryoSPARC and store the session",
+		Name:      "login",
+		Usage:     "log in to CryoSPARC and store the session",
+		UsageText: name + " login [--url URL] [--email EMAIL] [--expires DATE|DURATION] [--password-stdin | --password-command CMD] [--renew-within DURATION]",
 		Description: "Does what `python -m cryosparc.tools login` does: finds the login operation of <url>/api/cmd, " +
 			"sends the email and the SHA-256 of the password, and stores the token in the session file. What is not " +
-			"given is asked on the terminal, the password without echo. For scripts: --password-stdin, or the " +
-			"environment variables CRYOSPARC_EMAIL and CRYOSPARC_PASSWORD. There is no password flag.",
+			"given is asked on the terminal, the password without echo. For scripts: --password-stdin, " +
+			"--password-command, or the environment variables CRYOSPARC_EMAIL and CRYOSPARC_PASSWORD. There is no " +
+			"password flag. With --renew-within, a session still valid for longer is left as it is (exit 0): with " +
+			"--password-command it is the unattended renewal a crontab or scrontab line runs. Exits 4 when the server " +
+			"refused the login, 6 when it could not be reached or did not answer as CryoSPARC.",
 		Flags: []cli.Flag{
-			urlFlag("CryoSPARC web URL, e.g. https://cryosparc.example.com (http:// is added when there is no scheme)"),
+			urlFlag("CryoSPARC web URL, e.g. https://cryosparc.example.com (default: $CRYOSPARC_BASE_URL, else asked; http:// is added when there is no scheme)"),
 			emailFlag("login email (default: $CRYOSPARC_EMAIL, else asked)"),
-			&cli.StringFlag{Name: "expires", Usage: "session expiry date YYYY-MM-DD, midnight local time, at most one year ahead (default: 14 days from now)"},
+			&cli.StringFlag{Name: "expires", Usage: "when the session expires: a date YYYY-MM-DD (midnight local time) or a duration such as 30d; at most one year ahead (default: 14 days)"},
 			&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from standard input"},
-			timeoutFlag(30*time.Second, "give up on the server after this long, e.g. 30s, 2m"),
+			&cli.StringFlag{Name: "password-command", Usage: "run this command (without a shell: words split as a shell would, quotes kept together) and read the password from its output, e.g. 'pass show cryosparc'"},
+			&cli.GenericFlag{Name: "renew-within", Value: &durationFlag{}, Usage: "do nothing while the stored session is valid for longer than this, e.g. 3d"},
+			timeoutFlag(30*time.Second, "give up on the server after this long, e.g. 30s, 2m (0 for no limit)"),
 		},
 		Action: func(c *cli.Context) error { return e.login(c) },
 	}
@@ -96,51 +121,30 @@ func (e *env) login(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	now := e.now()
-	lifetime := helper.DefaultLifetime
-	if d := c.String("expires"); d != "" {
-		day, err := time.ParseInLocation("2006-1-2", d, now.Location()) // as strptime %Y-%m-%d
-		if err != nil {
-			return usagef("--expires %s is not a date YYYY-MM-DD", text.Quote(d))
+	if c.Bool("password-stdin") && c.String("password-command") != "" {
+		return usagef("give --password-stdin or --password-command, not both")
+	}
+	var until time.Time
+	if v := c.String("expires"); v != "" {
+		if until, err = e.expiresFlag(v); err != nil {
+			return err
 		}
-		lifetime = day.Sub(now)
-		if lifetime < time.Second || lifetime > maxLoginLifetime {
-			return usagef("--expires %s must be a date in the future, at most one year from now (midnight local time)", d)
+		if err := f.CheckUntil(until, "--expires "+text.Quote(v)); err != nil {
+			return err
 		}
 	}
-	url, email, password, err := e.loginInputs(c)
-	if err != nil {
-		return err
-	}
-	// Refuse before asking the server when the file cannot take the session.
-	if err := f.CheckWritable(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), duration(c, "timeout"))
-	defer cancel()
-	client := &api.Client{URL: url, UserAgent: name + "/" + versionNumber(), HTTP: e.httpClient}
-	// The server is asked for whole seconds, rounded up so that the token
-	// lives at least until the expiry stored; that is now + the lifetime, in
-	// UTC, whole seconds (with --expires, midnight exactly), as in
-	// cryosparc-tools.
-	tok, err := client.Login(ctx, email, password, (lifetime + time.Second - 1).Truncate(time.Second))
-	if err != nil {
-		return err
-	}
-	expires := store.ExpiryFromTime(now.Add(lifetime).UTC().Truncate(time.Second))
-	return f.Login(e.stdout, store.Session{URL: url, Email: email, Token: tok.AccessToken, Expires: expires})
-}
-
-// loginInputs gathers the URL, email and password of a login from the
-// flags, the environment, standard input (--password-stdin) and, for what
-// is still missing, the terminal.
-func (e *env) loginInputs(c *cli.Context) (url, email, password string, err error) {
 	var tty terminal
+	defer func() {
+		if tty != nil {
+			tty.Close()
+		}
+	}()
 	ask := func(label string, secret bool) (string, error) {
+		what := strings.ToLower(strings.TrimSuffix(label, ": "))
 		if tty == nil {
 			t, err := e.terminal()
 			if err != nil {
-				return "", usagef("no terminal to ask for the %s; give --url, --email and --password-stdin (or CRYOSPARC_EMAIL and CRYOSPARC_PASSWORD)", strings.ToLower(strings.TrimSuffix(label, ": ")))
+				return "", usagef("no terminal to ask for the %s; give --url, --email and --password-stdin or --password-command (or CRYOSPARC_EMAIL and CRYOSPARC_PASSWORD)", what)
 			}
 			tty = t
 		}
@@ -151,57 +155,71 @@ func (e *env) loginInputs(c *cli.Context) (url, email, password string, err erro
 		v, err := answer(label)
 		if err != nil {
 			// Ctrl-D or a closed terminal: nothing was given.
-			return "", usagef("no %s read from the terminal (%v)", strings.ToLower(strings.TrimSuffix(label, ": ")), err)
+			return "", usagef("no %s read from the terminal (%v)", what, err)
 		}
 		return v, nil
 	}
 
-	if url = c.String("url"); url == "" {
-		url, err = helper.DefaultURL(e.lookup) // cryosparc-tools' own environment
+	sel, err := f.Select(c.String("url"), c.String("email"))
+	if err != nil {
+		return err
+	}
+	if sel.URL == "" {
+		u, err := ask("CryoSPARC URL: ", false)
 		if err != nil {
-			return "", "", "", err
+			return err
+		}
+		if sel.URL, err = helper.InstanceURL(strings.TrimSpace(u)); err != nil {
+			return err
 		}
 	}
-	if url == "" {
-		if url, err = ask("CryoSPARC URL: ", false); err != nil {
-			return "", "", "", err
+	if within := duration(c, "renew-within"); within > 0 {
+		if done, err := f.Renewed(e.stdout, sel, within); done || err != nil {
+			return err
 		}
 	}
-	if url, err = helper.InstanceURL(strings.TrimSpace(url)); err != nil {
-		return "", "", "", err
+	if sel.Email == "" {
+		if sel.Email, err = ask("Email: ", false); err != nil {
+			return err
+		}
 	}
+	password, err := e.password(c, ask)
+	if err != nil {
+		return err
+	}
+	return f.Login(e.stdout, helper.LoginQuery{URL: sel.URL, Email: sel.Email, Password: password, Until: until,
+		Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: name + "/" + versionNumber()})
+}
 
-	if email = c.String("email"); email == "" {
-		email, _ = e.lookup("CRYOSPARC_EMAIL")
+// expiresFlag reads --expires: a date (midnight local time, as
+// cryosparc-tools' strptime %Y-%m-%d reads it) or a duration from now.
+func (e *env) expiresFlag(v string) (time.Time, error) {
+	now := e.now()
+	if day, err := time.ParseInLocation("2006-1-2", v, now.Location()); err == nil {
+		return day, nil
 	}
-	if email == "" {
-		if email, err = ask("Email: ", false); err != nil {
-			return "", "", "", err
-		}
+	d, err := parseDuration(v)
+	if err != nil || d <= 0 {
+		return time.Time{}, usagef("--expires %s is neither a date YYYY-MM-DD nor a duration such as 30d", text.Quote(v))
 	}
-	if email == "" {
-		return "", "", "", usagef("no email given")
-	}
-	if !helper.Carriable(email) {
-		return "", "", "", usagef("the email holds a line break or NUL")
-	}
+	return now.Add(d), nil
+}
 
-	switch pw, inEnv := e.lookup("CRYOSPARC_PASSWORD"); {
+// password reads the login's password: from standard input, a command's
+// output, $CRYOSPARC_PASSWORD, or the terminal, in that order.
+func (e *env) password(c *cli.Context, ask func(string, bool) (string, error)) (string, error) {
+	pw, inEnv := e.lookup(helper.EnvPassword)
+	switch cmd := c.String("password-command"); {
 	case c.Bool("password-stdin"):
 		b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20))
 		if err != nil {
-			return "", "", "", usagef("reading the password from standard input: %v", err)
+			return "", usagef("reading the password from standard input: %v", err)
 		}
-		password = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+		return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
+	case cmd != "":
+		return passwordFromCommand(cmd, e.stdin, e.stderr)
 	case inEnv && pw != "":
-		password = pw
-	default:
-		if password, err = ask("Password: ", true); err != nil {
-			return "", "", "", err
-		}
+		return pw, nil
 	}
-	if password == "" {
-		return "", "", "", usagef("the password is empty")
-	}
-	return url, email, password, nil
+	return ask("Password: ", true)
 }

@@ -10,10 +10,15 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/adrg/xdg"
 	"github.com/urfave/cli/v2"
@@ -47,7 +52,41 @@ func main() {
 	// limit brings the collector back for a pathological file.
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(1 << 30)
-	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.LookupEnv, time.Now))
+	// A closed pipe on standard output is an error to report (exit 5),
+	// not a signal that kills the program. (Notify, not Ignore: an ignored
+	// SIGPIPE would be inherited by the command exec runs.)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	var stdin io.Reader = os.Stdin
+	var stdout io.Writer = os.Stdout
+	if closedAtStart(0) {
+		stdin = closedStream{errkind.New(errkind.BadInput, "standard input is closed")}
+	}
+	if closedAtStart(1) {
+		stdout = closedStream{errkind.New(errkind.Output, "standard output is closed")}
+	}
+	os.Exit(run(os.Args, stdin, stdout, os.Stderr, os.LookupEnv, time.Now))
+}
+
+// closedStream stands for a standard stream that was closed when the
+// program started: every read or write fails with err.
+type closedStream struct{ err error }
+
+func (c closedStream) Read([]byte) (int, error)  { return 0, c.err }
+func (c closedStream) Write([]byte) (int, error) { return 0, c.err }
+
+// checkedWriter remembers the first error of a write, so that output lost
+// by a command that does not check every write is still an error.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
 }
 
 // env is what a command runs with: its streams, environment and clock, and
@@ -63,8 +102,13 @@ type env struct {
 
 // run runs the command line args and returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool), now func() time.Time) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, now: now}
-	return report(stderr, newApp(e).Run(args))
+	out := &checkedWriter{w: stdout}
+	e := &env{stdin: stdin, stdout: out, stderr: stderr, lookup: lookup, now: now}
+	err := newApp(e).Run(args)
+	if err == nil && out.err != nil {
+		err = errkind.Errorf(errkind.Output, "writing the output: %w", out.err)
+	}
+	return report(stderr, err)
 }
 
 // usagef returns a bad-usage error (exit 2).
@@ -99,6 +143,10 @@ func report(stderr io.Writer, err error) int {
 		switch {
 		case errors.As(err, &invalid) && !invalid.Foreign() && !errors.Is(err, helper.ErrUnhealthy):
 			hint = "; it was left unchanged: run `" + name + " doctor` to see every problem, `" + name + " doctor --fix` to keep only the valid entries"
+		case errors.As(err, &invalid) && invalid.Foreign():
+			hint = "; check --file and $CRYOSPARC_AUTH_FILE"
+		case errors.Is(err, store.ErrLockTimeout):
+			hint = "; retry, or give --lock-timeout a longer wait"
 		case errors.Is(err, fs.ErrPermission):
 			hint = "; check the owner and permissions of the file and its folder (ls -ld)"
 		}
@@ -110,9 +158,28 @@ func report(stderr io.Writer, err error) int {
 	if helper.IsSilent(err) {
 		return code
 	}
-	msg := strings.ReplaceAll(strings.ReplaceAll(err.Error()+hint, "\n", " "), "\r", " ")
-	fmt.Fprintf(stderr, "%s: %s\n", name, msg)
+	fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(err.Error()+hint))
 	return code
+}
+
+// oneLine makes a message safe for one line on a terminal, whatever it
+// holds: line breaks become spaces, and every other control character (an
+// escape sequence from a server's answer, say) is shown escaped, so that
+// no path can forget it.
+func oneLine(msg string) string {
+	var b strings.Builder
+	for _, r := range msg {
+		switch {
+		case r == '\n' || r == '\r':
+			b.WriteByte(' ')
+		case r == utf8.RuneError || !unicode.IsPrint(r) && r != ' ':
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // versionNumber is the program's version: set at build time, else the
@@ -239,16 +306,13 @@ func (e *env) file(c *cli.Context) (*helper.Commands, error) {
 	if timeout < 0 {
 		return nil, usagef("--lock-timeout %s is negative; give a duration such as 10s, or 0 to try once", timeout)
 	}
-	defaultURL, err := helper.DefaultURL(e.lookup)
-	if err != nil {
-		return nil, err
-	}
 	return &helper.Commands{
-		Path:            path,
-		Options:         store.Options{Now: e.now, LockTimeout: timeout},
-		DefaultURL:      defaultURL,
-		Stderr:          e.stderr,
-		StdinIsTerminal: isTerminal(e.stdin),
+		Path:             path,
+		Options:          store.Options{Now: e.now, LockTimeout: timeout},
+		Env:              e.lookup,
+		Stderr:           e.stderr,
+		StdinIsTerminal:  isTerminal(e.stdin),
+		StderrIsTerminal: isTerminal(e.stderr),
 	}, nil
 }
 
@@ -311,7 +375,7 @@ func looksLikeCommand(s string) bool {
 	return true
 }
 
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

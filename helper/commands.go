@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 
 // TokenQuery says which session's token to print, and how.
 type TokenQuery struct {
-	URL, Email string        // "" for any, as in cryosparc-tools' find
+	URL, Email string        // the command's own; "" leaves it to Select's rule
 	MinTTL     time.Duration // fail unless the session lasts at least this long
 	Header     bool          // print "Authorization: Bearer <token>"
 }
@@ -23,26 +24,8 @@ type TokenQuery struct {
 // HTTP header line for curl -H @-, which keeps the token out of every
 // process's arguments.
 func (f *Commands) Token(out io.Writer, q TokenQuery) error {
-	url, err := f.instance(q.URL)
+	sess, err := f.Live(q.URL, q.Email, q.MinTTL)
 	if err != nil {
-		return err
-	}
-	sess, ok, err := f.lookup(url, q.Email)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return f.expiredOrNotFound(url, q.Email)
-	}
-	if q.MinTTL > 0 {
-		if left := sess.Expires.Time().Sub(f.now()); left < q.MinTTL {
-			day := f.now().Add(q.MinTTL + 24*time.Hour).Format("2006-01-02")
-			return errkind.Errorf(errkind.NotFound, "the session of %s for %s expires %s, sooner than --min-ttl %s; log in again: %s --expires %s",
-				text.Safe(sess.Email), text.Safe(sess.URL), Relative(sess.Expires.Time(), f.now()), days(q.MinTTL),
-				loginCommand(sess.URL, sess.Email), day)
-		}
-	}
-	if err := servableSession(sess); err != nil {
 		return err
 	}
 	line := sess.Token
@@ -53,6 +36,30 @@ func (f *Commands) Token(out io.Writer, q TokenQuery) error {
 		return errkind.Errorf(errkind.Output, "writing the token: %w", err)
 	}
 	return nil
+}
+
+// Live returns the session Select's rule chooses for url and email (the
+// command's own values, "" for none), refusing one that expires within
+// minTTL: the session a token, a job or a program is to use.
+func (f *Commands) Live(url, email string, minTTL time.Duration) (store.Session, error) {
+	sel, err := f.Select(url, email)
+	if err != nil {
+		return store.Session{}, err
+	}
+	sess, err := f.session(sel, false)
+	if err != nil {
+		return sess, err
+	}
+	if minTTL > 0 {
+		now := f.now()
+		if left := sess.Expires.Time().Sub(now); left < minTTL {
+			day := now.Add(min(minTTL+24*time.Hour, 365*24*time.Hour)).Format("2006-01-02")
+			return sess, errkind.Errorf(errkind.NotFound, "the session of %s for %s expires %s, sooner than the %s asked for; log in again: %s --expires %s",
+				text.Safe(sess.Email), text.Safe(sess.URL), relative(sess.Expires.Time(), now), days(minTTL),
+				loginCommand(sess.URL, sess.Email), day)
+		}
+	}
+	return sess, nil
 }
 
 // days writes d in days when it is a whole number of them, as it was
@@ -73,40 +80,78 @@ type Listed struct {
 	Expired     bool   `json:"expired"`
 }
 
+// ListQuery says which sessions to list, and how.
+type ListQuery struct {
+	URL, Email string // the command's own filters; "" leaves them to Select's rule (else every session)
+	JSON       bool   // a JSON array instead of a table
+}
+
 // List prints the stored sessions, expired ones included: instance, email
-// and expiry, as a table or as a JSON array; never a token.
-func (f *Commands) List(out io.Writer, asJSON bool) error {
+// and expiry, as a table or as a JSON array; never a token. Only those of
+// the instance and email Select's rule names are shown, when it names any.
+func (f *Commands) List(out io.Writer, q ListQuery) error {
+	sel, err := f.Select(q.URL, q.Email)
+	if err != nil {
+		return err
+	}
 	s, err := f.load(true)
 	if err != nil {
 		return err
 	}
+	sessions := f.filter(s, sel)
 	now := f.now()
-	sessions := s.All()
 	rows := []Listed{}
 	for _, sess := range sessions {
 		rows = append(rows, Listed{URL: sess.URL, Email: sess.Email, Expires: sess.Expires.String(),
 			ExpiresUnix: sess.Expires.Unix(), Expired: !sess.Expires.Live(now)})
 	}
-	if asJSON {
+	if asJSON := q.JSON; asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return outputErr(enc.Encode(rows))
 	}
 	if len(rows) == 0 {
 		if f.Stderr != nil {
-			fmt.Fprintf(f.Stderr, "%s: no sessions in %s; log in with `%s login`\n", Name, text.Safe(f.Path), Name)
+			if sel.URL != "" || sel.Email != "" {
+				fmt.Fprintf(f.Stderr, "%s: no sessions%s in %s\n", Name, sel.describe(), text.Safe(f.Path))
+			} else {
+				fmt.Fprintf(f.Stderr, "%s: no sessions in %s; log in with `%s login`\n", Name, text.Safe(f.Path), Name)
+			}
 		}
 		return nil
 	}
+	if (sel.URLFrom != "" || sel.EmailFrom != "") && f.Stderr != nil && f.StderrIsTerminal {
+		fmt.Fprintf(f.Stderr, "%s: showing only the sessions%s\n", Name, sel.describe())
+	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INSTANCE\tEMAIL\tEXPIRES\t")
+	fmt.Fprintln(tw, "INSTANCE\tEMAIL\tEXPIRES")
 	for _, sess := range sessions {
-		t := sess.Expires.Time().Local()
 		// Values from the file are escaped: no escape sequence reaches
 		// the terminal.
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", text.Safe(sess.URL), text.Safe(sess.Email), t.Format("2006-01-02 15:04 MST"), Relative(t, now))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", text.Safe(sess.URL), text.Safe(sess.Email), when(sess.Expires.Time(), now))
 	}
 	return outputErr(tw.Flush())
+}
+
+// filter returns the sessions of s that sel names: those of the instance
+// sel.URL names (as find matches it), of sel.Email; all when sel names
+// nothing.
+func (f *Commands) filter(s *store.Sessions, sel Selection) []store.Session {
+	instance := ""
+	if sel.URL != "" {
+		first, ok := s.Find(sel.URL, "")
+		if !ok {
+			return nil
+		}
+		instance = first.URL
+	}
+	var out []store.Session
+	for _, sess := range s.All() {
+		if (instance == "" || sess.URL == instance) && (sel.Email == "" || sess.Email == sel.Email) {
+			out = append(out, sess)
+		}
+	}
+	return out
 }
 
 func outputErr(err error) error {
@@ -116,87 +161,141 @@ func outputErr(err error) error {
 	return nil
 }
 
-// Logout erases the sessions of url and/or email, or every session with
-// all, and says how many. The tokens stay valid on the server until they
-// expire: the CryoSPARC API has no logout.
-func (f *Commands) Logout(out io.Writer, url, email string, all bool) error {
-	if !all && url == "" && email == "" {
-		url = f.DefaultURL
-	}
-	switch {
-	case all && (url != "" || email != ""):
-		return bad("give --all alone, or --url and/or --email")
-	case !all && url == "" && email == "":
-		return bad("say which sessions to erase: --url and/or --email, or --all (or set CRYOSPARC_BASE_URL)")
-	}
-	if url != "" {
-		var err error
-		if url, err = InstanceURL(url); err != nil {
+// LogoutQuery says which sessions to erase.
+type LogoutQuery struct {
+	URL, Email string // the command's own; "" leaves them to Select's rule
+	// All erases every session (of URL's instance, or of Email, when
+	// given): the environment is not consulted.
+	All bool
+	// Confirm, when not nil, is asked before All erases: it is shown what
+	// will be erased and says whether to go on. With All and no Confirm,
+	// Yes must be set.
+	Confirm func(question string) (bool, error)
+	Yes     bool
+}
+
+// Logout erases the session Select's rule names (the one token would
+// print), or with q.All every session (of q.URL's instance and/or of
+// q.Email when given), and says which. The tokens stay valid on the server
+// until they expire: the CryoSPARC API has no logout.
+func (f *Commands) Logout(out io.Writer, q LogoutQuery) error {
+	var erase []store.Session
+	if q.All {
+		sel := Selection{}
+		if q.URL != "" {
+			u, err := InstanceURL(q.URL)
+			if err != nil {
+				return err
+			}
+			sel.URL = u
+		}
+		sel.Email = q.Email
+		s, err := f.loadExisting()
+		if err != nil || s == nil {
 			return err
 		}
-	}
-	removed := 0
-	err := f.update(func(s *store.Sessions) error {
-		before := s.Len()
-		if all {
-			if len(s.Instances()) == 0 {
-				return store.ErrNoChange
+		erase = f.filter(s, sel)
+		if len(erase) > 0 && !q.Yes {
+			if q.Confirm == nil {
+				return bad("--all erases %d session(s); add --yes to confirm when there is no terminal to ask", len(erase))
 			}
-			*s = store.Sessions{}
-		} else if s.Erase(store.Filter{URL: url, Email: email}) == 0 {
+			ok, err := q.Confirm(fmt.Sprintf("Erase these %d session(s) from %s?\n%s", len(erase), text.Safe(f.Path), sessionLines(erase, 20)))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return bad("nothing erased")
+			}
+		}
+	} else {
+		sel, err := f.Select(q.URL, q.Email)
+		if err != nil {
+			return err
+		}
+		if sel.URL == "" && sel.Email == "" {
+			return bad("say which session to erase: --url and/or --email (or set %s / %s), or --all", EnvBaseURL, EnvEmail)
+		}
+		o := f.Options
+		o.KeepExpired = true
+		sess, found, err := store.Lookup(f.Path, &o, sel.URL, sel.Email)
+		if err != nil && !servable(err) {
+			return err
+		}
+		if !found {
+			return f.noneErased(sel)
+		}
+		erase = []store.Session{sess}
+	}
+	var erased []store.Session
+	err := f.update(func(s *store.Sessions) error {
+		erased = erased[:0]
+		for _, sess := range erase {
+			if s.Erase(store.Filter{URL: sess.URL, Email: sess.Email}) > 0 {
+				erased = append(erased, sess)
+			}
+		}
+		if len(erased) == 0 {
 			return store.ErrNoChange
 		}
-		removed = before - s.Len()
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if removed == 0 {
-		if f.Stderr != nil {
-			fmt.Fprintf(f.Stderr, "%s: no session matched; nothing erased\n", Name)
+	if len(erased) == 0 {
+		return f.noneErased(Selection{URL: q.URL, Email: q.Email})
+	}
+	_, err = fmt.Fprintf(out, "Erased %d session(s) from %s:\n%sThe server still accepts the token(s) until they expire: CryoSPARC has no logout.\n",
+		len(erased), text.Safe(f.Path), sessionLines(erased, 20))
+	return outputErr(err)
+}
+
+// noneErased says that a logout matched nothing (not an error: exit 0).
+func (f *Commands) noneErased(sel Selection) error {
+	if f.Stderr != nil {
+		fmt.Fprintf(f.Stderr, "%s: no session%s in %s; nothing erased\n", Name, sel.describe(), text.Safe(f.Path))
+	}
+	return nil
+}
+
+// loadExisting loads the file, expired sessions included; a missing file
+// gives nil and no error, and creates nothing.
+func (f *Commands) loadExisting() (*store.Sessions, error) {
+	if !f.exists() {
+		return nil, nil
+	}
+	return f.load(true)
+}
+
+// sessionLines lists sessions, one "  email at URL" line each, at most n.
+func sessionLines(list []store.Session, n int) string {
+	var b strings.Builder
+	for i, sess := range list {
+		if i == n {
+			fmt.Fprintf(&b, "  and %d more\n", len(list)-n)
+			break
 		}
-		return nil
+		fmt.Fprintf(&b, "  %s at %s\n", text.Safe(sess.Email), text.Safe(sess.URL))
 	}
-	_, err = fmt.Fprintf(out, "Erased %d session(s) from %s. The server still accepts the token(s) until they expire: CryoSPARC has no logout.\n", removed, text.Safe(f.Path))
-	return outputErr(err)
+	return b.String()
 }
 
-// CheckWritable refuses, before a login asks the server, a session file
-// that could not take the session: invalid, not a session file, or not a
-// regular file.
-func (f *Commands) CheckWritable() error {
-	o := f.Options // no warnings: the store that follows gives them once
-	_, err := store.Load(f.Path, &o)
-	return err
+// when shows an instant as every command shows it: local time and how far
+// from now, "2025-01-31 13:00 CET (in 14 days)".
+func when(t, now time.Time) string {
+	return t.Local().Format("2006-01-02 15:04 MST") + " (" + relative(t, now) + ")"
 }
 
-// Login stores a session obtained by logging in and says where it went.
-func (f *Commands) Login(out io.Writer, sess store.Session) error {
-	if !Carriable(sess.Token) || !Carriable(sess.Email) {
-		return errkind.New(errkind.Login, "the server issued a token that holds a line break or NUL; nothing was stored")
-	}
-	var key string
-	err := f.update(func(s *store.Sessions) error {
-		var err error
-		key, err = s.Insert(sess)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	t := sess.Expires.Time()
-	_, err = fmt.Fprintf(out, "Logged in to %s as %s. Session saved to %s; it expires %s (%s).\n",
-		text.Safe(key), text.Safe(sess.Email), text.Safe(f.Path), t.Local().Format("2006-01-02 15:04:05 MST"), Relative(t, f.now()))
-	return outputErr(err)
-}
-
-// Relative says when t is, seen from now: "in 13 days", "expired".
-func Relative(t, now time.Time) string {
-	d := t.Sub(now)
-	if d <= 0 {
+// relative says when t is, seen from now: "in 13 days", "expired".
+func relative(t, now time.Time) string {
+	if !t.After(now) {
 		return "expired"
 	}
+	// Dates centuries ahead overflow a Duration: count in seconds.
+	if t.Sub(now) >= 100*365*24*time.Hour {
+		return fmt.Sprintf("in %d days", (t.Unix()-now.Unix()+12*3600)/(24*3600))
+	}
+	d := t.Sub(now)
 	// To the nearest unit: a 14-day session is "in 14 days" a moment later.
 	unit := func(n int64, what string) string {
 		if n == 1 {

@@ -1,7 +1,10 @@
 package helper
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
@@ -10,28 +13,24 @@ import (
 )
 
 // Get answers a get request on out: the session cryosparc-tools would use
-// for the request's URL and email. It returns an ErrNotFound error when
-// there is none; for a request in git's keys that error is Silent, as git
-// expects a helper with nothing to give to say nothing.
+// for the request's URL and email (for a url= request, chosen by Select's
+// rule, the environment included; a request in git's keys takes nothing
+// from the environment). It returns an ErrNotFound error when there is
+// none; for a request in git's keys that error is silent, as git expects a
+// helper with nothing to give to say nothing.
 func (f *Commands) Get(in io.Reader, out io.Writer) error {
 	r, err := f.read(in)
 	if err != nil {
 		return err
 	}
-	if !r.git && r.url == "" {
-		r.url = f.DefaultURL // cryosparc-tools' own default instance, if set
-	}
-	sess, ok, err := f.lookup(r.url, r.email)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		if r.git {
-			return Silent(ErrNotFound) // never shown: no need to explain it
+	sel := Selection{URL: r.url, Email: r.email}
+	if !r.git {
+		if sel, err = f.Select(r.url, r.email); err != nil {
+			return err
 		}
-		return f.expiredOrNotFound(r.url, r.email)
 	}
-	if err := servableSession(sess); err != nil {
+	sess, err := f.session(sel, r.git)
+	if err != nil {
 		return err
 	}
 	var a protocol.Attributes
@@ -56,51 +55,104 @@ func (f *Commands) Get(in io.Reader, out io.Writer) error {
 	return protocol.Write(out, &a, "url", "email", "access_token", "token_type", "expires")
 }
 
+// session returns the live session sel means, as cryosparc-tools' find
+// gives it, or an error that explains why there is none (silent, for git,
+// when quiet). On a terminal it says which session it chose when several
+// could be meant.
+func (f *Commands) session(sel Selection, quiet bool) (store.Session, error) {
+	sess, ok, err := f.lookup(sel.URL, sel.Email)
+	if err != nil {
+		return sess, err
+	}
+	if !ok {
+		if quiet {
+			return sess, silentError{ErrNotFound} // never shown: no need to explain it
+		}
+		return sess, f.expiredOrNotFound(sel)
+	}
+	if err := servableSession(sess); err != nil {
+		return sess, err
+	}
+	if f.StderrIsTerminal && !quiet && (sel.URL == "" || sel.Email == "") {
+		f.sayChosen(sel, sess)
+	}
+	return sess, nil
+}
+
+// sayChosen tells a person which session was used when others could have
+// been meant: sel named no instance and several have sessions, or no email
+// and the instance has several.
+func (f *Commands) sayChosen(sel Selection, sess store.Session) {
+	o := f.Options // no second warning
+	s, err := store.Load(f.Path, &o)
+	if s == nil || err != nil && !servable(err) {
+		return
+	}
+	instances, emails := 0, 0
+	last := ""
+	for _, x := range s.All() {
+		if x.URL != last {
+			instances, last = instances+1, x.URL
+		}
+		if x.URL == sess.URL {
+			emails++
+		}
+	}
+	var others []string
+	if sel.URL == "" && instances > 1 {
+		others = append(others, fmt.Sprintf("%d instances have sessions", instances))
+	}
+	if sel.Email == "" && emails > 1 {
+		others = append(others, fmt.Sprintf("%d emails have sessions there", emails))
+	}
+	if len(others) > 0 {
+		fmt.Fprintf(f.Stderr, "%s: using the session of %s at %s (%s; name the instance and email to choose another)\n",
+			Name, text.Safe(sess.Email), text.Safe(sess.URL), strings.Join(others, ", "))
+	}
+}
+
 // servableSession refuses a stored session whose values no key=value line
 // can carry (the file allows them; this program never stores them).
 func servableSession(sess store.Session) error {
 	if !Carriable(sess.Token) || !Carriable(sess.Email) || !Carriable(sess.URL) {
-		return errkind.Errorf(errkind.File, "the session of %s for %s holds a line break or NUL that the key=value protocol cannot carry; use the file directly, or log in again", text.Safe(sess.Email), text.Safe(sess.URL))
+		return errkind.Errorf(errkind.File, "the session of %s for %s holds a line break or NUL, or is longer than the key=value protocol can carry; use the file directly, or log in again", text.Safe(sess.Email), text.Safe(sess.URL))
 	}
 	return nil
 }
 
 // expiredOrNotFound explains a lookup that found nothing: the session
 // expired (and when), or none is stored.
-func (f *Commands) expiredOrNotFound(url, email string) error {
+func (f *Commands) expiredOrNotFound(sel Selection) error {
 	o := f.Options // no warning: the lookup gave it
 	o.KeepExpired = true
 	s, err := store.Load(f.Path, &o)
 	if err != nil && !servable(err) {
 		s = nil
 	}
+	if s != nil && !f.exists() {
+		s = nil
+	}
 	if s != nil {
-		if sess, ok := s.Find(url, email); ok && !sess.Expires.Live(f.now()) {
+		if sess, ok := s.Find(sel.URL, sel.Email); ok && !sess.Expires.Live(f.now()) {
 			return errkind.Errorf(errkind.NotFound, "the session of %s for %s expired %s; log in again: %s",
 				text.Safe(sess.Email), text.Safe(sess.URL), sess.Expires, loginCommand(sess.URL, sess.Email))
 		}
 	}
-	return f.notFound(url, email, s)
+	return f.notFound(sel, s)
 }
 
-// loginCommand is the command line that renews a session.
-func loginCommand(url, email string) string {
-	return Name + " login --url " + text.Safe(url) + " --email " + text.Safe(email)
-}
-
-// Silent marks err as one whose exit status counts but whose message is not
-// to be shown.
-func Silent(err error) error { return silentError{err} }
-
-// IsSilent reports whether err was marked by Silent.
-func IsSilent(err error) bool {
-	_, ok := err.(silentError)
-	return ok
-}
-
+// silentError marks an error whose exit status counts but whose message is
+// not to be shown.
 type silentError struct{ error }
 
 func (e silentError) Unwrap() error { return e.error }
+
+// IsSilent reports whether err is one whose message is not to be shown: a
+// miss for git, which expects a helper with nothing to give to say nothing.
+func IsSilent(err error) bool {
+	var s silentError
+	return errors.As(err, &s)
+}
 
 // Store stores the session a store request describes, replacing the one of
 // the same instance and email. A request in git's keys that this program

@@ -16,15 +16,25 @@ import (
 // problems.
 var ErrUnhealthy = errkind.New(errkind.File, "the session file has problems")
 
+// DoctorQuery says whether doctor repairs what it finds.
+type DoctorQuery struct {
+	Fix bool // repair the file first (see store.Repair), keeping a backup
+	// Force lets Fix replace a file that is not a session file, or not
+	// JSON, with an empty one (the backup keeps the original).
+	Force bool
+}
+
 // Doctor reports on the session file and returns an ErrUnhealthy error
-// when it has problems. With fix, it first repairs the file (see
-// store.Repair; force also replaces a file that is not a session file).
-func (f *Commands) Doctor(out io.Writer, fix, force bool) error {
-	if fix {
+// when it has problems. With q.Fix, it first repairs the file.
+func (f *Commands) Doctor(out io.Writer, q DoctorQuery) error {
+	if q.Fix {
 		o := f.Options
-		backup, err := store.Repair(f.Path, &o, force)
+		backup, err := store.Repair(f.Path, &o, q.Force)
 		if backup != "" {
 			fmt.Fprintf(out, "Kept the original as %s.\n", text.Safe(backup))
+		}
+		if errors.Is(err, store.ErrNotRepaired) {
+			return fmt.Errorf("%w; only `%s doctor --fix --force` replaces it (keeping a backup)", err, Name)
 		}
 		if err != nil {
 			return err
@@ -65,14 +75,15 @@ func (f *Commands) doctor(out io.Writer) error {
 	switch {
 	case errors.As(err, &inv) && inv.Foreign():
 		report("%v", err)
-		fmt.Fprintln(out, "  This is not a session file: doctor --fix leaves it alone (--fix --force would replace it, keeping a backup).")
-		return fmt.Errorf("%w: %s does not look like a session file; check --file and CRYOSPARC_AUTH_FILE", ErrUnhealthy, text.Safe(path))
+		fmt.Fprintf(out, "  This is not a session file: doctor --fix leaves it alone (`%s doctor --fix --force` would replace it, keeping a backup).\n", Name)
+		return fmt.Errorf("%w: %s does not look like a session file; check --file and $CRYOSPARC_AUTH_FILE", ErrUnhealthy, text.Safe(path))
 	case errors.As(err, &inv):
 		for _, p := range inv.Problems {
 			report("%s", p)
 		}
 		if inv.Syntax() {
 			fmt.Fprintln(out, "  The file is not valid JSON: cryosparc-tools ignores all of it and will overwrite it at its next login.")
+			fmt.Fprintf(out, "  Nothing in it can be kept: `%s doctor --fix --force` replaces it with an empty session file, keeping a backup.\n", Name)
 		} else {
 			fmt.Fprintln(out, "  cryosparc-tools rejects the whole file while one entry is invalid (and will overwrite it at its next login).")
 		}
@@ -87,7 +98,7 @@ func (f *Commands) doctor(out io.Writer) error {
 	live, expired := 0, 0
 	for _, sess := range s.All() {
 		if servableSession(sess) != nil {
-			report("the session of %s for %s holds a line break or NUL: get and token cannot serve it; log in again", text.Safe(sess.Email), text.Safe(sess.URL))
+			report("the session of %s for %s holds a line break or NUL, or is too long: get and token cannot serve it; log in again", text.Safe(sess.Email), text.Safe(sess.URL))
 		}
 		if sess.Expires.Live(now) {
 			live++
@@ -98,7 +109,11 @@ func (f *Commands) doctor(out io.Writer) error {
 	}
 	fmt.Fprintf(out, "  %d live session(s), %d expired\n", live, expired)
 	if problems > 0 {
-		return fmt.Errorf("%w: %d problem(s) in %s; run `%s doctor --fix` to keep a backup and write back the valid part", ErrUnhealthy, problems, text.Safe(path), Name)
+		fix := "--fix"
+		if inv != nil && inv.Syntax() {
+			fix = "--fix --force"
+		}
+		return fmt.Errorf("%w: %d problem(s) in %s; run `%s doctor %s` to keep a backup and write back the valid part", ErrUnhealthy, problems, text.Safe(path), Name, fix)
 	}
 	return nil
 }

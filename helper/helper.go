@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"io/fs"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
+	"github.com/cryosparc-credential/cryosparc-credential/protocol"
 	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
 
@@ -31,19 +33,24 @@ var ErrNotFound = errkind.New(errkind.NotFound, "no session found")
 // bad returns a bad-input error (exit 2).
 func bad(format string, a ...any) error { return errkind.Errorf(errkind.BadInput, format, a...) }
 
-// File carries out commands on the session file at Path.
+// Commands carries out every command on the session file at Path, for a
+// process whose environment Env reads: each command is a method taking its
+// streams and a query, as docker-credential-helpers' HandleCommand does.
 type Commands struct {
 	Path    string
 	Options store.Options // clock, lock timeout, read waits
-	// DefaultURL is the instance a command means when given none (see
-	// DefaultURL); "" leaves it to cryosparc-tools' find (the first
-	// instance with a session).
-	DefaultURL string
+	// Env reads the process's environment: cryosparc-tools' variables
+	// choose the session a command means when it names none (see Select).
+	// nil reads nothing.
+	Env func(key string) (string, bool)
 	// Stderr receives warnings and hints for people; never a token.
 	Stderr io.Writer
 	// StdinIsTerminal makes a protocol command say that it is waiting for
 	// key=value lines.
 	StdinIsTerminal bool
+	// StderrIsTerminal makes a command that chose among several sessions
+	// say which it used.
+	StderrIsTerminal bool
 }
 
 func (f *Commands) now() time.Time {
@@ -101,6 +108,12 @@ func (f *Commands) lookup(url, email string) (store.Session, bool, error) {
 	return sess, ok, nil
 }
 
+// exists reports whether there is a file (of any kind) at Path.
+func (f *Commands) exists() bool {
+	_, err := os.Stat(f.Path)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
 // update changes the session file under its lock (see store.Update).
 func (f *Commands) update(change func(*store.Sessions) error) error {
 	return store.Update(f.Path, f.options(), change)
@@ -117,71 +130,91 @@ func InstanceURL(raw string) (string, error) {
 	return u, nil
 }
 
-// instance returns the instance a command's URL flag names, checked: the
-// flag's value, else DefaultURL, else "" (any instance).
-func (f *Commands) instance(flag string) (string, error) {
-	if flag == "" {
-		flag = f.DefaultURL
-	}
-	if flag == "" {
-		return "", nil
-	}
-	return InstanceURL(flag)
-}
-
 // Carriable reports whether a value can travel as a key=value line and read
 // back the same: no line feed, no NUL, no final carriage return (which a
-// reader drops).
+// reader drops), and short enough for a protocol line under its longest
+// key.
 func Carriable(v string) bool {
-	return !strings.ContainsAny(v, "\n\x00") && !strings.HasSuffix(v, "\r")
+	return !strings.ContainsAny(v, "\n\x00") && !strings.HasSuffix(v, "\r") &&
+		len(v) <= protocol.MaxLine-len("access_token=")
 }
 
-// notFound returns the ErrNotFound error for a question about url and
-// email (either may be empty), naming what was looked up and where, and,
-// from s (the file's sessions, expired ones included; nil if unknown), the
-// stored instance the URL probably meant and the instances that do have
-// live sessions (URLs only).
-func (f *Commands) notFound(url, email string, s *store.Sessions) error {
-	var what string
-	switch {
-	case url != "" && email != "":
-		what = " for " + text.Safe(email) + " at " + text.Safe(url)
-	case url != "":
-		what = " for " + text.Safe(url)
-	case email != "":
-		what = " for " + text.Safe(email)
+// notFound returns the ErrNotFound error for a question (sel) that found
+// nothing, naming what was looked up, where it came from and where, and,
+// from s (the file's sessions, expired ones included; nil when there is no
+// file), what was probably meant: the stored instance a URL names with a
+// page path or the other scheme, the emails that do have sessions on the
+// instance, or the instances that have sessions.
+func (f *Commands) notFound(sel Selection, s *store.Sessions) error {
+	if s == nil {
+		return fmt.Errorf("%w%s: there is no session file at %s; log in with `%s`", ErrNotFound, sel.describe(), text.Safe(f.Path), loginCommand(sel.URL, sel.Email))
 	}
-	msg := fmt.Sprintf("%s in %s", what, text.Safe(f.Path))
-	var stored []string
-	if s != nil {
-		now := f.now()
-		for _, sess := range s.All() {
-			if sess.Expires.Live(now) && (len(stored) == 0 || stored[len(stored)-1] != sess.URL) {
-				stored = append(stored, sess.URL)
-			}
+	msg := sel.describe() + " in " + text.Safe(f.Path)
+	now := f.now()
+	var stored, emails []string
+	instance := "" // the stored instance sel.URL names
+	if sel.URL != "" {
+		if first, ok := s.Find(sel.URL, ""); ok {
+			instance = first.URL
 		}
 	}
-	if url != "" {
-		if guess := didYouMean(url, stored); guess != "" {
+	for _, sess := range s.All() {
+		if !sess.Expires.Live(now) {
+			continue
+		}
+		if len(stored) == 0 || stored[len(stored)-1] != sess.URL {
+			stored = append(stored, sess.URL)
+		}
+		if instance != "" && sess.URL == instance {
+			emails = append(emails, sess.Email)
+		}
+	}
+	switch {
+	case len(emails) > 0:
+		return fmt.Errorf("%w%s; that instance has sessions for %s only; log in with `%s`", ErrNotFound, msg, listSafe(emails, 3), loginCommand(sel.URL, sel.Email))
+	case sel.URL != "" && instance == "":
+		if guess := didYouMean(sel.URL, stored); guess != "" {
 			return fmt.Errorf("%w%s; did you mean %s? (the instance's web address, without the page path)", ErrNotFound, msg, text.Safe(guess))
 		}
 	}
 	switch {
 	case len(stored) == 0:
-		msg += fmt.Sprintf("; it holds no session: log in with `%s login`", Name)
+		msg += "; it holds no session"
 	case len(stored) <= 3:
-		list := ""
-		for i, u := range stored {
-			if i > 0 {
-				list += ", "
-			}
-			list += text.Safe(u)
-		}
-		msg += fmt.Sprintf("; sessions are stored for %s; log in with `%s login` for another", list, Name)
+		msg += "; sessions are stored for " + listSafe(stored, 3)
 	default:
-		msg += fmt.Sprintf("; sessions are stored for %d instances (`%s list` shows them); log in with `%s login` for another", len(stored), Name, Name)
+		msg += fmt.Sprintf("; sessions are stored for %d instances (`%s list` shows them)", len(stored), Name)
 	}
-	return fmt.Errorf("%w%s", ErrNotFound, msg)
+	return fmt.Errorf("%w%s; log in with `%s`", ErrNotFound, msg, loginCommand(sel.URL, sel.Email))
+}
+
+// listSafe lists at most n values, made safe, and how many more there are.
+func listSafe(values []string, n int) string {
+	var b strings.Builder
+	for i, v := range values {
+		if i == n {
+			fmt.Fprintf(&b, " and %d more", len(values)-n)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(text.Safe(v))
+	}
+	return b.String()
+}
+
+// loginCommand is the command line that logs in for url and email (either
+// may be empty: then it is asked).
+func loginCommand(url, email string) string {
+	cmd := Name + " login"
+	if url != "" {
+		cmd += " --url " + text.Safe(url)
+	}
+	if email != "" {
+		cmd += " --email " + text.Safe(email)
+	}
+	return cmd
 }
 
 // didYouMean returns the stored instance URL that url most likely meant:
@@ -212,34 +245,4 @@ func sameHost(a, b string) bool {
 		return strings.TrimSuffix(strings.TrimSuffix(o, ":80"), ":443")
 	}
 	return strip(a) == strip(b)
-}
-
-// DefaultURL is the instance cryosparc-tools' CryoSPARC() uses when given
-// none, from the environment lookup reads: CRYOSPARC_BASE_URL, or
-// http://$CRYOSPARC_MASTER_HOSTNAME:$CRYOSPARC_BASE_PORT (host localhost,
-// port 61000 by default) when either of those is set; "" when none is. As
-// cryosparc-tools, it refuses both kinds at once.
-func DefaultURL(lookup func(string) (string, bool)) (string, error) {
-	base, _ := lookup("CRYOSPARC_BASE_URL")
-	host, _ := lookup("CRYOSPARC_MASTER_HOSTNAME")
-	port, _ := lookup("CRYOSPARC_BASE_PORT")
-	if host == "" && port == "" {
-		if base == "" {
-			return "", nil
-		}
-		return InstanceURL(base)
-	}
-	if base != "" {
-		return "", bad("CRYOSPARC_BASE_URL and CRYOSPARC_MASTER_HOSTNAME/CRYOSPARC_BASE_PORT are both set; cryosparc-tools refuses that too: unset one")
-	}
-	if host == "" {
-		host = "localhost"
-	}
-	if port == "" {
-		port = "61000"
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return "", bad("CRYOSPARC_BASE_PORT=%s is not a port number", text.Quote(port))
-	}
-	return InstanceURL("http://" + host + ":" + port)
 }

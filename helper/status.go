@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -18,19 +20,19 @@ import (
 
 // StatusQuery says which sessions to check, and how.
 type StatusQuery struct {
-	URL, Email string        // "" for every instance, every email
+	URL, Email string        // the command's own filters; "" leaves them to Select's rule (else every session)
 	JSON       bool          // print a JSON array instead of a table
-	Timeout    time.Duration // for each instance's answers
+	Timeout    time.Duration // for each instance's answers; 0 for none
 	HTTP       *http.Client  // nil: the API client's default
 	UserAgent  string
 }
 
 // Session states Status reports.
 const (
-	StatusValid       = "valid"
-	StatusRejected    = "rejected"
-	StatusUnreachable = "unreachable"
-	StatusExpired     = "expired"
+	statusValid       = "valid"
+	statusRejected    = "rejected"
+	statusUnreachable = "unreachable"
+	statusExpired     = "expired"
 )
 
 // Checked is one session as Status reports it: never a token.
@@ -41,91 +43,88 @@ type Checked struct {
 	ServerVersion string `json:"server_version,omitempty"`
 	Expires       string `json:"expires"`
 	ExpiresUnix   int64  `json:"expires_unix"`
+	SecondsLeft   int64  `json:"seconds_left"` // 0 once expired
 	Status        string `json:"status"`
 	Detail        string `json:"detail,omitempty"`
 }
 
-// ErrNotValid is matched by the error Status returns when a session shown
-// is not valid (exit 4, as a failed login).
-var ErrNotValid = errkind.New(errkind.Login, "not every session is valid")
+// Errors Status returns when not every session shown is valid.
+var (
+	// ErrNotValid: a session was rejected by its server or has expired:
+	// log in again (exit 4).
+	ErrNotValid = errkind.New(errkind.Login, "not every session is valid")
+	// ErrUnchecked: every session not valid is one whose server could not
+	// be reached or did not answer as CryoSPARC: try again (exit 6).
+	ErrUnchecked = errkind.New(errkind.Unreachable, "not every session could be checked")
+)
+
+// maxInstancesAtOnce bounds how many instances Status asks at the same
+// time.
+const maxInstancesAtOnce = 32
 
 // Status asks each instance whether it still accepts its stored sessions
 // (the users.me operation, and config.get_version for the server's
-// version), and prints instance, email, the user's name, server version,
-// expiry and valid / rejected / unreachable / expired for each; never a
-// token. It returns an ErrNotValid error unless every session shown is
-// valid, and an ErrNotFound error when none matches.
+// version), every instance at once (at most maxInstancesAtOnce), and
+// prints instance, email, the user's name, server version, expiry and
+// valid / rejected / unreachable / expired for each; never a token. It
+// returns an ErrNotValid error when a session shown was rejected or has
+// expired, else an ErrUnchecked error when one could not be checked, and
+// an ErrNotFound error when none matches.
 func (f *Commands) Status(out io.Writer, q StatusQuery) error {
-	url, err := f.instance(q.URL)
+	sel, err := f.Select(q.URL, q.Email)
 	if err != nil {
 		return err
 	}
-	s, err := f.load(true)
+	s, err := f.loadExisting()
 	if err != nil {
 		return err
 	}
-	instance := "" // with a URL, the instance key cryosparc-tools' find would use
-	if url != "" {
-		first, ok := s.Find(url, "")
-		if !ok {
-			return f.notFound(url, q.Email, s)
-		}
-		instance = first.URL
+	if s == nil {
+		return f.notFound(sel, nil)
 	}
-	var sessions []store.Session
-	for _, sess := range s.All() {
-		if (instance == "" || sess.URL == instance) && (q.Email == "" || sess.Email == q.Email) {
-			sessions = append(sessions, sess)
-		}
-	}
+	sessions := f.filter(s, sel)
 	if len(sessions) == 0 {
-		return f.notFound(url, q.Email, s)
+		return f.notFound(sel, s)
 	}
-	timeout := q.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	clients := map[string]*api.Client{} // one schema read per instance
 	now := f.now()
-	var rows []Checked
-	valid := 0
-	for _, sess := range sessions {
-		row := Checked{URL: sess.URL, Email: sess.Email, Expires: sess.Expires.String(), ExpiresUnix: sess.Expires.Unix()}
+	rows := make([]Checked, len(sessions))
+	byInstance := map[string][]int{}
+	var order []string
+	for i, sess := range sessions {
+		left := int64(0)
+		if sess.Expires.Live(now) {
+			left = int64(sess.Expires.Time().Sub(now) / time.Second)
+		}
+		rows[i] = Checked{URL: sess.URL, Email: sess.Email, Expires: sess.Expires.String(), ExpiresUnix: sess.Expires.Unix(), SecondsLeft: left}
 		if !sess.Expires.Live(now) {
-			row.Status, row.Detail = StatusExpired, "log in again: "+loginCommand(sess.URL, sess.Email)
-			rows = append(rows, row)
+			rows[i].Status, rows[i].Detail = statusExpired, "log in again: "+loginCommand(sess.URL, sess.Email)
 			continue
 		}
-		c := clients[sess.URL]
-		if c == nil {
-			c = &api.Client{URL: sess.URL, HTTP: q.HTTP, UserAgent: q.UserAgent}
-			clients[sess.URL] = c
+		if byInstance[sess.URL] == nil {
+			order = append(order, sess.URL)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		user, err := c.Me(ctx, sess.Token)
-		if err == nil {
-			row.Status, row.Name = StatusValid, user.Name
-			if row.Name == "" {
-				row.Name = user.FirstName + " " + user.LastName
-			}
-			if v, err := c.Version(ctx, sess.Token); err == nil {
-				row.ServerVersion = v
-			}
-			valid++
-		} else {
-			var ae *api.Error
-			detail := err.Error()
-			if errors.As(err, &ae) {
-				detail = ae.Msg
-			}
-			row.Status, row.Detail = StatusUnreachable, detail
-			if errors.Is(err, api.ErrRejected) {
-				row.Status, row.Detail = StatusRejected, "log in again: "+loginCommand(sess.URL, sess.Email)
-			}
-		}
-		cancel()
-		rows = append(rows, row)
+		byInstance[sess.URL] = append(byInstance[sess.URL], i)
 	}
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxInstancesAtOnce)
+	for _, instance := range order {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func(instance string, which []int) {
+			defer func() { <-slots; wg.Done() }()
+			ctx := context.Background()
+			if q.Timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, q.Timeout)
+				defer cancel()
+			}
+			c := &api.Client{URL: instance, HTTP: q.HTTP, UserAgent: q.UserAgent} // one schema read per instance
+			for _, i := range which {
+				check(ctx, c, sessions[i], &rows[i])
+			}
+		}(instance, byInstance[instance])
+	}
+	wg.Wait()
 	if q.JSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
@@ -135,28 +134,58 @@ func (f *Commands) Status(out io.Writer, q StatusQuery) error {
 	} else if err := printStatus(out, rows, now); err != nil {
 		return err
 	}
-	if valid < len(rows) {
-		return fmt.Errorf("%w: %d of %d session(s) valid", ErrNotValid, valid, len(rows))
+	counts := map[string]int{}
+	for _, r := range rows {
+		counts[r.Status]++
+	}
+	switch {
+	case counts[statusRejected]+counts[statusExpired] > 0:
+		return fmt.Errorf("%w: %d of %d session(s) valid", ErrNotValid, counts[statusValid], len(rows))
+	case counts[statusUnreachable] > 0:
+		return fmt.Errorf("%w: %d of %d session(s) valid, %d unreachable", ErrUnchecked, counts[statusValid], len(rows), counts[statusUnreachable])
 	}
 	return nil
+}
+
+// check asks sess's server about it and fills row in.
+func check(ctx context.Context, c *api.Client, sess store.Session, row *Checked) {
+	user, err := c.Me(ctx, sess.Token)
+	if err != nil {
+		var ae *api.Error
+		detail := err.Error()
+		if errors.As(err, &ae) {
+			detail = ae.Msg
+		}
+		row.Status, row.Detail = statusUnreachable, detail
+		if errors.Is(err, api.ErrRejected) {
+			row.Status, row.Detail = statusRejected, "log in again: "+loginCommand(sess.URL, sess.Email)
+		}
+		return
+	}
+	row.Status, row.Name = statusValid, user.Name
+	if row.Name == "" {
+		row.Name = strings.TrimSpace(user.FirstName + " " + user.LastName)
+	}
+	if v, err := c.Version(ctx, sess.Token); err == nil {
+		row.ServerVersion = v
+	}
 }
 
 func printStatus(out io.Writer, rows []Checked, now time.Time) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "INSTANCE\tEMAIL\tNAME\tVERSION\tEXPIRES\tSTATUS")
 	for _, r := range rows {
-		t := time.Unix(r.ExpiresUnix, 0)
 		status := r.Status
 		switch r.Status {
-		case StatusRejected:
+		case statusRejected:
 			status = "rejected by the server (log in again)"
-		case StatusExpired:
+		case statusExpired:
 			status = "expired (log in again)"
-		case StatusUnreachable:
-			status = "unreachable: " + text.Safe(r.Detail)
+		case statusUnreachable:
+			status = "unreachable: " + r.Detail
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", text.Safe(r.URL), text.Safe(r.Email), orDash(text.Safe(r.Name)),
-			orDash(text.Safe(r.ServerVersion)), t.Local().Format("2006-01-02 15:04")+" ("+Relative(t, now)+")", status)
+			orDash(text.Safe(r.ServerVersion)), when(time.Unix(r.ExpiresUnix, 0), now), text.Safe(status))
 	}
 	return outputErr(tw.Flush())
 }

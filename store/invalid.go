@@ -54,7 +54,7 @@ func (e *InvalidError) Error() string {
 		name = "session file"
 	}
 	if e.foreign {
-		return fmt.Sprintf("%s does not look like a cryosparc-tools session file (%s); check --file and CRYOSPARC_AUTH_FILE", name, e.Problems[0])
+		return fmt.Sprintf("%s does not look like a cryosparc-tools session file (%s)", name, e.Problems[0])
 	}
 	msg := fmt.Sprintf("%s is not a valid cryosparc-tools session file: %s", name, e.Problems[0])
 	if n := len(e.Problems) - 1; n > 0 {

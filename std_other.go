@@ -1,0 +1,7 @@
+//go:build !unix
+
+package main
+
+// closedAtStart reports whether standard stream fd was closed when the
+// program started; only known on Unix.
+func closedAtStart(int) bool { return false }

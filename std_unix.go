@@ -1,0 +1,23 @@
+//go:build unix
+
+package main
+
+import "golang.org/x/sys/unix"
+
+// closedAtStart reports whether standard stream fd was closed when the
+// program started. Go's runtime then opens /dev/null in its place, for
+// reading and writing at once, which a shell's </dev/null or >/dev/null
+// never does: `get <&-` must not read an empty request, and `get >&-` must
+// not lose its answer unseen.
+func closedAtStart(fd int) bool {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return true
+	}
+	var null unix.Stat_t
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Stat("/dev/null", &null) != nil || st.Rdev != null.Rdev {
+		return false
+	}
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	return err == nil && flags&unix.O_ACCMODE == unix.O_RDWR
+}
