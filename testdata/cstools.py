@@ -10,10 +10,15 @@ Usage:
   cstools.py find FILE [URL [EMAIL]]   print url, email, token, expires or nothing (exit 1)
   cstools.py insert FILE URL EMAIL TOKEN EXPIRES   load, insert, save
   cstools.py batch                     JSON lines on stdin: {"op": ..., ...} -> JSON lines
+
+The batch op "choose" models which session cryosparc-tools' CryoSPARC() uses
+(cryosparc/tools.py, CryoSPARC.__init__, without a password) in a given
+environment, with an optional base_url/email given by the caller.
 """
 
 import json
 import os
+import re
 import sys
 import warnings
 from datetime import datetime, timezone
@@ -94,6 +99,60 @@ def expires_text(s: AuthSession) -> str:
     return json.loads(s.model_dump_json())["expires"]
 
 
+def canonical(url):
+    """The canonical form this project matches beyond cryosparc-tools' exact
+    keys (SPEC §2): scheme and host lower-cased, default port and trailing /
+    dropped. Enough for the URLs the tests generate."""
+    m = re.match(r"^([A-Za-z]+)://([^/:]*)(?::(\d+))?(/.*)?$", url)
+    if not m:
+        return url
+    scheme, host, port, path = m.group(1).lower(), m.group(2).lower(), m.group(3), (m.group(4) or "").rstrip("/")
+    if port and (scheme, int(port)) in (("http", 80), ("https", 443)):
+        port = None
+    return f"{scheme}://{host}" + (f":{int(port)}" if port else "") + path
+
+
+def choose(sessions, env, base_url=None, email=None):
+    """CryoSPARC(base_url, email=email) with os.getenv read from env: the
+    session it authenticates with, or None where it raises. As in
+    CryoSPARC.__init__: host/port variables with a base URL are refused;
+    host defaults to localhost, port to 61000 (int() of it, or refused);
+    http:// is added when the URL does not match ^https?://; then
+    find(base_url, email). A base_url given by the caller (this project's
+    --url) wins over the host/port variables instead of clashing with
+    them, and gets http:// only when it has no scheme at all (SPEC §3)."""
+    own = base_url is not None
+    if not own:
+        base_url = env.get("CRYOSPARC_BASE_URL") or None
+        host = env.get("CRYOSPARC_MASTER_HOSTNAME") or None
+        base_port = env.get("CRYOSPARC_BASE_PORT") or None
+    else:
+        # The caller's own URL follows this project's protocol rule
+        # (http:// added when there is no "://" at all).
+        host = base_port = None
+        if "://" not in base_url:
+            base_url = "http://" + base_url
+    email = email or env.get("CRYOSPARC_EMAIL") or None
+    if host or base_port:
+        if base_url:
+            return None
+        host = host or "localhost"
+        try:
+            port = int(base_port or 61000)
+        except ValueError:
+            return None
+        base_url = f"http://{host}:{port}"
+    elif base_url and not own and not re.match(r"^https?://", base_url):
+        base_url = "http://" + base_url
+    if base_url and base_url not in sessions.root:
+        # This project's one addition: a key that is the same URL in
+        # canonical form matches.
+        same = [k for k in sessions.root if canonical(k) == canonical(base_url)]
+        if same:
+            base_url = same[0]
+    return sessions.find(base_url, email)
+
+
 def batch():
     for line in sys.stdin:
         req = json.loads(line)
@@ -103,6 +162,9 @@ def batch():
             out["dump"] = sessions.dump().decode()
         elif req["op"] == "find":
             r = sessions.find(req.get("url") or None, req.get("email") or None)
+            out["found"] = None if r is None else [r[0], r[1], r[2].token.access_token, expires_text(r[2])]
+        elif req["op"] == "choose":
+            r = choose(sessions, req.get("env") or {}, req.get("url") or None, req.get("email") or None)
             out["found"] = None if r is None else [r[0], r[1], r[2].token.access_token, expires_text(r[2])]
         print(json.dumps(out), flush=True)
 
