@@ -76,7 +76,7 @@ func (f *Commands) doctor(out io.Writer) error {
 	case errors.As(err, &inv) && inv.Foreign():
 		report("%v", err)
 		fmt.Fprintf(out, "  This is not a session file: doctor --fix leaves it alone (`%s doctor --fix --force` would replace it, keeping a backup).\n", Name)
-		return fmt.Errorf("%w: %s does not look like a session file; check --file and $CRYOSPARC_AUTH_FILE", ErrUnhealthy, text.Safe(path))
+		return fmt.Errorf("%w: %s does not look like a session file; check --file and $CRYOSPARC_AUTH_FILE, or, if it is the session file, run `%s doctor --fix --force` to replace it (a backup is kept)", ErrUnhealthy, text.Safe(path), Name)
 	case errors.As(err, &inv):
 		for _, p := range inv.Problems {
 			report("%s", p)
