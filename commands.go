@@ -11,25 +11,25 @@ import (
 // commands are the program's commands, each wired to a method of
 // helper.Commands: flags become the method's query, nothing else.
 func commands(e *env) []*cli.Command {
-	protocolCommand := func(name, usage, usageText string, do func(*helper.Commands) error) *cli.Command {
-		return &cli.Command{Name: name, Usage: usage, UsageText: usageText,
+	protocolCommand := func(command, usage, usageText string, do func(*helper.Commands) error) *cli.Command {
+		return &cli.Command{Name: command, Usage: usage, UsageText: usageText,
 			Action: e.action("it reads key=value lines on standard input", func(_ *cli.Context, f *helper.Commands) error { return do(f) })}
 	}
 	return []*cli.Command{
 		protocolCommand("get", "print the session for the url= and email= read on stdin",
-			"printf 'url=https://cryosparc.example.com\\nemail=ali@example.com\\n' | "+name+" get",
+			"printf 'url=https://cryosparc.example.com\\nemail=ali@example.com\\n' | "+helper.Name+" get",
 			func(f *helper.Commands) error { return f.Get(e.stdin, e.stdout) }),
 		protocolCommand("store", "store the session (url=, email=, access_token=, expires= or expires_in=) read on stdin",
-			"printf 'url=…\\nemail=…\\naccess_token=…\\nexpires_in=3600\\n' | "+name+" store",
+			"printf 'url=…\\nemail=…\\naccess_token=…\\nexpires_in=3600\\n' | "+helper.Name+" store",
 			func(f *helper.Commands) error { return f.Store(e.stdin) }),
 		protocolCommand("erase", "erase the session(s) named by url=, email= (and access_token=) read on stdin",
-			"printf 'url=…\\nemail=…\\n' | "+name+" erase",
+			"printf 'url=…\\nemail=…\\n' | "+helper.Name+" erase",
 			func(f *helper.Commands) error { return f.Erase(e.stdin) }),
 		loginCommand(e),
 		{
 			Name:      "logout",
 			Usage:     "forget the session token would use (--url/--email, else cryosparc-tools' environment), or --all; the server keeps accepting a token until it expires",
-			UsageText: name + " logout [--url URL] [--email EMAIL] | --all [--url URL] [--email EMAIL] [--yes]",
+			UsageText: helper.Name + " logout [--url URL] [--email EMAIL] | --all [--url URL] [--email EMAIL] [--yes]",
 			Flags: []cli.Flag{
 				urlFlag("erase the session of this instance (default: $CRYOSPARC_BASE_URL)"),
 				emailFlag("erase the session of this email (default: $CRYOSPARC_EMAIL, else the instance's first)"),
@@ -47,7 +47,7 @@ func commands(e *env) []*cli.Command {
 		{
 			Name:      "token",
 			Usage:     "print the bare token, or with --header an Authorization header for curl -H @-",
-			UsageText: name + " token [--url URL] [--email EMAIL] [--min-ttl DURATION] [--header]",
+			UsageText: helper.Name + " token [--url URL] [--email EMAIL] [--min-ttl DURATION] [--header]",
 			Flags: []cli.Flag{
 				urlFlag("instance URL (default: $CRYOSPARC_BASE_URL, else the first instance with a session)"),
 				emailFlag("email (default: $CRYOSPARC_EMAIL, else the instance's first session)"),
@@ -62,7 +62,7 @@ func commands(e *env) []*cli.Command {
 		{
 			Name:      "status",
 			Usage:     "ask each instance whether it still accepts the stored sessions (never shows a token)",
-			UsageText: name + " status [--url URL] [--email EMAIL] [--json] [--timeout DURATION]",
+			UsageText: helper.Name + " status [--url URL] [--email EMAIL] [--json] [--timeout DURATION]",
 			Description: "For each stored session (or those of --url/--email), asks the server who the token belongs " +
 				"to (the users.me operation of its API, found as login finds its own) and its version, and prints " +
 				"instance, email, name, server version, expiry and valid, rejected by the server, unreachable or " +
@@ -76,13 +76,13 @@ func commands(e *env) []*cli.Command {
 			},
 			Action: e.action("use --url and --email", func(c *cli.Context, f *helper.Commands) error {
 				return f.Status(e.stdout, helper.StatusQuery{URL: c.String("url"), Email: c.String("email"), JSON: c.Bool("json"),
-					Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: name + "/" + versionNumber()})
+					Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: helper.Name + "/" + versionNumber()})
 			}),
 		},
 		{
 			Name:      "list",
 			Usage:     "list the stored sessions: instance, email, expiry (never a token)",
-			UsageText: name + " list [--url URL] [--email EMAIL] [--json]",
+			UsageText: helper.Name + " list [--url URL] [--email EMAIL] [--json]",
 			Flags: []cli.Flag{
 				urlFlag("only this instance (default: $CRYOSPARC_BASE_URL, else every instance)"),
 				emailFlag("only this email (default: $CRYOSPARC_EMAIL, else every email)"),

@@ -71,7 +71,7 @@ func runWith(t *testing.T, e *env, args ...string) cliRun {
 	if e.tty == nil {
 		e.tty = func() (terminal, error) { return nil, errors.New("no terminal") }
 	}
-	code := report(&errb, newApp(e).Run(append([]string{name}, args...)))
+	code := report(&errb, newApp(e).Run(append([]string{helper.Name}, args...)))
 	return cliRun{code, out.String(), errb.String()}
 }
 

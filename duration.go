@@ -62,9 +62,9 @@ func (f *durationFlag) String() string {
 	return f.d.String()
 }
 
-// duration returns the value of the duration flag name in c.
-func duration(c interface{ Generic(string) any }, name string) time.Duration {
-	if f, ok := c.Generic(name).(*durationFlag); ok {
+// duration returns the value of the duration flag called flag in c.
+func duration(c interface{ Generic(string) any }, flag string) time.Duration {
+	if f, ok := c.Generic(flag).(*durationFlag); ok {
 		return f.d
 	}
 	return 0

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cryosparc-credential/cryosparc-credential/helper"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
@@ -38,7 +39,7 @@ func binary(t *testing.T) string {
 			return
 		}
 		os.Chmod(dir, 0o755) // other users run it too (TestUserAfterRoot)
-		builtBin = filepath.Join(dir, name)
+		builtBin = filepath.Join(dir, helper.Name)
 		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
 		if err != nil {
 			buildErr = err
@@ -91,7 +92,7 @@ func (g *gitEnv) git(action, input string) (string, bool) {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if strings.Contains(stderr.String(), name) {
+	if strings.Contains(stderr.String(), helper.Name) {
 		g.t.Errorf("git credential %s: the helper wrote to stderr: %q", action, stderr.String())
 	}
 	return string(out), err == nil

@@ -92,7 +92,7 @@ func loginCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "login",
 		Usage:     "log in to CryoSPARC and store the session",
-		UsageText: name + " login [--url URL] [--email EMAIL] [--expires DATE|DURATION] [--password-stdin | --password-command CMD] [--renew-within DURATION]",
+		UsageText: helper.Name + " login [--url URL] [--email EMAIL] [--expires DATE|DURATION] [--password-stdin | --password-command CMD] [--renew-within DURATION]",
 		Description: "Does what `python -m cryosparc.tools login` does: finds the login operation of <url>/api/cmd, " +
 			"sends the email and the SHA-256 of the password, and stores the token in the session file. What is not " +
 			"given is asked on the terminal, the password without echo. For scripts: --password-stdin, " +
@@ -115,7 +115,7 @@ func loginCommand(e *env) *cli.Command {
 
 func (e *env) login(c *cli.Context) error {
 	if c.NArg() > 0 {
-		return usagef("login takes no arguments (a password is never an argument); see `%s login --help`", name)
+		return usagef("login takes no arguments (a password is never an argument); see `%s login --help`", helper.Name)
 	}
 	f, err := e.file(c)
 	if err != nil {
@@ -188,7 +188,7 @@ func (e *env) login(c *cli.Context) error {
 		return err
 	}
 	return f.Login(e.stdout, helper.LoginQuery{URL: sel.URL, Email: sel.Email, Password: password, Until: until,
-		Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: name + "/" + versionNumber()})
+		Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: helper.Name + "/" + versionNumber()})
 }
 
 // expiresFlag reads --expires: a date (midnight local time, as

@@ -33,8 +33,6 @@ import (
 // the module version recorded in the binary is used.
 var version = ""
 
-const name = "cryosparc-credential"
-
 // Exit statuses.
 const (
 	exitOK       = 0
@@ -142,7 +140,7 @@ func report(stderr io.Writer, err error) int {
 		code = exitFile
 		switch {
 		case errors.As(err, &invalid) && !invalid.Foreign() && !errors.Is(err, helper.ErrUnhealthy):
-			hint = "; it was left unchanged: run `" + name + " doctor` to see every problem, `" + name + " doctor --fix` to keep only the valid entries"
+			hint = "; it was left unchanged: run `" + helper.Name + " doctor` to see every problem, `" + helper.Name + " doctor --fix` to keep only the valid entries"
 		case errors.As(err, &invalid) && invalid.Foreign():
 			hint = "; check --file and $CRYOSPARC_AUTH_FILE"
 		case errors.Is(err, store.ErrLockTimeout):
@@ -158,7 +156,7 @@ func report(stderr io.Writer, err error) int {
 	if helper.IsSilent(err) {
 		return code
 	}
-	fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(err.Error()+hint))
+	fmt.Fprintf(stderr, "%s: %s\n", helper.Name, oneLine(err.Error()+hint))
 	return code
 }
 
@@ -226,13 +224,13 @@ func globalFlags() []cli.Flag {
 func newApp(e *env) *cli.App {
 	onUsage := func(c *cli.Context, err error, isSubcommand bool) error {
 		msg := strings.Replace(err.Error(), " -", " --", 1)
-		if c.Command != nil && c.Command.Name != "" && c.Command.Name != name {
-			return usagef("%s; run `%s %s --help` for its usage", msg, name, c.Command.Name)
+		if c.Command != nil && c.Command.Name != "" && c.Command.Name != helper.Name {
+			return usagef("%s; run `%s %s --help` for its usage", msg, helper.Name, c.Command.Name)
 		}
-		return usagef("%s; run `%s --help` for usage", msg, name)
+		return usagef("%s; run `%s --help` for usage", msg, helper.Name)
 	}
 	app := &cli.App{
-		Name:                 name,
+		Name:                 helper.Name,
 		Usage:                "keep CryoSPARC login sessions in cryosparc-tools' session file and serve tokens to scripts and git",
 		Version:              versionString(),
 		EnableBashCompletion: true,
@@ -251,13 +249,13 @@ func newApp(e *env) *cli.App {
 				// token pasted in the wrong place.
 				if arg := c.Args().First(); looksLikeCommand(arg) {
 					if near := nearestCommand(arg, c.App.Commands); near != "" {
-						return usagef("unknown command %q; did you mean %s? (`%s --help` lists the commands)", arg, near, name)
+						return usagef("unknown command %q; did you mean %s? (`%s --help` lists the commands)", arg, near, helper.Name)
 					}
-					return usagef("unknown command %q; run `%s --help` for the commands", arg, name)
+					return usagef("unknown command %q; run `%s --help` for the commands", arg, helper.Name)
 				}
-				return usagef("unknown command; run `%s --help` for the commands", name)
+				return usagef("unknown command; run `%s --help` for the commands", helper.Name)
 			}
-			return usagef("no command given; run `%s --help` for the commands", name)
+			return usagef("no command given; run `%s --help` for the commands", helper.Name)
 		},
 		OnUsageError: onUsage,
 		// urfave/cli would print exit-coded errors itself and call os.Exit;

@@ -8,13 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/helper"
 )
 
 func runCLI(t *testing.T, stdin string, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	code = run(append([]string{name}, args...), strings.NewReader(stdin), &out, &errb, lookup, time.Now)
+	code = run(append([]string{helper.Name}, args...), strings.NewReader(stdin), &out, &errb, lookup, time.Now)
 	return code, out.String(), errb.String()
 }
 
@@ -69,8 +71,8 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("stderr %q does not hold %q", stderr, tt.inStderr)
 			}
 			for _, line := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
-				if line != "" && !strings.HasPrefix(line, name+": ") {
-					t.Errorf("stderr line %q lacks the %q prefix", line, name+": ")
+				if line != "" && !strings.HasPrefix(line, helper.Name+": ") {
+					t.Errorf("stderr line %q lacks the %q prefix", line, helper.Name+": ")
 				}
 			}
 			if strings.Contains(stderr, "secret") {
@@ -132,7 +134,7 @@ func TestFileFromEnvironment(t *testing.T) {
 
 func TestVersionAndHelp(t *testing.T) {
 	code, stdout, _ := runCLI(t, "", nil, "--version")
-	if code != 0 || !strings.Contains(stdout, name) || !strings.Contains(stdout, runtime.Version()) {
+	if code != 0 || !strings.Contains(stdout, helper.Name) || !strings.Contains(stdout, runtime.Version()) {
 		t.Errorf("--version: %d %q", code, stdout)
 	}
 	for _, args := range [][]string{{"list", "--version"}, {"get", "--version"}, {"login", "--version"}} {

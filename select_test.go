@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cryosparc-credential/cryosparc-credential/helper"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
@@ -151,7 +152,7 @@ func TestSessionChoiceMatchesCryoSPARC(t *testing.T) {
 				want, found = got.Found[2], found+1
 			}
 			lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-			args := []string{name, "--file", file, "token"}
+			args := []string{helper.Name, "--file", file, "token"}
 			if url != "" {
 				args = append(args, "--url", url)
 			}
@@ -174,7 +175,7 @@ func TestSessionChoiceMatchesCryoSPARC(t *testing.T) {
 			}
 			out.Reset()
 			errb.Reset()
-			code = run([]string{name, "--file", file, "get"}, strings.NewReader(request), &out, &errb, lookup, time.Now)
+			code = run([]string{helper.Name, "--file", file, "get"}, strings.NewReader(request), &out, &errb, lookup, time.Now)
 			gotTok := ""
 			for _, line := range strings.Split(out.String(), "\n") {
 				if v, ok := strings.CutPrefix(line, "access_token="); ok {
