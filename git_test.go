@@ -6,51 +6,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
-
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
-// binary builds cryosparc-credential once for the tests that run it as a
-// separate process.
-// TestMain removes the binary the tests built.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if builtBin != "" {
-		os.RemoveAll(filepath.Dir(builtBin))
-	}
-	os.Exit(code)
-}
-
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cryosparc-credential-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		os.Chmod(dir, 0o755) // other users run it too (TestUserAfterRoot)
-		builtBin = filepath.Join(dir, helper.Name)
-		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building the binary: %v", buildErr)
-	}
-	return builtBin
-}
 
 // gitEnv is a throw-away git setup whose only credential helper is the
 // binary on a session file of its own.
@@ -63,9 +23,7 @@ type gitEnv struct {
 
 func newGitEnv(t *testing.T, extraConfig ...string) *gitEnv {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
+	testkit.Need(t, "git")
 	g := &gitEnv{t: t, dir: t.TempDir()}
 	g.file = filepath.Join(g.dir, "auth.json")
 	cfg := filepath.Join(g.dir, "gitconfig")

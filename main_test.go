@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
+	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
 
 func runCLI(t *testing.T, stdin string, env map[string]string, args ...string) (code int, stdout, stderr string) {
@@ -148,5 +149,88 @@ func TestVersionAndHelp(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, cmd) {
 			t.Errorf("--help: %d, %q lacks %q", code, stdout, cmd)
 		}
+	}
+}
+
+// TestMessagesAreSafe: secrets typed into a URL never reach stderr, values
+// from the file are escaped on the terminal, and messages stay one bounded
+// line.
+func TestMessagesAreSafe(t *testing.T) {
+	e, file := sampleEnv(t, `{"https://cs.example.com": {"evil\u001b[2J@x": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"}}}`)
+	for _, args := range [][]string{
+		{"token", "--url", "https://user:SECRET@host/?q=QUERY"},
+		{"logout", "--url", "https://user:SECRET@host/?q=QUERY"},
+	} {
+		r := runWith(t, e, append([]string{"--file", file}, args...)...)
+		if r.code != 2 || strings.Contains(r.stderr, "SECRET") || strings.Contains(r.stderr, "QUERY") {
+			t.Errorf("%s: exit %d %q", args[0], r.code, r.stderr)
+		}
+	}
+	r := runWith(t, e, "--file", file, "list")
+	if r.code != 0 || strings.Contains(r.stdout, "\x1b") || !strings.Contains(r.stdout, `evil\x1b[2J@x`) {
+		t.Errorf("list: exit %d %q; want the escape sequence shown escaped", r.code, r.stdout)
+	}
+	r = runWith(t, e, "--file", file, "token", "--email", strings.Repeat("e", 70000))
+	if r.code != 1 || len(r.stderr) > 1000 || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("token with a huge email: exit %d, %d bytes of stderr", r.code, len(r.stderr))
+	}
+}
+
+// TestEverydayMessages: what a user sees when something is missing.
+func TestEverydayMessages(t *testing.T) {
+	now := time.Now()
+	e, file := writeSessions(t, now,
+		store.Session{URL: "https://cs.example.com", Email: "ali@example.com", Token: "tok-ali", Expires: at(now.Add(-2 * time.Hour))},
+		store.Session{URL: "https://lab.example.org:39000", Email: "bo@example.com", Token: "tok-bo", Expires: at(now.Add(72 * time.Hour))},
+	)
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		want  []string
+	}{
+		{"expired session, get", "url=https://cs.example.com\n", []string{"get"}, 1,
+			[]string{"expired", "login --url https://cs.example.com --email ali@example.com"}},
+		{"expired session, token", "", []string{"token", "--url", "https://cs.example.com"}, 1,
+			[]string{"expired", "log in again"}},
+		{"no session: names the file and the stored instances", "url=https://other.example.com\n", []string{"get"}, 1,
+			[]string{file, "https://lab.example.org:39000"}},
+		{"a URL copied from the browser", "url=https://lab.example.org:39000/browse/P1-W1-J5\n", []string{"get"}, 1,
+			[]string{"did you mean https://lab.example.org:39000?"}},
+		{"http where the session is https", "", []string{"token", "--url", "http://lab.example.org:39000"}, 1,
+			[]string{"did you mean https://lab.example.org:39000?"}},
+		{"min-ttl advises a login date", "", []string{"token", "--url", "https://lab.example.org:39000", "--min-ttl", "30d"}, 1,
+			[]string{"--expires " + now.Add(31*24*time.Hour).Format("2006-01-02")}},
+		{"days accepted", "", []string{"token", "--url", "https://lab.example.org:39000", "--min-ttl", "1d12h"}, 0, nil},
+		{"a bad duration names the forms", "", []string{"token", "--min-ttl", "5"}, 2, []string{"30d", "--min-ttl"}},
+		{"lock timeout without a unit", "", []string{"--lock-timeout", "5", "list"}, 2, []string{"30d", "--lock-timeout"}},
+		{"global flag after the command", "", []string{"list", "--file", file, "--lock-timeout", "1d"}, 0, nil},
+		{"unknown flag with two dashes", "", []string{"list", "--nope"}, 2, []string{"--nope", "list --help"}},
+		{"typo in a command", "", []string{"gte"}, 2, []string{"did you mean get?"}},
+		{"logout says the server still accepts the token", "", []string{"logout", "--email", "bo@example.com"}, 0,
+			[]string{"still accepts"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e2 := *e
+			e2.stdin = strings.NewReader(tt.stdin)
+			args := tt.args
+			if tt.args[0] != "list" {
+				args = append([]string{"--file", file}, args...)
+			}
+			r := runWith(t, &e2, args...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr+r.stdout, w) {
+					t.Errorf("output does not say %q:\n%s%s", w, r.stdout, r.stderr)
+				}
+			}
+			if strings.Contains(r.stderr, "tok-") {
+				t.Errorf("a token reached stderr: %s", r.stderr)
+			}
+		})
 	}
 }

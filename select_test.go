@@ -14,6 +14,7 @@ import (
 
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
+	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
 
 // choiceFile returns a random session file: 1-4 instances (sometimes
@@ -191,5 +192,41 @@ func TestSessionChoiceMatchesCryoSPARC(t *testing.T) {
 	t.Logf("%d choices checked, %d with a session, %d refused by both", checked, found, checked-found)
 	if found == 0 || found == checked {
 		t.Errorf("the generator made no variety: %d of %d found", found, checked)
+	}
+}
+
+// TestCryoSPARCEnvironment: cryosparc-tools' own variables name the
+// default instance; a flag or url= comes first.
+func TestCryoSPARCEnvironment(t *testing.T) {
+	now := time.Now()
+	e, file := writeSessions(t, now,
+		store.Session{URL: "https://first.example.com", Email: "a@x", Token: "tok-first", Expires: at(now.Add(time.Hour))},
+		store.Session{URL: "http://cs-master:39000", Email: "a@x", Token: "tok-master", Expires: at(now.Add(time.Hour))},
+		store.Session{URL: "http://localhost:61000", Email: "a@x", Token: "tok-local", Expires: at(now.Add(time.Hour))},
+	)
+	tests := []struct {
+		env   map[string]string
+		stdin string
+		args  []string
+		want  string
+		code  int
+	}{
+		{nil, "", []string{"token"}, "tok-first\n", 0},
+		{map[string]string{"CRYOSPARC_BASE_URL": "cs-master:39000"}, "", []string{"token"}, "tok-master\n", 0},
+		{map[string]string{"CRYOSPARC_MASTER_HOSTNAME": "cs-master", "CRYOSPARC_BASE_PORT": "39000"}, "", []string{"token"}, "tok-master\n", 0},
+		{map[string]string{"CRYOSPARC_BASE_PORT": "61000"}, "", []string{"token"}, "tok-local\n", 0},
+		{map[string]string{"CRYOSPARC_BASE_URL": "cs-master:39000"}, "", []string{"token", "--url", "https://first.example.com"}, "tok-first\n", 0},
+		{map[string]string{"CRYOSPARC_BASE_URL": "cs-master:39000"}, "email=a@x\n", []string{"get"}, "access_token=tok-master\n", 0},
+		{map[string]string{"CRYOSPARC_BASE_URL": "cs-master:39000"}, "url=https://first.example.com\n", []string{"get"}, "access_token=tok-first\n", 0},
+		{map[string]string{"CRYOSPARC_BASE_URL": "x", "CRYOSPARC_MASTER_HOSTNAME": "y"}, "", []string{"token"}, "", 2},
+	}
+	for _, tt := range tests {
+		e2 := *e
+		e2.stdin = strings.NewReader(tt.stdin)
+		e2.lookup = func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+		r := runWith(t, &e2, append([]string{"--file", file}, tt.args...)...)
+		if r.code != tt.code || !strings.Contains(r.stdout, tt.want) {
+			t.Errorf("%v %v: exit %d %q %s; want %d %q", tt.env, tt.args, r.code, r.stdout, r.stderr, tt.code, tt.want)
+		}
 	}
 }

@@ -5,7 +5,8 @@
 # repository: the suite is git's own file, run where git's build put it.
 #
 #   scripts/git-suite.sh              build git once if needed, then run
-#   scripts/git-suite.sh --if-cached  run only when the build is cached (exit 0 otherwise)
+#   scripts/git-suite.sh --if-cached  run only when the build is cached (otherwise
+#                                     skip, exit 0, except under CI=true: fail)
 #   scripts/git-suite.sh --build      build git once, do not run
 #
 # To run another git's suite, point GIT_SUITE_CACHE at a folder holding its
@@ -67,7 +68,14 @@ build() {
 
 case $mode in
 build) built || build; exit 0 ;;
-if-cached) built || { echo "git-suite: no cached git build in $cache; skipped (scripts/git-suite.sh --build makes one)"; exit 0; } ;;
+if-cached) built || {
+	if [ "${CI:-}" = true ]; then
+		echo "git-suite: no cached git build in $cache under CI: run scripts/git-suite.sh --build first" >&2
+		exit 1
+	fi
+	echo "git-suite: no cached git build in $cache; skipped (scripts/git-suite.sh --build makes one; CI runs it)"
+	exit 0
+} ;;
 run) built || build ;;
 esac
 

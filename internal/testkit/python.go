@@ -1,9 +1,11 @@
 package testkit
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -27,22 +29,37 @@ func Root(t testing.TB) string {
 	}
 }
 
-// Need makes sure a program the test needs is installed: without it the
-// test is skipped, with the reason, except under CI (CI=true), where every
-// test must run and a missing program fails it.
+// Need makes sure a program the test needs is installed and, with check,
+// that running it with those arguments succeeds (a module it must import,
+// say): otherwise the test is skipped with the reason, except under CI
+// (see Require).
 func Need(t testing.TB, program string, check ...string) {
 	t.Helper()
 	path, err := exec.LookPath(program)
-	if err == nil && len(check) > 0 {
-		err = exec.Command(path, check...).Run()
+	if err != nil {
+		Require(t, false, fmt.Sprintf("%s is not installed", program))
+		return
 	}
-	if err == nil {
+	if len(check) > 0 {
+		if err := exec.Command(path, check...).Run(); err != nil {
+			Require(t, false, fmt.Sprintf("%s is installed, but `%s %s` fails (%v)", program, program, strings.Join(check, " "), err))
+		}
+	}
+}
+
+// Require is the one rule for a test that cannot run here: when ok is
+// false it is skipped with the reason, except under CI (CI=true), where
+// every test must run and it fails instead.
+func Require(t testing.TB, ok bool, reason string) {
+	t.Helper()
+	if ok {
 		return
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is needed and missing under CI: %v", program, err)
+		t.Fatalf("cannot run under CI: %s", reason)
+		return
 	}
-	t.Skipf("%s is not available (%v); CI runs this test", program, err)
+	t.Skipf("skipped: %s; CI runs this test", reason)
 }
 
 // CSTools returns the command that runs testdata/cstools.py, the model of

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,7 +35,7 @@ func TestLoginPromptsOnRealTerminal(t *testing.T) {
 	cmd.Stdout = &stdout
 	ptmx, tty, err := pty.Open()
 	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
+		testkit.Require(t, false, "no pseudo-terminal: "+err.Error())
 	}
 	defer ptmx.Close()
 	cmd.Stderr = tty

@@ -1,12 +1,16 @@
+//go:build unix
+
 package main
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,33 +22,7 @@ import (
 	"github.com/cryosparc-credential/cryosparc-credential/store"
 
 	"github.com/gofrs/flock"
-
-	"github.com/cryosparc-credential/cryosparc-credential/internal/sessiongen"
 )
-
-// runBinary runs the built binary with stdin and returns stdout, stderr
-// and the exit status.
-func runBinary(t *testing.T, stdin string, args ...string) (string, string, int) {
-	cmd := exec.Command(binary(t), args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return out.String(), errb.String(), ee.ExitCode()
-	}
-	if err != nil {
-		t.Errorf("running the binary: %v", err)
-		return "", "", -1
-	}
-	return out.String(), errb.String(), 0
-}
-
-func pythonValid(t *testing.T, file string) {
-	t.Helper()
-	testkit.ValidForPython(t, file)
-}
 
 // TestNoLostUpdate runs 16 processes × 25 stores against one file while
 // readers loop get: every session must be there at the end, the file valid
@@ -112,20 +90,6 @@ func TestNoLostUpdate(t *testing.T) {
 	}
 	pythonValid(t, file)
 	t.Logf("%d stores, %d concurrent reads, %d bad reads", procs*stores, reads.Load(), badReads.Load())
-}
-
-// writeLargeFile writes a valid session file of n generated sessions over
-// 50 instances (sessiongen.SessionFile: user7@example.com is at
-// https://cs7.example.com).
-func writeLargeFile(t testing.TB, file string, n int) {
-	if err := os.WriteFile(file, sessiongen.SessionFile(n, 50, time.Now().Add(30*24*time.Hour)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func tempFiles(t *testing.T, dir string) []string {
-	m, _ := filepath.Glob(filepath.Join(dir, ".auth.json.tmp-*"))
-	return m
 }
 
 // TestKillNeverTearsFile kills a store on a 20,000-session file at random
@@ -259,5 +223,144 @@ func TestLockTimeoutExitCode(t *testing.T) {
 	// get does not need the lock.
 	if out, _, code := runBinary(t, "url=https://x\n", "--file", file, "get"); code != 0 || !strings.Contains(out, "access_token=t\n") {
 		t.Errorf("get while locked: exit %d %q", code, out)
+	}
+}
+
+// TestStalledWriter runs a cryosparc-tools-style writer that truncates the
+// file, writes part of it, stalls 0.1–0.8 s (STALL_MAX_MS), then finishes,
+// for STALL_ROUNDS rounds, beside busy CPU hogs, while get and store run in
+// loops: every get must answer with the session, every store must succeed
+// or fail clearly, and at the end every session either side stored must be
+// in the file. scripts/stress.sh runs it longer, with stalls up to 1.5 s.
+func TestStalledWriter(t *testing.T) {
+	testkit.Need(t, "python3")
+	rounds := envInt("STALL_ROUNDS", 4)
+	maxStall := envInt("STALL_MAX_MS", 800)
+	if testing.Short() {
+		rounds = 2
+	}
+	seed := time.Now().UnixNano() % 100000
+	if s := envInt("STALL_SEED", -1); s >= 0 {
+		seed = int64(s)
+	}
+	t.Logf("seed %d (STALL_SEED=%d to repeat), %d rounds, stalls 100–%d ms, %d CPU hogs", seed, seed, rounds, maxStall, 2*runtime.NumCPU())
+	binary(t) // built before the clock starts
+	cpuHogs(t, 2*runtime.NumCPU())
+
+	dir := t.TempDir()
+	file := filepath.Join(dir, "auth.json")
+	writeLargeFile(t, file, 500)
+	writer := exec.Command("python3", "testdata/stalled_writer.py", file, strconv.Itoa(rounds), strconv.FormatInt(seed, 10),
+		"0.1", strconv.FormatFloat(float64(maxStall)/1000, 'f', 3, 64))
+	var wout, werr strings.Builder
+	writer.Stdout, writer.Stderr = &wout, &werr
+	if err := writer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { writer.Wait(); close(done) }()
+
+	var (
+		mu                   sync.Mutex
+		gets, stores, failed int
+		stored               []string
+		wg                   sync.WaitGroup
+	)
+	running := func() bool {
+		select {
+		case <-done:
+			return false
+		default:
+			return true
+		}
+	}
+	wg.Add(2)
+	go func() { // gets of a session the writer never touches
+		defer wg.Done()
+		for running() {
+			out, stderr, code := runBinary(t, "url=https://cs7.example.com\nemail=user7@example.com\n", "--file", file, "get")
+			mu.Lock()
+			gets++
+			if code != 0 || !strings.Contains(out, "access_token=") {
+				failed++
+				t.Errorf("get during a stalled write: exit %d %s", code, stderr)
+			}
+			mu.Unlock()
+		}
+	}()
+	go func() { // stores of sessions of our own
+		defer wg.Done()
+		for i := 0; running(); i++ {
+			email := fmt.Sprintf("go%d@example.com", i)
+			_, stderr, code := runBinary(t, "url=https://go.example.com\nemail="+email+"\naccess_token=go-"+email+"\n", "--file", file, "store")
+			mu.Lock()
+			stores++
+			switch {
+			case code == 0:
+				stored = append(stored, email)
+			case code == 3 && strings.Contains(stderr, "being written"):
+				// A clear failure is allowed; a lost session is not.
+			default:
+				failed++
+				t.Errorf("store during a stalled write: exit %d %s", code, stderr)
+			}
+			mu.Unlock()
+		}
+	}()
+	wg.Wait()
+	if werr.Len() > 0 {
+		t.Fatalf("writer: %s", werr.String())
+	}
+	fields := strings.Fields(wout.String())
+	if len(fields) == 0 {
+		t.Fatal("the writer printed nothing")
+	}
+	s, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data map[string]map[string]any
+	if err := json.Unmarshal(s, &data); err != nil {
+		t.Fatalf("file after the run: %v", err)
+	}
+	lost := 0
+	for _, email := range fields[1:] {
+		if _, ok := data["https://python.example.com"][email]; !ok {
+			lost++
+			t.Errorf("the writer's session %s was lost", email)
+		}
+	}
+	for _, email := range stored {
+		if _, ok := data["https://go.example.com"][email]; !ok {
+			lost++
+			t.Errorf("the stored session %s was lost", email)
+		}
+	}
+	if _, ok := data["https://cs7.example.com"]["user7@example.com"]; !ok {
+		t.Error("a session stored before the run was lost")
+	}
+	t.Logf("%d stalled writes; %d gets, %d stores (%d kept), %d failed, %d sessions lost", len(fields)-1, gets, stores, len(stored), failed, lost)
+}
+
+// TestAbandonedEmptyFile: a writer that truncated the file and died leaves
+// it empty; get answers (nothing found) once the file has been left alone
+// for store.AbandonAfter, and store may then replace it.
+func TestAbandonedEmptyFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits store.AbandonAfter in real time (store.TestTornFileAbandoned covers the rule on a fake clock)")
+	}
+	file := filepath.Join(t.TempDir(), "auth.json")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, stderr, code := runBinary(t, "url=https://cs.example.com\n", "--file", file, "get")
+	took := time.Since(start)
+	if code != 1 || !strings.Contains(stderr, "no session found") {
+		t.Fatalf("get on an abandoned empty file: exit %d %s", code, stderr)
+	}
+	t.Logf("get answered after %s", took.Round(time.Millisecond))
+	if _, stderr, code := runBinary(t, "url=https://cs.example.com\nemail=a@x\naccess_token=t\n", "--file", file, "store"); code != 0 {
+		t.Fatalf("store over an abandoned empty file: exit %d %s", code, stderr)
 	}
 }
