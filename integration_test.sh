@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds cryosparc-credential and drives it the way shell scripts do:
-# printf 'url=…\n' | cryosparc-credential get. Checks outputs, exit codes and
-# the session file, and compatibility with Python both ways through
-# testdata/cstools.py, a pydantic 2 model of cryosparc-tools' session file.
+# What needs a shell: the binary in pipelines as scripts use it
+# (printf 'url=…\n' | cryosparc-credential get), Python's cryosparc-tools
+# model (testdata/cstools.py) and the binary on one file both ways, the
+# differential run of random steps against that model, shell completion in
+# bash and zsh, and the README's install lines. Everything else (exit codes,
+# bad input, links, git's keys, messages) is tested in Go, at its layer.
 set -u
 cd "$(dirname "$0")"
 root=$(pwd)
@@ -47,12 +49,6 @@ expires=$future" "$out"
 token=$(printf 'url=https://cryosparc.example.com\n' | "$bin" get | sed -n 's/^access_token=//p')
 check "token for curl" abc123 "$token"
 
-# --- nothing found ---
-run "url=https://nowhere.example.com\n" get
-check "not found exit" 1 "$rc"
-check "not found stdout" "" "$out"
-check "not found says so" 1 "$(grep -c '^cryosparc-credential: no session found' <<<"$err")"
-
 # --- Python writes, the binary reads ---
 rm -f "$file"
 $py insert "$file" "https://py.example.com" "bo@example.com" "py-token" "2099-06-07T08:09:10.5+02:00"
@@ -72,66 +68,6 @@ check "Python load+save is byte-identical" "$(hash_of "$work/ours.json")" "$(has
 check "Python accepts the file" 0 "$($py valid "$file"; echo $?)"
 check "Python finds our session" "$(printf 'url=https://second.example.com\nemail=é@例え.jp\naccess_token=t\\"ok\\"\u2028\nexpires=2099-01-01T00:00:00.123456-05:30')" "$($py find "$file" https://second.example.com)"
 check "no trailing newline" "}" "$(tail -c 1 "$file")"
-
-# --- replace keeps place, erase removes ---
-run "url=https://py.example.com\nemail=bo@example.com\naccess_token=renewed\nexpires_in=3600\n" store
-check "first instance still first" "https://py.example.com" "$($py find "$file" | sed -n 's/^url=//p')"
-run "url=https://py.example.com\nemail=bo@example.com\naccess_token=stale\n" erase
-check "erase with a stale token: exit 0" 0 "$rc"
-check "erase with a stale token keeps the renewed one" "renewed" "$(printf 'url=https://py.example.com\n' | "$bin" get | sed -n 's/^access_token=//p')"
-run "url=https://py.example.com\nemail=bo@example.com\n" erase
-check "erase exit" 0 "$rc"
-run "url=https://py.example.com\n" get
-check "erased" 1 "$rc"
-[ "$(grep -c '"https://py.example.com"' "$file")" == 0 ] && ok || bad "instance key left behind"
-
-# --- bad input: exit 2, one line, file untouched, token never shown ---
-before=$(hash_of "$file")
-secret=S3CRET-INTEGRATION
-for input in \
-	"url=https://x\nemail=a\naccess_token=$secret\nexpires=2099-01-01T00:00:00\n" \
-	"url=https://user:$secret@x\nemail=a\naccess_token=t\n" \
-	"url=https://x/?t=$secret\nemail=a\naccess_token=t\n" \
-	"url=https://x\nemail=a\naccess_token=$secret\ntoken_type=mac\n" \
-	"url=https://x\nemail=a\naccess_token=$secret\nexpires_in=-1\n" \
-	"url=https://x\nemail=a\n$secret\n" \
-	"email=a\naccess_token=$secret\n"; do
-	run "$input" store
-	check "bad input exit ($input)" 2 "$rc"
-	check "bad input one line ($input)" 1 "$(wc -l <<<"$err")"
-	case "$out$err" in *$secret*) bad "token leaked for $input" ;; *) ok ;; esac
-done
-check "file untouched by bad input" "$before" "$(hash_of "$file")"
-
-# --- a file cryosparc-tools would reject is never rewritten ---
-printf '{"https://x": {"a@x": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "2099-01-01"}}}' > "$work/bad.json"
-before=$(hash_of "$work/bad.json")
-run "url=https://y\nemail=b\naccess_token=u\n" --file "$work/bad.json" store
-check "invalid file exit" 3 "$rc"
-check "invalid file message names the entry and doctor" 1 "$(grep -c '"a@x".*doctor' <<<"$err")"
-check "invalid file untouched" "$before" "$(hash_of "$work/bad.json")"
-
-# --- symlinked file stays a symlink ---
-mkdir -p "$work/real"
-ln -s "$work/real/auth.json" "$work/link.json"
-run "url=https://x\nemail=a\naccess_token=t\n" --file "$work/link.json" store
-check "symlink kept" yes "$([ -L "$work/link.json" ] && echo yes)"
-check "target written" 0 "$($py valid "$work/real/auth.json"; echo $?)"
-
-# --- git credential keys ---
-printf 'url=https://cryosparc.example.com\nemail=ali@example.com\naccess_token=abc123\nexpires=%s\n' "$future" | "$bin" store
-run "protocol=https\nhost=cryosparc.example.com\nusername=ali@example.com\n" get
-# No password_expiry_utc: a helper gives back only what git gave (docs/git.md).
-check "git get" "protocol=https
-host=cryosparc.example.com
-username=ali@example.com
-password=abc123" "$out"
-
-# --- version and help ---
-run "" --version
-check "version exit" 0 "$rc"
-run "" --help
-check "help exit" 0 "$rc"
 
 # --- random store/get/erase steps against the model of cryosparc-tools ---
 seed=${DIFF_SEED:-20261128} # fixed, so that CI is repeatable; DIFF_SEED=$RANDOM explores
