@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
 // Limits on what Read accepts.
@@ -25,12 +26,15 @@ const (
 var ErrBadInput = errkind.New(errkind.BadInput, "bad input")
 
 // ErrUnwritable is matched by the error Write returns for a value that
-// would not read back the same.
-var ErrUnwritable = errors.New("value cannot be written as a key=value line")
+// would not read back the same; it is of kind errkind.BadInput, as such a
+// value can only come from the request (one from the file is refused
+// before, as a file problem).
+var ErrUnwritable = errkind.New(errkind.BadInput, "value cannot be written as a key=value line")
 
 type inputError struct {
 	line int
 	msg  string
+	err  error // what reading failed with, if it did
 }
 
 func (e *inputError) Error() string {
@@ -43,6 +47,8 @@ func (e *inputError) Error() string {
 func (e *inputError) Is(target error) bool {
 	return target == ErrBadInput || target == errkind.BadInput
 }
+
+func (e *inputError) Unwrap() error { return e.err }
 
 // Attributes are the key=value pairs of one request or answer, in the order
 // their keys first appeared.
@@ -78,8 +84,10 @@ func (a *Attributes) Keys() []string { return append([]string(nil), a.keys...) }
 // git's rules: the key is what precedes the first '=', the value may hold
 // '='; one trailing '\r' is dropped; a later value replaces an earlier one.
 // A line without '=', a NUL byte, text that is not UTF-8, a line longer than
-// MaxLine or input longer than MaxInput is an error matching ErrBadInput.
-// Errors name the line and key, never a value.
+// MaxLine or input longer than MaxInput is an error matching ErrBadInput,
+// and so is a failure to read (a closed or unreadable stdin, such as a
+// folder), which also wraps what the read failed with. Errors name the
+// line, never a value.
 func Read(r io.Reader) (Attributes, error) {
 	var a Attributes
 	br := bufio.NewReaderSize(r, MaxLine+2)
@@ -94,7 +102,7 @@ func Read(r io.Reader) (Attributes, error) {
 			return a, &inputError{line: n, msg: fmt.Sprintf("line is longer than %d bytes", MaxLine)}
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return a, fmt.Errorf("reading input: %w", err)
+			return a, &inputError{msg: "cannot read the input: " + text.Safe(err.Error()), err: err}
 		}
 		eof := err != nil
 		line = bytes.TrimSuffix(line, []byte{'\n'})

@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 )
 
 func TestRead(t *testing.T) {
@@ -71,6 +76,66 @@ func TestReadRejects(t *testing.T) {
 				t.Errorf("error %q leaks the value or spans lines", err)
 			}
 		})
+	}
+}
+
+type failingIO struct{}
+
+func (failingIO) Read([]byte) (int, error)  { return 0, syscall.EIO }
+func (failingIO) Write([]byte) (int, error) { return 0, syscall.EPIPE }
+
+// TestErrorsHaveKinds: every error protocol returns, and each exported
+// sentinel, has an errkind kind; a read that fails (a folder or
+// /proc/self/mem as stdin, an I/O error) is bad input (exit 2) and keeps
+// its cause.
+func TestErrorsHaveKinds(t *testing.T) {
+	open := func(path string) io.Reader {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Skipf("cannot open %s: %v", path, err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	readErr := func(r io.Reader) error {
+		_, err := Read(r)
+		if err == nil {
+			t.Fatalf("Read succeeded")
+		}
+		return err
+	}
+	var unwritable Attributes
+	unwritable.Set("k", "v\n")
+	var ok Attributes
+	ok.Set("k", "v")
+	tests := []struct {
+		name  string
+		err   error
+		kind  *errkind.Kind
+		cause error // what the error must wrap, if anything
+	}{
+		{"ErrBadInput", ErrBadInput, errkind.BadInput, nil},
+		{"ErrUnwritable", ErrUnwritable, errkind.BadInput, nil},
+		{"read of a folder", readErr(open("/")), errkind.BadInput, syscall.EISDIR},
+		{"read of /proc/self/mem", readErr(open("/proc/self/mem")), errkind.BadInput, syscall.EIO},
+		{"read failing", readErr(failingIO{}), errkind.BadInput, syscall.EIO},
+		{"line without =", readErr(strings.NewReader("x\n")), errkind.BadInput, nil},
+		{"unwritable value", Write(io.Discard, &unwritable, "k"), errkind.BadInput, nil},
+		{"write failing", Write(failingIO{}, &ok, "k"), errkind.Output, syscall.EPIPE},
+	}
+	for _, tt := range tests {
+		if got := errkind.Of(tt.err); got != tt.kind {
+			t.Errorf("%s: errkind.Of(%v) = %v, want %v", tt.name, tt.err, got, tt.kind)
+		}
+		if tt.cause != nil && !errors.Is(tt.err, tt.cause) {
+			t.Errorf("%s: %v does not wrap %v", tt.name, tt.err, tt.cause)
+		}
+		if tt.kind == errkind.BadInput && !errors.Is(tt.err, ErrBadInput) && !errors.Is(tt.err, ErrUnwritable) {
+			t.Errorf("%s: %v matches neither ErrBadInput nor ErrUnwritable", tt.name, tt.err)
+		}
+		if strings.ContainsAny(tt.err.Error(), "\n\x00") {
+			t.Errorf("%s: %q spans lines", tt.name, tt.err)
+		}
 	}
 }
 

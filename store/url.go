@@ -137,7 +137,9 @@ var ErrBadURL = errkind.New(errkind.BadInput, "invalid instance URL")
 // CanonicalURL returns raw in the form sessions are stored under: http://
 // added when it has no scheme, scheme and host in lower case, a default port
 // and trailing slashes dropped. It refuses a URL that is not http or https,
-// has no host, or has user:password, a query or a fragment.
+// has no host, or has user:password (any '@', wherever it is: a password
+// may hold '/', '?' or '#'), a query or a fragment. Its errors show the URL
+// through text.URL, so never what precedes an '@'.
 func CanonicalURL(raw string) (string, error) {
 	c, err := canonicalURL(raw)
 	if err != nil {
@@ -155,6 +157,11 @@ func canonicalURL(raw string) (string, error) {
 	if strings.TrimSpace(raw) != raw || raw == "" {
 		return "", badURL(raw, "it is empty or has spaces around it")
 	}
+	if strings.Contains(raw, "@") {
+		// Before parsing: https://alice:se/cret@h parses as a bad port,
+		// https:/alice:secret@h (http:// added) as a host named https.
+		return "", badURL(raw, "it holds '@', as a user name or password would; give the email separately, never a password")
+	}
 	s := WithScheme(raw)
 	u, err := url.Parse(s)
 	if err != nil {
@@ -171,6 +178,8 @@ func canonicalURL(raw string) (string, error) {
 		return "", badURL(raw, "it has a fragment (#…)")
 	case u.Host == "" || u.Hostname() == "":
 		return "", badURL(raw, "it has no host")
+	case strings.EqualFold(u.Host, "http:") || strings.EqualFold(u.Host, "https:"):
+		return "", badURL(raw, "its scheme is misspelt; write http://host or https://host")
 	case u.Opaque != "":
 		return "", badURL(raw, "it is not of the form scheme://host[:port][/path]")
 	}
@@ -194,30 +203,9 @@ type urlError struct {
 }
 
 func (e *urlError) Error() string {
-	return "instance URL " + quoteURL(e.url) + " is not usable: " + e.reason
+	return "instance URL " + text.URL(e.url) + " is not usable: " + e.reason
 }
 
 func (e *urlError) Unwrap() error { return ErrBadURL }
 
 func badURL(raw, reason string) error { return &urlError{url: raw, reason: reason} }
-
-// quoteURL quotes a URL for a message, leaving out any user:password part,
-// query and fragment, so that a secret typed into a URL never reaches stderr.
-func quoteURL(raw string) string {
-	if i := strings.IndexAny(raw, "?#"); i >= 0 {
-		raw = raw[:i] + "…"
-	}
-	if i := strings.Index(raw, "://"); i >= 0 {
-		rest := raw[i+3:]
-		end := strings.IndexAny(rest, "/?#")
-		if end < 0 {
-			end = len(rest)
-		}
-		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-			raw = raw[:i+3] + "***@" + rest[at+1:]
-		}
-	} else if at := strings.LastIndex(raw, "@"); at >= 0 && !strings.ContainsAny(raw[:at], "/?#") {
-		raw = "***@" + raw[at+1:]
-	}
-	return text.Quote(raw) // escaped and cut, as every value a message shows
-}

@@ -54,3 +54,58 @@ func printable(s string) bool {
 	}
 	return true
 }
+
+// URL returns raw, a URL or what was typed as one, as a message may show
+// it without a secret. Whatever comes after the scheme and before the last
+// '@' is shown as "***": a user name and password could be there whatever
+// characters they hold ('/', '?', '#', '@' included), so a path or query
+// that holds an '@' is masked too. The scheme is kept when it is spelt as
+// one (http: or https: with any number of slashes, another scheme with two
+// or more, or leading slashes alone); anything else before the '@' is
+// masked. A query or fragment is left out ("…"), and what remains is made
+// safe as Safe does, and quoted also when it is empty or holds a space,
+// so that a URL shown bare is always one word.
+func URL(raw string) string {
+	prefix := schemePrefix(raw)
+	rest := raw[len(prefix):]
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		rest = "***" + rest[at:]
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i] + "…"
+	}
+	s := prefix + rest
+	if s == "" || strings.ContainsRune(s, ' ') {
+		return Quote(s)
+	}
+	return Safe(s)
+}
+
+// schemePrefix returns the scheme and slashes raw starts with, when they are
+// spelt as a scheme: "https://", "HTTP:/", "https:", "ftp://", "//"; else "".
+func schemePrefix(raw string) string {
+	i := 0
+	for i < len(raw) && (isLetter(raw[i]) || i > 0 && (raw[i] >= '0' && raw[i] <= '9' || raw[i] == '+' || raw[i] == '-' || raw[i] == '.')) {
+		i++
+	}
+	scheme := raw[:i]
+	if i > 0 {
+		if i == len(raw) || raw[i] != ':' {
+			return "" // no scheme: a host, or a user name
+		}
+		i++
+	}
+	j := i
+	for j < len(raw) && raw[j] == '/' {
+		j++
+	}
+	switch {
+	case scheme == "" && j > 0, // //host, a scheme-relative URL
+		j-i >= 2, // scheme://
+		strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https"):
+		return raw[:j]
+	}
+	return ""
+}
+
+func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
