@@ -61,7 +61,7 @@ func TestLoginFailuresChangeNothing(t *testing.T) {
 	}{
 		{"wrong password", []string{"--url", cs.URL, "--email", "a@x", "--password-stdin"}, "wrong\n", nil, 4, "Incorrect email or password"},
 		{"wrong password from the environment", []string{"--url", cs.URL, "--email", "a@x"}, "", map[string]string{"CRYOSPARC_PASSWORD": "wrong"}, 4, "HTTP 401"},
-		{"not CryoSPARC", []string{"--url", cs.URL + "/nope", "--email", "a@x", "--password-stdin"}, "right\n", nil, 4, "v5 or later"},
+		{"not CryoSPARC", []string{"--url", cs.URL + "/nope", "--email", "a@x", "--password-stdin"}, "right\n", nil, 6, "v5 or later"},
 		{"expires too far", []string{"--url", cs.URL, "--email", "a@x", "--password-stdin", "--expires", time.Now().AddDate(1, 0, 2).Format("2006-01-02")}, "right\n", nil, 2, "at most one year"},
 		{"expires in the past", []string{"--url", cs.URL, "--email", "a@x", "--password-stdin", "--expires", "2001-01-01"}, "right\n", nil, 2, "in the future"},
 		{"expires not a date", []string{"--url", cs.URL, "--email", "a@x", "--password-stdin", "--expires", "soon"}, "right\n", nil, 2, "YYYY-MM-DD"},

@@ -55,7 +55,7 @@ func (f *Commands) Live(url, email string, minTTL time.Duration) (store.Session,
 		if left := sess.Expires.Time().Sub(now); left < minTTL {
 			day := now.Add(min(minTTL+24*time.Hour, 365*24*time.Hour)).Format("2006-01-02")
 			return sess, errkind.Errorf(errkind.NotFound, "the session of %s for %s expires %s, sooner than the %s asked for; log in again: %s --expires %s",
-				text.Safe(sess.Email), text.Safe(sess.URL), relative(sess.Expires.Time(), now), days(minTTL),
+				text.Safe(sess.Email), text.URL(sess.URL), relative(sess.Expires.Time(), now), days(minTTL),
 				loginCommand(sess.URL, sess.Email), day)
 		}
 	}
@@ -128,7 +128,7 @@ func (f *Commands) List(out io.Writer, q ListQuery) error {
 	for _, sess := range sessions {
 		// Values from the file are escaped: no escape sequence reaches
 		// the terminal.
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", text.Safe(sess.URL), text.Safe(sess.Email), when(sess.Expires.Time(), now))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", text.URL(sess.URL), text.Safe(sess.Email), when(sess.Expires.Time(), now))
 	}
 	return outputErr(tw.Flush())
 }
@@ -275,7 +275,7 @@ func sessionLines(list []store.Session, n int) string {
 			fmt.Fprintf(&b, "  and %d more\n", len(list)-n)
 			break
 		}
-		fmt.Fprintf(&b, "  %s at %s\n", text.Safe(sess.Email), text.Safe(sess.URL))
+		fmt.Fprintf(&b, "  %s at %s\n", text.Safe(sess.Email), text.URL(sess.URL))
 	}
 	return b.String()
 }

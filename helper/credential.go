@@ -107,7 +107,7 @@ func (f *Commands) sayChosen(sel Selection, sess store.Session) {
 	}
 	if len(others) > 0 {
 		fmt.Fprintf(f.Stderr, "%s: using the session of %s at %s (%s; name the instance and email to choose another)\n",
-			Name, text.Safe(sess.Email), text.Safe(sess.URL), strings.Join(others, ", "))
+			Name, text.Safe(sess.Email), text.URL(sess.URL), strings.Join(others, ", "))
 	}
 }
 
@@ -115,7 +115,7 @@ func (f *Commands) sayChosen(sel Selection, sess store.Session) {
 // can carry (the file allows them; this program never stores them).
 func servableSession(sess store.Session) error {
 	if !Carriable(sess.Token) || !Carriable(sess.Email) || !Carriable(sess.URL) {
-		return errkind.Errorf(errkind.File, "the session of %s for %s holds a line break or NUL, or is longer than the key=value protocol can carry; use the file directly, or log in again", text.Safe(sess.Email), text.Safe(sess.URL))
+		return errkind.Errorf(errkind.File, "the session of %s for %s holds a line break or NUL, or is longer than the key=value protocol can carry; use the file directly, or log in again", text.Safe(sess.Email), text.URL(sess.URL))
 	}
 	return nil
 }
@@ -135,7 +135,7 @@ func (f *Commands) expiredOrNotFound(sel Selection) error {
 	if s != nil {
 		if sess, ok := s.Find(sel.URL, sel.Email); ok && !sess.Expires.Live(f.now()) {
 			return errkind.Errorf(errkind.NotFound, "the session of %s for %s expired %s; log in again: %s",
-				text.Safe(sess.Email), text.Safe(sess.URL), sess.Expires, loginCommand(sess.URL, sess.Email))
+				text.Safe(sess.Email), text.URL(sess.URL), sess.Expires, loginCommand(sess.URL, sess.Email))
 		}
 	}
 	return f.notFound(sel, s)

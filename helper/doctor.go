@@ -98,14 +98,14 @@ func (f *Commands) doctor(out io.Writer) error {
 	live, expired := 0, 0
 	for _, sess := range s.All() {
 		if servableSession(sess) != nil {
-			report("the session of %s for %s holds a line break or NUL, or is too long: get and token cannot serve it; log in again", text.Safe(sess.Email), text.Safe(sess.URL))
+			report("the session of %s for %s holds a line break or NUL, or is too long: get and token cannot serve it; log in again", text.Safe(sess.Email), text.URL(sess.URL))
 		}
 		if sess.Expires.Live(now) {
 			live++
 			continue
 		}
 		expired++
-		fmt.Fprintf(out, "  note: the session of %s for %s expired %s (cryosparc-tools ignores it; --fix removes it)\n", text.Safe(sess.Email), text.Safe(sess.URL), sess.Expires)
+		fmt.Fprintf(out, "  note: the session of %s for %s expired %s (cryosparc-tools ignores it; --fix removes it)\n", text.Safe(sess.Email), text.URL(sess.URL), sess.Expires)
 	}
 	fmt.Fprintf(out, "  %d live session(s), %d expired\n", live, expired)
 	if problems > 0 {

@@ -171,25 +171,26 @@ func (f *Commands) notFound(sel Selection, s *store.Sessions) error {
 	}
 	switch {
 	case len(emails) > 0:
-		return fmt.Errorf("%w%s; that instance has sessions for %s only; log in with `%s`", ErrNotFound, msg, listSafe(emails, 3), loginCommand(sel.URL, sel.Email))
+		return fmt.Errorf("%w%s; that instance has sessions for %s only; log in with `%s`", ErrNotFound, msg, listSafe(emails, 3, text.Safe), loginCommand(sel.URL, sel.Email))
 	case sel.URL != "" && instance == "":
 		if guess := didYouMean(sel.URL, stored); guess != "" {
-			return fmt.Errorf("%w%s; did you mean %s? (the instance's web address, without the page path)", ErrNotFound, msg, text.Safe(guess))
+			return fmt.Errorf("%w%s; did you mean %s? (the instance's web address, without the page path)", ErrNotFound, msg, text.URL(guess))
 		}
 	}
 	switch {
 	case len(stored) == 0:
 		msg += "; it holds no session"
 	case len(stored) <= 3:
-		msg += "; sessions are stored for " + listSafe(stored, 3)
+		msg += "; sessions are stored for " + listSafe(stored, 3, text.URL)
 	default:
 		msg += fmt.Sprintf("; sessions are stored for %d instances (`%s list` shows them)", len(stored), Name)
 	}
 	return fmt.Errorf("%w%s; log in with `%s`", ErrNotFound, msg, loginCommand(sel.URL, sel.Email))
 }
 
-// listSafe lists at most n values, made safe, and how many more there are.
-func listSafe(values []string, n int) string {
+// listSafe lists at most n values, each made safe by show, and how many
+// more there are.
+func listSafe(values []string, n int, show func(string) string) string {
 	var b strings.Builder
 	for i, v := range values {
 		if i == n {
@@ -199,7 +200,7 @@ func listSafe(values []string, n int) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(text.Safe(v))
+		b.WriteString(show(v))
 	}
 	return b.String()
 }
@@ -209,7 +210,7 @@ func listSafe(values []string, n int) string {
 func loginCommand(url, email string) string {
 	cmd := Name + " login"
 	if url != "" {
-		cmd += " --url " + text.Safe(url)
+		cmd += " --url " + text.URL(url)
 	}
 	if email != "" {
 		cmd += " --email " + text.Safe(email)

@@ -82,7 +82,7 @@ func (f *Commands) Login(out io.Writer, q LoginQuery) error {
 	tok, err := client.Login(ctx, q.Email, q.Password, (lifetime + time.Second - 1).Truncate(time.Second))
 	if err != nil {
 		if origin, path, serr := store.SplitURL(url); serr == nil && path != "" {
-			return fmt.Errorf("%w; if %s is a page of the web app, log in to the instance's address: --url %s", err, text.Safe(url), text.Safe(origin))
+			return fmt.Errorf("%w; if %s is a page of the web app, log in to the instance's address: --url %s", err, text.URL(url), text.URL(origin))
 		}
 		return err
 	}
@@ -102,7 +102,7 @@ func (f *Commands) Login(out io.Writer, q LoginQuery) error {
 	}
 	t := sess.Expires.Time()
 	_, err = fmt.Fprintf(out, "Logged in to %s as %s. Session saved to %s; it expires %s.\n",
-		text.Safe(key), text.Safe(sess.Email), text.Safe(f.Path), when(t, f.now()))
+		text.URL(key), text.Safe(sess.Email), text.Safe(f.Path), when(t, f.now()))
 	return outputErr(err)
 }
 
@@ -128,6 +128,6 @@ func (f *Commands) Renewed(out io.Writer, sel Selection, within time.Duration) (
 		return false, nil
 	}
 	_, err = fmt.Fprintf(out, "The session of %s at %s is valid until %s, longer than %s: nothing to renew.\n",
-		text.Safe(sess.Email), text.Safe(sess.URL), when(sess.Expires.Time(), now), days(within))
+		text.Safe(sess.Email), text.URL(sess.URL), when(sess.Expires.Time(), now), days(within))
 	return true, outputErr(err)
 }

@@ -117,9 +117,9 @@ func (s Selection) describe() string {
 	}
 	switch {
 	case s.URL != "" && s.Email != "":
-		return " for " + text.Safe(s.Email) + from(s.EmailFrom) + " at " + text.Safe(s.URL) + from(s.URLFrom)
+		return " for " + text.Safe(s.Email) + from(s.EmailFrom) + " at " + text.URL(s.URL) + from(s.URLFrom)
 	case s.URL != "":
-		return " for " + text.Safe(s.URL) + from(s.URLFrom)
+		return " for " + text.URL(s.URL) + from(s.URLFrom)
 	case s.Email != "":
 		return " for " + text.Safe(s.Email) + from(s.EmailFrom)
 	}

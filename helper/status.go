@@ -184,7 +184,7 @@ func printStatus(out io.Writer, rows []Checked, now time.Time) error {
 		case statusUnreachable:
 			status = "unreachable: " + r.Detail
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", text.Safe(r.URL), text.Safe(r.Email), orDash(text.Safe(r.Name)),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", text.URL(r.URL), text.Safe(r.Email), orDash(text.Safe(r.Name)),
 			orDash(text.Safe(r.ServerVersion)), when(time.Unix(r.ExpiresUnix, 0), now), text.Safe(status))
 	}
 	return outputErr(tw.Flush())
