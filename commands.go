@@ -26,6 +26,7 @@ func commands(e *env) []*cli.Command {
 			"printf 'url=…\\nemail=…\\n' | "+helper.Name+" erase",
 			func(f *helper.Commands) error { return f.Erase(e.stdin) }),
 		loginCommand(e),
+		execCommand(e),
 		{
 			Name:      "logout",
 			Usage:     "forget the session token would use (--url/--email, else cryosparc-tools' environment), or --all; the server keeps accepting a token until it expires",

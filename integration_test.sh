@@ -80,7 +80,7 @@ complete_bash() { # words...; the last is the one completed
 check "bash completion of lo" "login logout" "$(complete_bash cryosparc-credential lo)"
 check "bash completion of login flags" "--email --expires" "$(complete_bash cryosparc-credential login --e)"
 check "bash completion of token's flags" "--email --file --header --lock-timeout --min-ttl --url --help" "$(complete_bash cryosparc-credential token --)"
-check "bash completion of help topics" "get store erase login logout token status list doctor" "$(complete_bash cryosparc-credential help '')"
+check "bash completion of help topics" "get store erase login exec logout token status list doctor" "$(complete_bash cryosparc-credential help '')"
 check "bash completion after a global flag" "--email --file --json --lock-timeout --url --help" "$(complete_bash cryosparc-credential --file x.json list --)"
 check "bash completion of --file is file names" "completion/cryosparc-credential.bash" "$(complete_bash cryosparc-credential --file completion/cryosparc-credential.b)"
 if command -v zsh >/dev/null; then

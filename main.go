@@ -94,8 +94,10 @@ type env struct {
 	stdout, stderr io.Writer
 	lookup         func(key string) (string, bool)
 	now            func() time.Time
-	tty            func() (terminal, error) // nil: /dev/tty
-	httpClient     *http.Client             // nil: the API client's default
+	tty            func() (terminal, error)                     // nil: /dev/tty
+	httpClient     *http.Client                                 // nil: the API client's default
+	environ        func() []string                              // nil: os.Environ, for exec's command
+	execve         func(path string, argv, envv []string) error // nil: replace the program (exec)
 }
 
 // run runs the command line args and returns the exit status.
@@ -123,6 +125,7 @@ func report(stderr io.Writer, err error) int {
 		return exitOK
 	}
 	var cliExit cli.ExitCoder // urfave/cli's own, such as "No help topic"
+	var status exitStatus
 	var invalid *store.InvalidError
 	code, hint := exitFile, ""
 	switch kind := errkind.Of(err); {
@@ -148,6 +151,8 @@ func report(stderr io.Writer, err error) int {
 		case errors.Is(err, fs.ErrPermission):
 			hint = "; check the owner and permissions of the file and its folder (ls -ld)"
 		}
+	case errors.As(err, &status):
+		return int(status) // exec's command, run as a child, said it all
 	default:
 		// Every error is made of one kind; one that is not is a fault
 		// here, said as such rather than passed off as a file problem.

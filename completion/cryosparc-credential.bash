@@ -6,23 +6,24 @@ _cryosparc_credential() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd="" i
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		--email | --expires | --file | --lock-timeout | --min-ttl | --password-command | --renew-within | --timeout | --url) ((i++)) ;;
+		--email | --expires | --file | --lock-timeout | --min-ttl | --password-command | --renew-within | --timeout | --token-env | --url) ((i++)) ;;
 		-*) ;;
 		*) [ -z "$cmd" ] && cmd=${COMP_WORDS[i]} ;;
 		esac
 	done
 	case $prev in
 	--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-	--email | --expires | --lock-timeout | --min-ttl | --password-command | --renew-within | --timeout | --url) COMPREPLY=(); return ;;
+	--email | --expires | --lock-timeout | --min-ttl | --password-command | --renew-within | --timeout | --token-env | --url) COMPREPLY=(); return ;;
 	esac
 	local words
 	case $cmd in
-	"") words="get store erase login logout token status list doctor help --file --lock-timeout --help --version" ;;
-	help) words="get store erase login logout token status list doctor" ;;
+	"") words="get store erase login exec logout token status list doctor help --file --lock-timeout --help --version" ;;
+	help) words="get store erase login exec logout token status list doctor" ;;
 	get) words="--file --lock-timeout --help" ;;
 	store) words="--file --lock-timeout --help" ;;
 	erase) words="--file --lock-timeout --help" ;;
 	login) words="--email --expires --file --lock-timeout --password-command --password-stdin --renew-within --timeout --url --help" ;;
+	exec) words="--email --file --lock-timeout --min-ttl --token-env --url --help" ;;
 	logout) words="--all --email --file --lock-timeout --url --yes --help" ;;
 	token) words="--email --file --header --lock-timeout --min-ttl --url --help" ;;
 	status) words="--email --file --json --lock-timeout --timeout --url --help" ;;

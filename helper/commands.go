@@ -314,3 +314,25 @@ func relative(t, now time.Time) string {
 	}
 	return unit(round(time.Second), "second")
 }
+
+// ExecEnv returns the environment for a program that is to use sess: the
+// environment given, with CRYOSPARC_BASE_URL and CRYOSPARC_EMAIL set to the
+// session's and CRYOSPARC_MASTER_HOSTNAME and CRYOSPARC_BASE_PORT removed
+// (cryosparc-tools refuses both kinds at once), so that CryoSPARC() in it
+// picks exactly that session; with tokenEnv, also tokenEnv=<the token>.
+// Every other variable is kept, in its order; the ones set come last, each
+// once (a duplicate could otherwise win in the program).
+func ExecEnv(environ []string, sess store.Session, tokenEnv string) []string {
+	managed := map[string]bool{EnvBaseURL: true, EnvEmail: true, EnvHost: true, EnvPort: true, tokenEnv: tokenEnv != ""}
+	out := make([]string, 0, len(environ)+3)
+	for _, kv := range environ {
+		if k, _, _ := strings.Cut(kv, "="); !managed[k] {
+			out = append(out, kv)
+		}
+	}
+	out = append(out, EnvBaseURL+"="+sess.URL, EnvEmail+"="+sess.Email)
+	if tokenEnv != "" {
+		out = append(out, tokenEnv+"="+sess.Token)
+	}
+	return out
+}

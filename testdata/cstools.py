@@ -9,6 +9,7 @@ Usage:
   cstools.py valid FILE                exit 0 when load() accepts FILE, 1 when it warns
   cstools.py find FILE [URL [EMAIL]]   print url, email, token, expires or nothing (exit 1)
   cstools.py insert FILE URL EMAIL TOKEN EXPIRES   load, insert, save
+  cstools.py choose-env FILE           print the token CryoSPARC() would use in this process's environment (exit 1: none)
   cstools.py batch                     JSON lines on stdin: {"op": ..., ...} -> JSON lines
 
 The batch op "choose" models which session cryosparc-tools' CryoSPARC() uses
@@ -176,6 +177,12 @@ def main(argv):
         return batch()
     path = Path(argv[2])
     sessions, ok = InstanceAuthSessions.load(path)
+    if op == "choose-env":
+        r = choose(sessions, os.environ)
+        if r is None:
+            return 1
+        print(r[2].token.access_token)
+        return 0
     if op == "valid":
         return 0 if ok else 1
     if op == "dump":

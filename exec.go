@@ -1,0 +1,116 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cryosparc-credential/cryosparc-credential/helper"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
+)
+
+// envName is what a variable name may be.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func execCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "exec",
+		Usage:     "run a command with the session it is to use: CRYOSPARC_BASE_URL and CRYOSPARC_EMAIL set, so that CryoSPARC() picks it",
+		UsageText: helper.Name + " exec [--url URL] [--email EMAIL] [--min-ttl DURATION|job] [--token-env NAME] -- COMMAND [ARGS...]",
+		Description: "Chooses the session as token does (--url/--email, else cryosparc-tools' environment, else the first " +
+			"session) and refuses, without starting COMMAND, when there is none or it expires within --min-ttl " +
+			"(--min-ttl job: before this Slurm job ends, from $SLURM_JOB_END_TIME). Then it replaces itself with COMMAND, " +
+			"whose environment has CRYOSPARC_BASE_URL and CRYOSPARC_EMAIL set to the session and " +
+			"CRYOSPARC_MASTER_HOSTNAME/CRYOSPARC_BASE_PORT removed; nothing else changes. COMMAND's exit status and " +
+			"signals are its own. The token is not put in the environment unless --token-env names a variable for it " +
+			"(visible to the user's own processes, e.g. in /proc/PID/environ).",
+		Flags: []cli.Flag{
+			urlFlag("instance URL (default: $CRYOSPARC_BASE_URL, else the first instance with a session)"),
+			emailFlag("email (default: $CRYOSPARC_EMAIL, else the instance's first session)"),
+			&cli.StringFlag{Name: "min-ttl", Usage: "refuse unless the session is valid for at least this long, e.g. 2h, 7d, or job: until $SLURM_JOB_END_TIME"},
+			&cli.StringFlag{Name: "token-env", Usage: "also put the token in this environment variable, for programs that read it there"},
+		},
+		Action: func(c *cli.Context) error { return e.exec(c) },
+	}
+}
+
+func (e *env) exec(c *cli.Context) error {
+	args := c.Args().Slice()
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return usagef("exec needs a command to run: %s exec [--url URL] [--email EMAIL] -- COMMAND [ARGS...]", helper.Name)
+	}
+	tokenEnv := c.String("token-env")
+	if tokenEnv != "" && !envName.MatchString(tokenEnv) {
+		return usagef("--token-env %s is not a variable name", text.Quote(tokenEnv))
+	}
+	minTTL, err := e.minTTL(c.String("min-ttl"))
+	if err != nil {
+		return err
+	}
+	f, err := e.file(c)
+	if err != nil {
+		return err
+	}
+	path, err := exec.LookPath(args[0])
+	if err != nil {
+		return usagef("exec: %s: command not found (%v)", text.Quote(args[0]), errors.Unwrap(err))
+	}
+	sess, err := f.Live(c.String("url"), c.String("email"), minTTL)
+	if err != nil {
+		return err
+	}
+	environ := os.Environ()
+	if e.environ != nil {
+		environ = e.environ()
+	}
+	run := e.execve
+	if run == nil {
+		run = execve
+	}
+	err = run(path, args, helper.ExecEnv(environ, sess, tokenEnv))
+	var exit exitStatus
+	if errors.As(err, &exit) {
+		return err
+	}
+	return errkind.Errorf(errkind.BadInput, "exec: cannot run %s: %w", text.Quote(args[0]), err)
+}
+
+// minTTL reads --min-ttl: a duration, or "job" for the time left until the
+// Slurm job ends.
+func (e *env) minTTL(v string) (time.Duration, error) {
+	switch {
+	case v == "":
+		return 0, nil
+	case v == "job":
+		end, ok := e.lookup("SLURM_JOB_END_TIME")
+		if !ok || end == "" {
+			return 0, usagef("--min-ttl job needs $SLURM_JOB_END_TIME, which Slurm sets inside a job; outside one, give a duration such as 12h")
+		}
+		secs, err := strconv.ParseInt(strings.TrimSpace(end), 10, 64)
+		if err != nil || secs <= 0 {
+			return 0, usagef("SLURM_JOB_END_TIME=%s is not a time in epoch seconds", text.Quote(end))
+		}
+		return max(time.Unix(secs, 0).Sub(e.now()), time.Second), nil
+	}
+	d, err := parseDuration(v)
+	if err != nil {
+		return 0, usagef("--min-ttl: %v, or job", err)
+	}
+	return d, nil
+}
+
+// exitStatus is the status of a command exec ran as a child, where it
+// cannot replace the program.
+type exitStatus int
+
+func (s exitStatus) Error() string { return "exit status " + strconv.Itoa(int(s)) }
