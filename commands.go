@@ -94,6 +94,18 @@ func commands(e *env) []*cli.Command {
 			}),
 		},
 		{
+			// For shell completion: the stored URLs or emails, never a token.
+			Name:   "__complete",
+			Hidden: true,
+			Action: func(c *cli.Context) error {
+				f, err := e.file(c)
+				if err != nil || c.NArg() != 1 || (c.Args().First() != "url" && c.Args().First() != "email") {
+					return nil
+				}
+				return f.Values(e.stdout, c.Args().First())
+			},
+		},
+		{
 			Name:  "doctor",
 			Usage: "check the session file (syntax, each entry, permissions, expired sessions); --fix repairs it",
 			Description: "Exits 0 only when the file is healthy. --fix first copies the original to " +

@@ -61,7 +61,9 @@ func bashCompletion(app *cli.App) string {
 	}
 	var cmds []string
 	for _, c := range app.Commands {
-		cmds = append(cmds, c.Name)
+		if !c.Hidden {
+			cmds = append(cmds, c.Name)
+		}
 	}
 	global, globalValued := names(app.Flags)
 	var b strings.Builder
@@ -91,12 +93,16 @@ _cryosparc_credential() {
 	sort.Strings(vs)
 	fmt.Fprintf(&b, "\t\t%s) ((i++)) ;;\n", strings.Join(vs, " | "))
 	b.WriteString("\t\t-*) ;;\n\t\t*) [ -z \"$cmd\" ] && cmd=${COMP_WORDS[i]} ;;\n\t\tesac\n\tdone\n")
+	b.WriteString(storedValues)
 	b.WriteString("\tcase $prev in\n\t--file) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n")
-	fmt.Fprintf(&b, "\t%s) COMPREPLY=(); return ;;\n\tesac\n", strings.Join(without(vs, "--file"), " | "))
+	fmt.Fprintf(&b, "\t%s) COMPREPLY=(); return ;;\n\tesac\n", strings.Join(without(without(without(vs, "--file"), "--url"), "--email"), " | "))
 	b.WriteString("\tlocal words\n\tcase $cmd in\n")
 	fmt.Fprintf(&b, "\t\"\") words=%q ;;\n", strings.Join(append(append(cmds, "help"), append(global, "--help", "--version")...), " "))
 	fmt.Fprintf(&b, "\thelp) words=%q ;;\n", strings.Join(cmds, " "))
 	for _, c := range app.Commands {
+		if c.Hidden {
+			continue
+		}
 		all, _ := names(c.Flags)
 		fmt.Fprintf(&b, "\t%s) words=%q ;;\n", c.Name, strings.Join(append(all, "--help"), " "))
 	}
@@ -104,6 +110,31 @@ _cryosparc_credential() {
 	b.WriteString("complete -o bashdefault -o default -F _cryosparc_credential cryosparc-credential\n")
 	return b.String()
 }
+
+// storedValues completes the value of --url and --email from the stored
+// sessions (the hidden command __complete prints them; never a token). A
+// URL's ':' splits words in bash, so the word and the one before it are
+// taken from the line itself, and bash is given only what follows the
+// last ':' of the word, as it replaces no more.
+const storedValues = `	local word=$cur before=$prev
+	if [ -n "${COMP_LINE-}" ]; then
+		local line=${COMP_LINE:0:COMP_POINT}
+		word=${line##* }
+		line=${line% *}
+		before=${line##* }
+	fi
+	case $before in
+	--url | --email)
+		local file="" j
+		for ((j = 1; j < COMP_CWORD; j++)); do [ "${COMP_WORDS[j]}" = --file ] && file=${COMP_WORDS[j+1]}; done
+		COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" ${file:+--file "$file"} __complete "${before#--}" 2>/dev/null)" -- "$word"))
+		if [ -n "${BASH_VERSION-}" ] && [[ $word == *:* && $COMP_WORDBREAKS == *:* ]]; then
+			local pre=${word%"${word##*:}"}
+			COMPREPLY=("${COMPREPLY[@]#"$pre"}")
+		fi
+		return ;;
+	esac
+`
 
 func without(list []string, drop string) []string {
 	var out []string

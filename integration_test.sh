@@ -83,6 +83,20 @@ check "bash completion of token's flags" "--email --file --header --lock-timeout
 check "bash completion of help topics" "get store erase login exec logout token status list doctor" "$(complete_bash cryosparc-credential help '')"
 check "bash completion after a global flag" "--email --file --json --lock-timeout --url --help" "$(complete_bash cryosparc-credential --file x.json list --)"
 check "bash completion of --file is file names" "completion/cryosparc-credential.bash" "$(complete_bash cryosparc-credential --file completion/cryosparc-credential.b)"
+# --url and --email complete from the stored sessions (never a token), as
+# bash splits a URL at ':' (COMP_LINE/COMP_POINT as bash sets them).
+vals=$work/values.json
+printf 'url=https://cs.example.com:8443\nemail=ali@example.com\naccess_token=never-shown\n' | "$bin" --file "$vals" store
+printf 'url=http://lab:39000\nemail=bo@example.com\naccess_token=never-shown\n' | "$bin" --file "$vals" store
+complete_line() { # the line up to the cursor; words split as bash splits them
+	PATH="$work:$PATH" bash -c 'source completion/cryosparc-credential.bash; COMP_LINE=$1; COMP_POINT=${#1}; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _cryosparc_credential; echo "${COMPREPLY[*]}"' _ "$@"
+}
+check "bash completion of --url from the sessions" "https://cs.example.com:8443 http://lab:39000" \
+	"$(complete_line "cryosparc-credential --file $vals token --url " cryosparc-credential --file "$vals" token --url '')"
+check "bash completion of --url after the scheme's ':'" "//cs.example.com:8443" \
+	"$(complete_line "cryosparc-credential --file $vals token --url https://c" cryosparc-credential --file "$vals" token --url https : //c)"
+check "bash completion of --email from the sessions" "bo@example.com" \
+	"$(complete_line "cryosparc-credential --file $vals exec --email b" cryosparc-credential --file "$vals" exec --email b)"
 if command -v zsh >/dev/null; then
 	check "zsh completion of token's flags" "--email --file --header --help --lock-timeout --min-ttl --url" \
 		"$(zsh -f testdata/zsh_completion.zsh completion/cryosparc-credential.bash cryosparc-credential token --)"

@@ -11,9 +11,27 @@ _cryosparc_credential() {
 		*) [ -z "$cmd" ] && cmd=${COMP_WORDS[i]} ;;
 		esac
 	done
+	local word=$cur before=$prev
+	if [ -n "${COMP_LINE-}" ]; then
+		local line=${COMP_LINE:0:COMP_POINT}
+		word=${line##* }
+		line=${line% *}
+		before=${line##* }
+	fi
+	case $before in
+	--url | --email)
+		local file="" j
+		for ((j = 1; j < COMP_CWORD; j++)); do [ "${COMP_WORDS[j]}" = --file ] && file=${COMP_WORDS[j+1]}; done
+		COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" ${file:+--file "$file"} __complete "${before#--}" 2>/dev/null)" -- "$word"))
+		if [ -n "${BASH_VERSION-}" ] && [[ $word == *:* && $COMP_WORDBREAKS == *:* ]]; then
+			local pre=${word%"${word##*:}"}
+			COMPREPLY=("${COMPREPLY[@]#"$pre"}")
+		fi
+		return ;;
+	esac
 	case $prev in
 	--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-	--email | --expires | --lock-timeout | --min-ttl | --password-command | --renew-within | --timeout | --token-env | --url) COMPREPLY=(); return ;;
+	--expires | --lock-timeout | --min-ttl | --password-command | --renew-within | --timeout | --token-env) COMPREPLY=(); return ;;
 	esac
 	local words
 	case $cmd in

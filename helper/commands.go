@@ -336,3 +336,31 @@ func ExecEnv(environ []string, sess store.Session, tokenEnv string) []string {
 	}
 	return out
 }
+
+// Values prints, one a line and each once, the instance URLs ("url") or
+// the emails ("email") of the stored live sessions, in file order: what
+// shell completion offers after --url and --email. Never a token; values
+// that are not one printable line are left out. A file that cannot be
+// read offers nothing.
+func (f *Commands) Values(out io.Writer, field string) error {
+	o := f.Options // no warnings: a completion must stay quiet
+	s, err := store.Load(f.Path, &o)
+	if s == nil || err != nil && !servable(err) {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, sess := range s.All() {
+		v := sess.Email
+		if field == "url" {
+			v = sess.URL
+		}
+		if seen[v] || v == "" || text.Safe(v) != v || strings.ContainsAny(v, " \t@") && field == "url" {
+			continue
+		}
+		seen[v] = true
+		if _, err := fmt.Fprintln(out, v); err != nil {
+			return outputErr(err)
+		}
+	}
+	return nil
+}
