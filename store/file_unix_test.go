@@ -16,7 +16,12 @@ func TestTempFilePrivateFromCreation(t *testing.T) {
 	old := syscall.Umask(0)
 	defer syscall.Umask(old)
 	target := filepath.Join(t.TempDir(), "auth.json")
-	f, err := newTemp(target)
+	d, err := openFolder(filepath.Dir(target), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	f, _, err := newTemp(d, target)
 	if err != nil {
 		t.Fatal(err)
 	}

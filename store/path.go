@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
@@ -20,19 +21,34 @@ func DefaultPath(goos string, env func(key string) (string, bool), home string) 
 	if v, ok := env("CRYOSPARC_AUTH_FILE"); ok && v != "" {
 		return v
 	}
-	var dir string
 	if goos == "windows" {
-		dir, _ = env("APPDATA")
+		dir, _ := env("APPDATA")
 		if dir == "" {
 			dir = filepath.Join(home, "AppData", "Roaming")
 		}
-		dir = filepath.Clean(dir)
-	} else if v, _ := env("XDG_CONFIG_HOME"); strings.TrimSpace(v) != "" {
-		dir = v
-	} else {
-		dir = filepath.Join(home, ".config")
+		return filepath.Join(dir, "cryosparc-tools", "auth.json")
 	}
-	return filepath.Join(dir, "cryosparc-tools", "auth.json")
+	// Joined as text, not cleaned: "link/.." must reach the folder above
+	// the link's target, as it does for the kernel and for cryosparc-tools
+	// (pathlib keeps "..").
+	dir := joinText(home, ".config")
+	if v, _ := env("XDG_CONFIG_HOME"); strings.TrimSpace(v) != "" {
+		dir = v
+	}
+	return joinText(dir, "cryosparc-tools/auth.json")
+}
+
+// joinText joins dir and name with one slash, as text: "..", "." and
+// links in dir are left for the kernel to resolve.
+func joinText(dir, name string) string {
+	switch trimmed := strings.TrimRight(dir, "/"); {
+	case dir == "":
+		return name
+	case trimmed == "":
+		return "/" + name
+	default:
+		return trimmed + "/" + name
+	}
 }
 
 // CheckPath refuses a session file path that cannot be what the user
@@ -47,25 +63,144 @@ func CheckPath(path string) error {
 	return nil
 }
 
-// resolve follows symbolic links to the file that is to be replaced, as
-// the kernel follows them when the file is opened: a relative link is read
-// from the real folder that holds it, and ".." climbs from there, so that
-// every spelling of the path reads, locks and writes the same file.
+// resolve returns the file that opening path for writing reaches, as the
+// kernel finds it: each link is read where it is found (a relative one
+// from the real folder that holds it) and ".." climbs from the real
+// folder reached so far, never from the text before it; a link to the
+// file itself is followed, so the link stays and its target is replaced.
+// When folders are missing, the result is the real folder that exists
+// followed by the rest of path as written, to be created there as mkdir
+// -p would; ".." after a missing folder is refused (open(2) fails on it).
+// A missing folder that a link names (a dangling link on the way) is
+// refused: open(2) would fail there, and nothing must be created on the
+// far side of a link.
 func resolve(path string) (string, error) {
 	if err := CheckPath(path); err != nil {
 		return "", err
 	}
+	if _, base := filepath.Split(path); base == "" || base == "." || base == ".." {
+		return "", fmt.Errorf("%w: %s names a folder, not a file", ErrBadPath, printable(path))
+	}
+	if isWindows() {
+		return resolveWindows(path)
+	}
+	return walk(path)
+}
+
+// errDangling marks a path that leads through a link to a folder that does
+// not exist.
+var errDangling = errors.New("dangling link")
+
+// walk resolves path component by component (see resolve).
+func walk(path string) (string, error) {
+	var (
+		real   string // the real path reached: "" (the working folder), "/" or a path
+		todo   = strings.Split(path, "/")
+		linked int // how many of todo's first components come from a link
+		links  int
+		via    string // the last link followed, for messages
+	)
+	if strings.HasPrefix(path, "/") {
+		real = "/"
+	}
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		fromLink := linked > 0
+		if fromLink {
+			linked--
+		}
+		last := len(todo) == 0
+		switch c {
+		case "", ".", "..":
+			if c == ".." {
+				real = parent(real)
+			}
+			if last {
+				return "", fmt.Errorf("%w: %s leads to a folder, not a file", ErrBadPath, printable(path))
+			}
+			continue
+		}
+		p := join(real, c)
+		fi, err := os.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && last:
+			return p, nil // the file is created there
+		case errors.Is(err, fs.ErrNotExist) && fromLink:
+			return "", fmt.Errorf("%w: %s leads through the link %s to %s, which does not exist; create that folder or correct the link (%w)", ErrUnsafe, printable(path), printable(via), printable(p), errDangling)
+		case errors.Is(err, fs.ErrNotExist):
+			// Missing folders, from here on: created as written, which
+			// ".." cannot be (open(2) fails on it too).
+			if slices.Contains(todo, "..") {
+				return "", fmt.Errorf("%w: %s climbs with \"..\" out of %s, which does not exist; give the path without it", ErrBadPath, printable(path), printable(p))
+			}
+			return filepath.Clean(p + "/" + strings.Join(todo, "/")), nil
+		case err != nil:
+			return "", fmt.Errorf("%w: %w", ErrUnsafe, err)
+		case fi.Mode()&fs.ModeSymlink != 0:
+			if links++; links > 40 {
+				return "", fmt.Errorf("%w: too many symbolic links at %s", ErrUnsafe, printable(path))
+			}
+			target, err := os.Readlink(p)
+			if err != nil {
+				return "", fmt.Errorf("%w: %w", ErrUnsafe, err)
+			}
+			if target == "" {
+				return "", fmt.Errorf("%w: the link %s is empty", ErrUnsafe, printable(p))
+			}
+			if strings.HasPrefix(target, "/") {
+				real = "/"
+			}
+			more := strings.Split(target, "/")
+			todo = append(more, todo...)
+			linked += len(more)
+			via = p
+		case last:
+			return p, nil
+		case !fi.IsDir():
+			return "", fmt.Errorf("%w: %s: %s is not a folder", ErrUnsafe, printable(path), printable(p))
+		default:
+			real = p
+		}
+	}
+	return "", fmt.Errorf("%w: %s names a folder, not a file", ErrBadPath, printable(path))
+}
+
+// parent returns the folder above real, a path free of links.
+func parent(real string) string {
+	switch {
+	case real == "/":
+		return "/"
+	case real == "" || real == ".." || strings.HasSuffix(real, "/.."):
+		return join(real, "..") // above the working folder
+	}
+	p := filepath.Dir(real)
+	if p == "." {
+		return ""
+	}
+	return p
+}
+
+func join(dir, name string) string {
+	switch dir {
+	case "":
+		return name
+	case "/":
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+// resolveWindows resolves path where ".." is taken as text before any
+// link is followed, as Windows does.
+func resolveWindows(path string) (string, error) {
 	for i := 0; i < 40; i++ {
 		dir, base := filepath.Split(path)
-		if base == "" || base == "." || base == ".." {
-			return "", fmt.Errorf("%w: %s names a folder, not a file", ErrBadPath, printable(path))
-		}
 		if dir == "" {
 			dir = "."
 		}
 		real, err := filepath.EvalSymlinks(dir)
 		if errors.Is(err, fs.ErrNotExist) {
-			// The folder does not exist yet: it will be created as named.
 			return filepath.Clean(path), nil
 		}
 		if err != nil {
@@ -84,8 +219,7 @@ func resolve(path string) (string, error) {
 			return "", fmt.Errorf("%w: %w", ErrUnsafe, err)
 		}
 		if !filepath.IsAbs(link) {
-			// Not filepath.Join, which would take ".." as text.
-			link = real + string(filepath.Separator) + link
+			link = filepath.Join(real, link)
 		}
 		path = link
 	}

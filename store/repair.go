@@ -5,6 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 )
@@ -16,13 +21,16 @@ var ErrNotRepaired = errkind.New(errkind.File, "not repaired")
 
 // Repair rewrites the file at path with only what cryosparc-tools would
 // keep of it: the valid entries, without expired sessions, in its own
-// layout, mode 0600. The original is first copied to
-// path.bak-<UTC timestamp> (0600), whose name Repair returns. A file that
-// needs nothing, an empty file (cryosparc-tools reads it as no sessions)
-// and a missing one are left alone and Repair returns "". A file that does
-// not look like a session file, or a non-empty one with nothing valid left
-// to keep (not JSON), is not touched unless force is true: that would
-// leave "{}" in its place (the backup keeps the original).
+// layout, mode 0600. The original is first copied, 0600, to a new file
+// beside it named path.bak-<UTC time to the second>, or, when that name
+// is taken (a second repair within the same second), the same name
+// followed by -2, -3, …; Repair returns its path. A file that needs
+// nothing, an empty file (cryosparc-tools reads it as no sessions) and a
+// missing one are left alone and Repair returns "". A file that does not
+// look like a session file, or a non-empty one with nothing valid left to
+// keep (not JSON), is not touched unless force is true: that would leave
+// "{}" in its place (the backup keeps the original); without force such
+// a file gives an ErrNotRepaired error.
 func Repair(path string, opt *Options, force bool) (backup string, err error) {
 	target, err := resolve(path) // checks the path too
 	if err != nil {
@@ -44,53 +52,84 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 	}
 	if err != nil {
 		if isForeign(err) {
-			return "", fmt.Errorf("%w: %w; only --force changes it (keeping a backup)", ErrNotRepaired, err)
+			return "", fmt.Errorf("%w: %w; only a forced repair changes it (keeping a backup)", ErrNotRepaired, err)
 		}
 		return "", err
 	}
 	defer unlock()
 
-	raw, version, _, err := readFile(target)
-	if errors.Is(err, fs.ErrNotExist) || err == nil && len(raw) == 0 {
-		return "", nil
-	}
+	d, err := openFolder(filepath.Dir(target), false)
 	if err != nil {
 		return "", err
 	}
-	s, perr := Load(target, &Options{Now: opt.now, Sleep: opt.sleep})
-	if s == nil {
-		return "", perr
-	}
-	var inv *InvalidError
-	if errors.As(perr, &inv) && (inv.Syntax() || inv.Foreign()) && !force {
-		return "", fmt.Errorf("%w: %s holds nothing that can be kept (%s); only --force replaces it with an empty session file, keeping a backup", ErrNotRepaired, printable(target), inv.Problems[0])
-	}
-	if errors.Is(perr, ErrBusy) {
-		return "", perr
-	}
-	clean := s.Marshal()
-	if perr == nil && string(clean) == string(raw) && (version.mode.Perm() == 0o600 || isWindows()) {
-		return "", nil
-	}
-	backup = target + ".bak-" + opt.now().UTC().Format("20060102T150405Z")
-	if err := writeNew(backup, raw, fi); err != nil {
+	defer d.close()
+	old, err := d.open(filepath.Base(target))
+	if old == nil || err != nil {
 		return "", err
 	}
-	if err := writeAtomic(target, clean, fi); err != nil {
+	raw, ofi, err := readOpen(old, target)
+	if err != nil || len(raw) == 0 {
+		old.Close()
+		return "", err
+	}
+	s, perr := Load(target, &Options{Now: opt.now, Sleep: opt.sleep})
+	var inv *InvalidError
+	switch {
+	case s == nil:
+		err = perr
+	case errors.As(perr, &inv) && (inv.Syntax() || inv.Foreign()) && !force:
+		err = fmt.Errorf("%w: %s holds nothing that can be kept (%s); only a forced repair replaces it with an empty session file, keeping a backup", ErrNotRepaired, printable(target), inv.Problems[0])
+	case errors.Is(perr, ErrBusy):
+		err = perr
+	case perr == nil && string(s.Marshal()) == string(raw) && (ofi.Mode().Perm() == 0o600 || isWindows()):
+		// Nothing to repair.
+	default:
+		backup, err = writeBackup(d, target, opt.now(), raw, ofi)
+	}
+	if backup == "" {
+		old.Close()
+		return "", err
+	}
+	// Read again by replace when another program saves meanwhile: with
+	// the same clock and expiry rule as s.
+	ropt := &Options{Now: opt.now, Sleep: opt.sleep}
+	if err := replace(d, target, ropt, old, s.clone(), raw, s); err != nil {
 		return backup, err
 	}
 	return backup, nil
 }
 
-// writeNew writes data to a new 0600 file at path, flushed to disk, with
-// the owner of ref.
-func writeNew(path string, data []byte, ref fs.FileInfo) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+const backupStamp = "20060102T150405Z"
+
+// backupPrefix starts the names of target's backups.
+func backupPrefix(target string) string { return filepath.Base(target) + ".bak-" }
+
+// writeBackup writes data to a new 0600 file beside target, in the folder
+// d, flushed to disk, with the owner and group of the file it copies, ref,
+// when root writes it: named after now, with -2, -3, … added while the name is
+// taken (by anything, a link included: none is followed). It returns the
+// backup's path.
+func writeBackup(d *folder, target string, now time.Time, data []byte, ref fs.FileInfo) (string, error) {
+	stem := backupPrefix(target) + now.UTC().Format(backupStamp)
+	name := stem
+	var (
+		f   *os.File
+		err error
+	)
+	for n := 2; ; n++ {
+		if f, err = d.create(name); !errors.Is(err, fs.ErrExist) || n > 1000 {
+			break
+		}
+		name = stem + "-" + strconv.Itoa(n)
+	}
+	path := filepath.Join(filepath.Dir(target), name)
 	if err != nil {
-		return fmt.Errorf("%w: creating the backup %s: %w", ErrUnsafe, printable(path), err)
+		return "", fmt.Errorf("%w: creating the backup %s: %w", ErrUnsafe, printable(path), err)
 	}
 	if os.Geteuid() == 0 {
-		keepOwner(f, ref)
+		if uid, gid, ok := owner(ref); ok {
+			keepOwner(f, uid, gid)
+		}
 	}
 	_, err = f.Write(data)
 	if err == nil {
@@ -100,8 +139,76 @@ func writeNew(path string, data []byte, ref fs.FileInfo) error {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("%w: writing the backup %s: %w", ErrUnsafe, printable(path), err)
+		d.remove(name)
+		return "", fmt.Errorf("%w: writing the backup %s: %w", ErrUnsafe, printable(path), err)
 	}
-	return nil
+	d.sync()
+	return path, nil
+}
+
+// Backups returns the backups Repair kept of the session file at path,
+// oldest first: the regular files beside it named as Repair names them
+// (links and other names are left out). A folder that does not exist
+// holds none.
+func Backups(path string) ([]string, error) {
+	target, err := resolve(path)
+	if errors.Is(err, errDangling) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(target)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	d, err := openFolder(dir, false)
+	if err != nil {
+		return nil, err
+	}
+	defer d.close()
+	names, err := d.names()
+	if err != nil {
+		return nil, fmt.Errorf("%w: listing %s: %w", ErrUnsafe, printable(dir), err)
+	}
+	type found struct {
+		name, stamp string
+		n           int
+	}
+	var list []found
+	prefix := backupPrefix(target)
+	for _, name := range names {
+		stamp, n, ok := backupName(strings.TrimPrefix(name, prefix))
+		if ok && strings.HasPrefix(name, prefix) && d.isRegular(name) {
+			list = append(list, found{name, stamp, n})
+		}
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].stamp != list[j].stamp {
+			return list[i].stamp < list[j].stamp
+		}
+		return list[i].n < list[j].n
+	})
+	out := make([]string, len(list))
+	for i, b := range list {
+		out[i] = filepath.Join(dir, b.name)
+	}
+	return out, nil
+}
+
+// backupName parses what follows ".bak-" in a backup's name: its time
+// stamp and its number (1 for none).
+func backupName(s string) (stamp string, n int, ok bool) {
+	stamp, num, numbered := strings.Cut(s, "-")
+	if _, err := time.Parse(backupStamp, stamp); err != nil || len(stamp) != len(backupStamp) {
+		return "", 0, false
+	}
+	if !numbered {
+		return stamp, 1, true
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 2 || strconv.Itoa(n) != num {
+		return "", 0, false
+	}
+	return stamp, n, true
 }

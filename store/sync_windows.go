@@ -2,7 +2,4 @@
 
 package store
 
-// syncDir does nothing on Windows, where folders cannot be opened for flushing.
-func syncDir(dir string) {}
-
 func isWindows() bool { return true }

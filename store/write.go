@@ -1,12 +1,17 @@
 package store
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // existing returns what is at target (nil when nothing is), refusing what
@@ -35,57 +40,97 @@ func existing(target string) (fs.FileInfo, error) {
 // the old one, with the old one's owner and group; a symlink stays a
 // symlink and its target is replaced). A file being written by another
 // program is waited for as Load does, and never replaced while it is. A
-// file that cryosparc-tools would reject is never rewritten: Update returns
-// its *InvalidError and leaves it as it is; when the file does not look
-// like a session file at all, nothing is created beside it either (no lock
-// file). If change reports nothing to write (ErrNoChange), the file is left
-// untouched.
+// save that cryosparc-tools, which takes no lock, makes into the file
+// while it is being replaced is merged back (see merge). A file that
+// cryosparc-tools would reject is never rewritten: Update returns its
+// *InvalidError and leaves it as it is; when the file does not look like
+// a session file at all, nothing is created beside it either (no lock
+// file). If change reports nothing to write (ErrNoChange), the file is
+// left untouched.
 func Update(path string, opt *Options, change func(*Sessions) error) error {
 	target, unlock, err := lockTarget(path, opt)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	s, err := Load(target, opt)
+	d, err := openFolder(filepath.Dir(target), false)
 	if err != nil {
 		return err
 	}
-	fi, err := existing(target)
+	defer d.close()
+	// The file read is kept open, to see after the rename what was written
+	// into it meanwhile, and its bytes, to tell quickly that nothing was.
+	old, err := d.open(filepath.Base(target))
 	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnsafe, err)
+	}
+	closeOld := func() {
+		if old != nil {
+			old.Close()
+		}
+	}
+	var before []byte
+	first := func(p string) ([]byte, fileVersion, func(), error) {
+		if old == nil {
+			return readFile(p)
+		}
+		data, fi, err := readOpen(old, p)
+		before = data
+		return data, versionOf(fi), func() {}, err
+	}
+	var s *Sessions
+	err = load(target, opt, first, nil, func(got *Sessions) { s = got })
+	if err == nil {
+		_, err = existing(target)
+	}
+	if err != nil {
+		closeOld()
 		return err
 	}
+	if s == nil {
+		s = &Sessions{}
+	}
+	base := s.clone()
 	if err := change(s); err != nil {
+		closeOld()
 		if errors.Is(err, ErrNoChange) {
 			return nil
 		}
 		return err
 	}
-	return writeAtomic(target, s.Marshal(), fi)
+	return replace(d, target, opt, old, base, before, s)
 }
 
-// mkdirAll creates dir and the folders above it that are missing, 0700.
-// Run as root, each new folder gets the owner of the folder above it, so
-// that an administrator creating a user's file leaves it the user's.
-func mkdirAll(dir string) error {
-	if _, err := os.Stat(dir); err == nil {
-		return nil
-	}
-	parent := filepath.Dir(dir)
-	if parent != dir {
-		if err := mkdirAll(parent); err != nil {
-			return err
+// readOpen reads the open file f, found at path, from its start.
+func readOpen(f *os.File, path string) ([]byte, fs.FileInfo, error) {
+	fi, err := f.Stat()
+	if err == nil {
+		if err = checkRegular(path, fi); err != nil {
+			return nil, nil, err
 		}
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%w: creating %s: %w", ErrUnsafe, printable(dir), err)
-	}
-	if os.Geteuid() == 0 {
-		if pi, err := os.Stat(parent); err == nil {
-			if uid, gid, ok := owner(pi); ok {
-				os.Lchown(dir, uid, gid)
+		if _, err = f.Seek(0, io.SeekStart); err == nil {
+			var data []byte
+			if data, err = readAll(f, fi.Size()); err == nil {
+				return data, fi, nil
 			}
 		}
 	}
+	return nil, nil, fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(path), err)
+}
+
+// mkdirAll creates dir and the folders above it that are missing, 0700,
+// as mkdir -p does, following no link on the way (see openFolder). Run as
+// root, each new folder gets the owner of the folder above it, so that an
+// administrator creating a user's file leaves it the user's.
+func mkdirAll(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		return nil
+	}
+	d, err := openFolder(dir, true)
+	if err != nil {
+		return err
+	}
+	d.close()
 	return nil
 }
 
@@ -96,7 +141,7 @@ func mkdirAll(dir string) error {
 // cryosparc-tools would reject.
 func Save(path string, opt *Options, s *Sessions) error {
 	return Update(path, opt, func(current *Sessions) error {
-		*current = *s
+		*current = *s.clone()
 		return nil
 	})
 }
@@ -109,54 +154,293 @@ var ErrNoChange = errors.New("nothing to change")
 // prefix found while the lock is held was left by a writer that died.
 func tempPrefix(target string) string { return "." + filepath.Base(target) + ".tmp-" }
 
+// removeStaleTemps removes what writers that died left beside target: the
+// names only (a link is removed, never what it points to).
 func removeStaleTemps(target string) {
-	dir := filepath.Dir(target)
-	entries, err := os.ReadDir(dir)
+	d, err := openFolder(filepath.Dir(target), false)
 	if err != nil {
 		return
 	}
+	defer d.close()
+	names, _ := d.names()
 	prefix := tempPrefix(target)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), prefix) {
-			os.Remove(filepath.Join(dir, e.Name()))
+	for _, name := range names {
+		if strings.HasPrefix(name, prefix) {
+			d.remove(name)
 		}
 	}
 }
 
-// newTemp creates the file that will replace target: in the same folder,
-// with a random name that holds no secret, mode 0600 from the start.
-func newTemp(target string) (*os.File, error) {
-	return os.CreateTemp(filepath.Dir(target), tempPrefix(target))
+// newTemp creates the file that will replace target in the folder d: a
+// random name that holds no secret, mode 0600 from the start, never
+// through a link.
+func newTemp(d *folder, target string) (*os.File, string, error) {
+	var b [8]byte
+	for try := 0; ; try++ {
+		rand.Read(b[:])
+		name := tempPrefix(target) + hex.EncodeToString(b[:])
+		f, err := d.create(name)
+		if err == nil || !errors.Is(err, fs.ErrExist) || try == 100 {
+			return f, name, err
+		}
+	}
 }
 
-// writeAtomic replaces target with data: a new 0600 file in the same folder,
-// written, flushed to disk, renamed over target, and the folder flushed.
-// The new file gets the owner and group of old, the file it replaces; a new
-// file created by root gets those of its folder. When they cannot be kept,
-// nothing is replaced.
-func writeAtomic(target string, data []byte, old fs.FileInfo) error {
-	dir := filepath.Dir(target)
-	f, err := newTemp(target)
-	if err != nil {
-		return fmt.Errorf("%w: creating a file in %s: %w", ErrUnsafe, printable(dir), err)
+// maxRounds bounds how many times replace writes the file again to merge
+// what other programs saved meanwhile.
+const maxRounds = 10
+
+// recheckAfter is how long replace waits, after a write that merged a
+// save by another program, before it looks at what it wrote once more;
+// maxRechecks bounds how many times it does, for a program that saves
+// without pause.
+const (
+	recheckAfter = 20 * time.Millisecond
+	maxRechecks  = 3
+)
+
+// replace writes next over target, in the folder d, then makes sure that
+// no save by another program was lost meanwhile. old is the file being
+// replaced, open (nil when there was none); base is what was read from it
+// before next was made from it, and baseData its bytes, when known.
+//
+// A program that opened old before the rename, to truncate and write it
+// as cryosparc-tools does without a lock, can only have written there. So
+// after the rename old is read again (waiting out a write still in
+// progress, as Load does): if it changed, what it holds beyond base is
+// merged into next (see merge), which is written again, until a round
+// finds nothing to merge. A file created meanwhile where there was none is
+// found the same way: the new file is never renamed over it. When another
+// program was found saving, the file just written is looked at once more
+// after recheckAfter (at most maxRechecks times): a save that loaded
+// before the rename and truncated after it replaced what was merged, and
+// is merged in turn.
+func replace(d *folder, target string, opt *Options, old *os.File, base *Sessions, baseData []byte, next *Sessions) error {
+	name := filepath.Base(target)
+	merging, rechecks := false, 0
+	for round := 0; ; round++ {
+		var err error
+		if round > 0 {
+			if old, err = d.open(name); err != nil {
+				return fmt.Errorf("%w: %w", ErrUnsafe, err)
+			}
+		}
+		if round > maxRounds {
+			if old != nil {
+				old.Close()
+			}
+			return fmt.Errorf("%w: %s was written, but other programs kept saving into it while it was replaced (%d times), and the last save may be lost; check with list", ErrBusy, printable(target), maxRounds)
+		}
+		data := next.Marshal()
+		err = writeFile(d, target, data, old)
+		if errors.Is(err, fs.ErrExist) && old == nil {
+			// Created by another program since it was found missing:
+			// nothing was written, and that file is now the one to
+			// replace, with what it holds.
+			f, err := d.open(name)
+			if err != nil || f == nil {
+				return fmt.Errorf("%w: %s appeared and vanished while being written: %w", ErrUnsafe, printable(target), err)
+			}
+			theirs, err := readReplaced(f, target, opt, nil)
+			f.Close()
+			if err != nil {
+				return err
+			}
+			next, _ = merge(base, next, theirs)
+			base, baseData = theirs, nil
+			continue
+		}
+		if old != nil {
+			if err == nil {
+				var theirs *Sessions
+				if theirs, err = readReplaced(old, target, opt, baseData); err == nil {
+					if merged, changed := merge(base, next, theirs); changed {
+						old.Close()
+						base, baseData, next, merging = next, data, merged, true
+						continue
+					}
+				}
+			}
+			old.Close()
+		}
+		if err != nil || !merging || rechecks == maxRechecks {
+			return err
+		}
+		// Another program is saving now: look at what was written once
+		// more, after a pause.
+		rechecks++
+		opt.sleep(recheckAfter)
+		f, err := d.open(name)
+		if err != nil || f == nil {
+			return err
+		}
+		theirs, err := readReplaced(f, target, opt, data)
+		f.Close()
+		if err != nil || theirs == nil {
+			return err
+		}
+		// Overwritten by a program that saved what it had loaded before:
+		// what it lacks is written back, with what it added.
+		next, _ = merge(next, next, theirs)
+		base, baseData = theirs, nil
 	}
-	tmp := f.Name()
+}
+
+// readReplaced reads the file f, found at path, as it is now; nil when it
+// holds same, bytes already known. When it is empty or cut short,
+// something that opened it earlier is writing it, and it is read again
+// until it is whole, as Load does; left so for AbandonAfter, it holds
+// nothing to keep.
+func readReplaced(f *os.File, path string, opt *Options, same []byte) (*Sessions, error) {
+	var (
+		last             []byte
+		slept, sleptSeen time.Duration
+	)
+	start := opt.now()
+	seen := start
+	delay := time.Millisecond
+	for try := 0; ; try++ {
+		data, _, err := readOpen(f, path)
+		if err != nil {
+			return nil, err
+		}
+		if try == 0 && same != nil && bytes.Equal(data, same) {
+			return nil, nil
+		}
+		s, perr := parseFile(data, path, opt.expiryNow(), nil)
+		if !inProgress(data, perr) {
+			return s, nil // what is invalid in it cannot be kept anyway
+		}
+		now := opt.now()
+		if try == 0 || !bytes.Equal(data, last) {
+			seen, sleptSeen, last = now, slept, data
+		}
+		if max(now.Sub(seen), slept-sleptSeen) >= AbandonAfter {
+			return s, nil
+		}
+		if max(now.Sub(start), slept) >= MaxWait {
+			return nil, fmt.Errorf("%w: %s was written, but a program that opened it before was still writing after %s, and what it saved may be lost; check with list", ErrBusy, printable(path), MaxWait)
+		}
+		opt.sleep(delay)
+		slept += delay
+		delay = min(2*delay, 20*time.Millisecond)
+	}
+}
+
+// merge returns next with what another program saved, theirs, beyond
+// base, what was read before next was made from it; changed is false when
+// there is nothing to add. A session in theirs is the other program's
+// when base has none for its instance and email, or has one that expires
+// earlier (a new login); otherwise it is what was read, or an older copy
+// of it, and is left out, so that a session next erased stays erased and
+// a session next replaced keeps its new value. Each session of the other
+// program's goes into next by cryosparc-tools' insert rules (replacing
+// the same instance and email in place, else added at the end), unless
+// next holds one for them that expires as late or later. So a login by
+// cryosparc-tools that comes while the file is replaced is kept even if
+// the change erased the same email: as if the login had come after it.
+// What theirs lacks is never erased from next: a program that saved what
+// it loaded before next was written did not mean to erase what it never
+// saw.
+func merge(base, next, theirs *Sessions) (merged *Sessions, changed bool) {
+	if theirs == nil {
+		return next, false
+	}
+	merged = next
+	for _, in := range theirs.instances {
+		for _, t := range in.sessions {
+			if b, ok := base.lookup(in.url, t.Email); ok && t.Expires.unixMicro <= b.Expires.unixMicro {
+				continue
+			}
+			if n, ok := merged.lookup(in.url, t.Email); ok && t.Expires.unixMicro <= n.Expires.unixMicro {
+				continue
+			}
+			if !changed {
+				merged, changed = next.clone(), true
+			}
+			merged.put(in.url, t)
+		}
+	}
+	return merged, changed
+}
+
+// lookup returns the session for email in the instance url names.
+func (s *Sessions) lookup(url, email string) (Session, bool) {
+	idx := s.match(url)
+	if len(idx) == 0 {
+		return Session{}, false
+	}
+	in := &s.instances[idx[0]]
+	for _, sess := range in.sessions {
+		if sess.Email == email {
+			return sess, true
+		}
+	}
+	return Session{}, false
+}
+
+// put stores sess in the instance url names, as Insert does, except that
+// a new instance keeps url as it is: it is what another program wrote.
+func (s *Sessions) put(url string, sess Session) {
+	idx := s.match(url)
+	if len(idx) == 0 {
+		s.instances = append(s.instances, instance{url: url})
+		idx = []int{len(s.instances) - 1}
+	}
+	in := &s.instances[idx[0]]
+	sess.URL = in.url
+	for j := range in.sessions {
+		if in.sessions[j].Email == sess.Email {
+			in.sessions[j] = sess
+			return
+		}
+	}
+	in.sessions = append(in.sessions, sess)
+}
+
+// clone returns a copy of s that shares nothing that changes.
+func (s *Sessions) clone() *Sessions {
+	out := &Sessions{instances: make([]instance, len(s.instances))}
+	for i, in := range s.instances {
+		out.instances[i] = instance{url: in.url, sessions: append([]Session(nil), in.sessions...)}
+	}
+	return out
+}
+
+// writeFile replaces target, in the folder d, with data: a new 0600 file
+// in the same folder, written, flushed to disk, renamed over target, and
+// the folder flushed. The new file gets the owner and group of old, the
+// file it replaces; a new file created by root gets those of the folder.
+// When they cannot be kept, nothing is replaced. With no old file, the new
+// one is never renamed over a file created meanwhile: writeFile then
+// fails with fs.ErrExist.
+func writeFile(d *folder, target string, data []byte, old *os.File) error {
+	f, tmp, err := newTemp(d, target)
+	if err != nil {
+		return fmt.Errorf("%w: creating a file in %s: %w", ErrUnsafe, printable(d.path), err)
+	}
 	fail := func(what string, err error) error {
 		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("%w: %s %s: %w", ErrUnsafe, what, printable(tmp), err)
+		d.remove(tmp)
+		return fmt.Errorf("%w: %s %s: %w", ErrUnsafe, what, printable(f.Name()), err)
 	}
 	if err := f.Chmod(0o600); err != nil && !isWindows() {
 		return fail("setting permissions of", err)
 	}
-	ref := old
-	if ref == nil && os.Geteuid() == 0 {
-		ref, _ = os.Stat(dir)
+	uid, gid, ok := 0, 0, false
+	if old != nil {
+		fi, err := old.Stat()
+		if err != nil {
+			return fail("checking the owner of", err)
+		}
+		uid, gid, ok = owner(fi)
+	} else if os.Geteuid() == 0 {
+		uid, gid, ok = d.owner()
 	}
-	if ref != nil {
-		if err := keepOwner(f, ref); err != nil {
+	if ok {
+		if err := keepOwner(f, uid, gid); err != nil {
 			f.Close()
-			os.Remove(tmp)
+			d.remove(tmp)
 			return fmt.Errorf("%w: %s belongs to another user or group, which a replacement written by this user would not keep (%w); run as its owner", ErrUnsafe, printable(target), err)
 		}
 	}
@@ -169,10 +453,19 @@ func writeAtomic(target string, data []byte, old fs.FileInfo) error {
 	if err := f.Close(); err != nil {
 		return fail("closing", err)
 	}
-	if err := os.Rename(tmp, target); err != nil {
-		os.Remove(tmp)
+	name := filepath.Base(target)
+	if old != nil {
+		err = d.rename(tmp, name)
+	} else {
+		err = d.renameNew(tmp, name)
+	}
+	if err != nil {
+		d.remove(tmp)
+		if errors.Is(err, fs.ErrExist) {
+			return err
+		}
 		return fmt.Errorf("%w: replacing %s: %w", ErrUnsafe, printable(target), err)
 	}
-	syncDir(dir)
+	d.sync()
 	return nil
 }
