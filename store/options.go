@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
@@ -36,6 +37,13 @@ const (
 	MaxWait = 10 * time.Second
 	// DefaultLockTimeout is how long a change waits for the lock unless told.
 	DefaultLockTimeout = 10 * time.Second
+	// LockStaleAfter is how long the lock file of a writer on another host
+	// must have gone without its holder's refresh (every second while it
+	// holds the lock) before the next writer takes it for a dead writer's
+	// and removes it: the most that a writer killed while holding the lock
+	// delays the others. On its own host they see at once that its process
+	// has ended.
+	LockStaleAfter = 30 * time.Second
 )
 
 // Options tune reading and updating a session file. The zero value is
@@ -54,6 +62,10 @@ type Options struct {
 	// Sleep pauses between reads of a file caught while being written; nil
 	// is time.Sleep. A test passes one that moves its clock instead.
 	Sleep func(time.Duration)
+
+	// flock, when set, replaces flock(2) on the lock file: tests make it
+	// fail as the file systems that refuse it do.
+	flock func(*os.File) error
 }
 
 func (o *Options) now() time.Time {

@@ -1,0 +1,97 @@
+//go:build unix
+
+package store
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	oNoFollow = syscall.O_NOFOLLOW
+	oNonBlock = syscall.O_NONBLOCK // a FIFO planted there opens at once, then is refused
+)
+
+// platformFlock tries flock(2) on f once, without waiting.
+func platformFlock(f *os.File) error {
+	c, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := c.Control(func(fd uintptr) {
+		for {
+			if ferr = unix.Flock(int(fd), unix.LOCK_EX|unix.LOCK_NB); ferr != unix.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	return ferr
+}
+
+// flockBusy: another process holds the lock.
+func flockBusy(err error) bool { return errors.Is(err, unix.EWOULDBLOCK) }
+
+// flockUnsupported: the file system refuses flock (NFS without a lock
+// manager: ENOLCK; Lustre without -o flock: ENOSYS; some BeeGFS, CIFS and
+// FUSE mounts: EOPNOTSUPP, EINVAL).
+func flockUnsupported(err error) bool {
+	for _, e := range []error{unix.ENOLCK, unix.ENOSYS, unix.EOPNOTSUPP, unix.ENOTSUP, unix.EINVAL} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoop(err error) bool { return errors.Is(err, unix.ELOOP) }
+
+// touch sets f's modification time to now, by the file system's clock.
+func touch(f *os.File) {
+	if c, err := f.SyscallConn(); err == nil {
+		c.Control(func(fd uintptr) { unix.Futimes(int(fd), nil) })
+	}
+}
+
+// processAlive reports whether process pid may still be running on this
+// host (one this user may not signal is; a zombie, killed and not yet
+// reaped by its parent, is not).
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return true
+	}
+	if err := unix.Kill(pid, 0); err != nil && !errors.Is(err, unix.EPERM) {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	// "pid (command) state …": the command may hold spaces and parentheses.
+	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
+		return stat[i+2] != 'Z' && stat[i+2] != 'X'
+	}
+	return true
+}
+
+// processSpace names the set of process ids this process's pid belongs
+// to: on Linux the boot (a host's boot id is unique, its name may not be)
+// and the process namespace (containers that share the host name do not
+// share process ids); elsewhere the host name.
+func processSpace(host string) string {
+	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	ns, err2 := os.Readlink("/proc/self/ns/pid")
+	if err != nil || err2 != nil {
+		return "host:" + host
+	}
+	ns = strings.TrimSuffix(strings.TrimPrefix(ns, "pid:["), "]")
+	return strings.TrimSpace(string(boot)) + "/" + ns
+}
