@@ -109,7 +109,7 @@ func commands(e *env) []*cli.Command {
 			Name:  "doctor",
 			Usage: "check the session file (syntax, each entry, permissions, expired sessions); --fix repairs it",
 			Description: "Exits 0 only when the file is healthy. --fix first copies the original to " +
-				"a backup beside it, auth.json.bak-<UTC time> (mode 0600), then writes back the valid part under the lock. " +
+				"a backup beside it, auth.json.bak-<UTC time> (-2, -3… when that name is taken; mode 0600), then writes back the valid part under the lock. " +
 				"It never changes a file that does not look like a session file, nor turns a file that is " +
 				"not JSON into an empty one, unless --force is given too.",
 			Flags: []cli.Flag{

@@ -222,10 +222,16 @@ func TestUserAfterRoot(t *testing.T) {
 	if after, _ := os.ReadFile(file); string(after) != string(before) {
 		t.Error("the file changed")
 	}
-	// Readable by the user, not writable: locked read-only.
+	// Readable by the user too: still not the file owner's, so refused
+	// (SPEC §5: a lock file is used only when owned by the file's owner).
 	os.Chmod(file+".lock", 0o644)
+	if out, code := asUser("user2@x"); code != 3 || !strings.Contains(out, "rm "+file+".lock") {
+		t.Errorf("the user's store with a root-owned, readable lock file: exit %d %s; want 3 and how to clear it", code, out)
+	}
+	// Cleared as told, the user's stores work again.
+	os.Remove(file + ".lock")
 	if out, code := asUser("user2@x"); code != 0 {
-		t.Fatalf("the user's store with a root-owned, readable lock file: exit %d %s", code, out)
+		t.Fatalf("the user's store after clearing the lock file: exit %d %s", code, out)
 	}
 	data, _ := os.ReadFile(file)
 	for _, email := range []string{"root@x", "user@x", "user2@x"} {

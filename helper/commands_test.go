@@ -387,3 +387,22 @@ func TestStatusAsksAtOnce(t *testing.T) {
 		t.Errorf("status of unreachable instances: %v, want ErrUnchecked (exit 6)", err)
 	}
 }
+
+// TestDoctorCountsBackups: two repairs in the same second keep two
+// backups, and doctor says how many there are.
+func TestDoctorCountsBackups(t *testing.T) {
+	const bad = `{"https://a": {"x@y": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "2099-01-01"}}}`
+	h, _ := newHelper(t, bad)
+	var out bytes.Buffer
+	if err := h.Doctor(&out, DoctorQuery{Fix: true}); err != nil {
+		t.Fatalf("first repair: %v", err)
+	}
+	os.WriteFile(h.Path, []byte(bad), 0o600)
+	out.Reset()
+	if err := h.Doctor(&out, DoctorQuery{Fix: true}); err != nil {
+		t.Fatalf("second repair in the same second: %v", err)
+	}
+	if !strings.Contains(out.String(), "2 backup(s)") {
+		t.Errorf("doctor does not count the backups:\n%s", out.String())
+	}
+}

@@ -108,6 +108,9 @@ func (f *Commands) doctor(out io.Writer) error {
 		fmt.Fprintf(out, "  note: the session of %s for %s expired %s (cryosparc-tools ignores it; --fix removes it)\n", text.Safe(sess.Email), text.URL(sess.URL), sess.Expires)
 	}
 	fmt.Fprintf(out, "  %d live session(s), %d expired\n", live, expired)
+	if backups, err := store.Backups(path); err == nil && len(backups) > 0 {
+		fmt.Fprintf(out, "  note: %d backup(s) beside it, the newest %s; remove them once they are not needed\n", len(backups), text.Safe(filepath.Base(backups[len(backups)-1])))
+	}
 	if problems > 0 {
 		fix := "--fix"
 		if inv != nil && inv.Syntax() {

@@ -48,7 +48,7 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 		unlock, err = lock(target, opt, fi)
 	} else {
 		// Refuses a file that is not a session file before locking.
-		_, unlock, err = lockTarget(target, &Options{Now: opt.now, LockTimeout: opt.LockTimeout, Sleep: opt.sleep})
+		_, unlock, err = lockTarget(target, &Options{Now: opt.now, LockTimeout: opt.LockTimeout, Sleep: opt.sleep, flock: opt.flock})
 	}
 	if err != nil {
 		if isForeign(err) {

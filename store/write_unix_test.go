@@ -11,7 +11,6 @@ import (
 	"testing"
 )
 
-const nobody = 65534
 
 // userFolder returns a folder owned by nobody, as a user's home is, in a
 // folder root made that others may cross, and a folder beside it standing
