@@ -11,7 +11,6 @@ import (
 	"testing"
 )
 
-
 // userFolder returns a folder owned by nobody, as a user's home is, in a
 // folder root made that others may cross, and a folder beside it standing
 // for the rest of the system, holding a file of root's.
