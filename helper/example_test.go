@@ -1,6 +1,7 @@
 package helper_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,4 +28,19 @@ func ExampleCommands_Get() {
 	// host=cryosparc.example.com
 	// username=ali@example.com
 	// password=abc123
+}
+
+// Live gives the session cryosparc-tools' CryoSPARC() would use in the same
+// environment: here $CRYOSPARC_EMAIL picks bo's.
+func ExampleCommands_Live() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	env := map[string]string{"CRYOSPARC_EMAIL": "bo@example.com"}
+	h := &helper.Commands{Path: filepath.Join(dir, "auth.json"), Stderr: os.Stderr,
+		Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+	h.Store(strings.NewReader("url=https://cryosparc.example.com\nemail=ali@example.com\naccess_token=ali-token\nexpires=2099-01-31T12:00:00Z\n"))
+	h.Store(strings.NewReader("url=https://cryosparc.example.com\nemail=bo@example.com\naccess_token=bo-token\nexpires=2099-01-31T12:00:00Z\n"))
+	sess, err := h.Live("", "", 0)
+	fmt.Println(sess.Email, sess.Token, err)
+	// Output: bo@example.com bo-token <nil>
 }

@@ -115,3 +115,13 @@ func ExampleSave() {
 	fmt.Println(s.Email, s.Expires)
 	// Output: ali@example.com 2099-01-31T12:00:00Z
 }
+
+// DefaultFile is where this process's sessions are: cryosparc-tools' own
+// file, or $CRYOSPARC_AUTH_FILE when set.
+func ExampleDefaultFile() {
+	os.Setenv("CRYOSPARC_AUTH_FILE", "/srv/lab/auth.json")
+	defer os.Unsetenv("CRYOSPARC_AUTH_FILE")
+	path, err := store.DefaultFile()
+	fmt.Println(path, err)
+	// Output: /srv/lab/auth.json <nil>
+}

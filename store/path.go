@@ -6,11 +6,26 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
+
+// DefaultFile returns the session file of this process: what DefaultPath
+// gives for this system, this process's environment and the user's home
+// folder ($HOME, else the system's record).
+func DefaultFile() (string, error) {
+	home, ok := os.LookupEnv("HOME")
+	if !ok || home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil {
+			return "", fmt.Errorf("%w: no home folder to find the session file in: %w", ErrBadPath, err)
+		}
+	}
+	return DefaultPath(runtime.GOOS, os.LookupEnv, home), nil
+}
 
 // DefaultPath returns where cryosparc-tools keeps its sessions on goos:
 // %APPDATA%\cryosparc-tools\auth.json on Windows, otherwise
