@@ -45,7 +45,8 @@ func (t *ttyTerminal) Close() error { return t.f.Close() }
 func (t *ttyTerminal) Prompt(label string) (string, error) {
 	fmt.Fprint(t.f, label)
 	line, err := t.r.ReadString('\n')
-	if err != nil && line == "" {
+	if err != nil {
+		// End of input (Ctrl-D), even after some characters: no answer.
 		return "", err
 	}
 	return strings.TrimSpace(line), nil
@@ -53,9 +54,9 @@ func (t *ttyTerminal) Prompt(label string) (string, error) {
 
 func (t *ttyTerminal) PromptPassword(label string) (string, error) {
 	fmt.Fprint(t.f, label)
-	b, err := term.ReadPassword(int(t.f.Fd()))
+	pw, err := readPassword(t.f, t.r)
 	fmt.Fprintln(t.f)
-	return string(b), err
+	return pw, err
 }
 
 func (e *env) terminal() (terminal, error) {

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -119,5 +120,75 @@ func TestLoginPromptsOnRealTerminal(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "Logged in") {
 		t.Errorf("stdout %q", stdout.String())
+	}
+}
+
+// TestLoginCtrlDOnRealTerminal: end of input (Ctrl-D) at any prompt of a
+// real terminal ends the login at once with exit 2, nothing stored.
+func TestLoginCtrlDOnRealTerminal(t *testing.T) {
+	cs := newCryoSPARC(t, "pw")
+	for _, stage := range []string{"CryoSPARC URL: ", "Email: ", "Password: "} {
+		t.Run(strings.TrimSuffix(stage, ": "), func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "auth.json")
+			cmd := exec.Command(binary(t), "--file", file, "login")
+			cmd.Env = append(os.Environ(), "CRYOSPARC_EMAIL=", "CRYOSPARC_PASSWORD=", "CRYOSPARC_BASE_URL=")
+			cmd.Stdin = strings.NewReader("")
+			ptmx, tty, err := pty.Open()
+			if err != nil {
+				testkit.Require(t, false, "no pseudo-terminal: "+err.Error())
+			}
+			defer ptmx.Close()
+			cmd.Stderr = tty
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 2}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			tty.Close()
+			defer cmd.Process.Kill()
+			r := bufio.NewReader(ptmx)
+			var screen strings.Builder
+			expect := func(prompt string) {
+				t.Helper()
+				for !strings.HasSuffix(screen.String(), prompt) {
+					b, err := r.ReadByte()
+					if err != nil {
+						t.Fatalf("reading the terminal: %v; screen %q", err, screen.String())
+					}
+					screen.WriteByte(b)
+				}
+			}
+			answers := map[string]string{"CryoSPARC URL: ": cs.URL, "Email: ": "a@x"}
+			for _, p := range []string{"CryoSPARC URL: ", "Email: ", "Password: "} {
+				expect(p)
+				if p == stage {
+					break
+				}
+				io.WriteString(ptmx, answers[p]+"\n")
+			}
+			if stage == "Password: " { // typed once echo is off, as a person would
+				for i := 0; i < 500; i++ {
+					if tio, err := unix.IoctlGetTermios(int(ptmx.Fd()), unix.TCGETS); err == nil && tio.Lflag&unix.ECHO == 0 {
+						break
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			io.WriteString(ptmx, "\x04")
+			go io.Copy(io.Discard, r)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+					t.Errorf("Ctrl-D at %q: %v, want exit 2", stage, err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Ctrl-D at %q was ignored: login still waits", stage)
+			}
+			if _, err := os.Stat(file); err == nil {
+				t.Errorf("a session file was written")
+			}
+		})
 	}
 }
