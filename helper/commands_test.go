@@ -331,7 +331,6 @@ func TestStatusAsksAtOnce(t *testing.T) {
 		mu              sync.Mutex
 		inFlight, peak  int
 		content         strings.Builder
-		listeners       []net.Listener
 		allIn           = make(chan struct{})
 		closeAllInOnce  sync.Once
 		releaseAll      = make(chan struct{})
@@ -344,7 +343,6 @@ func TestStatusAsksAtOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		listeners = append(listeners, l)
 		defer l.Close()
 		go func() {
 			for {
