@@ -34,18 +34,8 @@ func TestLoginPromptsOnRealTerminal(t *testing.T) {
 	cmd.Stdin = strings.NewReader("")
 	var stdout strings.Builder
 	cmd.Stdout = &stdout
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		testkit.Require(t, false, "no pseudo-terminal: "+err.Error())
-	}
+	ptmx := startOnTerminal(t, cmd)
 	defer ptmx.Close()
-	cmd.Stderr = tty
-	// A new session whose controlling terminal is the pty, the child's fd 2.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 2}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	tty.Close()
 
 	screen := &strings.Builder{}
 	r := bufio.NewReader(ptmx)
@@ -133,17 +123,8 @@ func TestLoginCtrlDOnRealTerminal(t *testing.T) {
 			cmd := exec.Command(binary(t), "--file", file, "login")
 			cmd.Env = append(os.Environ(), "CRYOSPARC_EMAIL=", "CRYOSPARC_PASSWORD=", "CRYOSPARC_BASE_URL=")
 			cmd.Stdin = strings.NewReader("")
-			ptmx, tty, err := pty.Open()
-			if err != nil {
-				testkit.Require(t, false, "no pseudo-terminal: "+err.Error())
-			}
+			ptmx := startOnTerminal(t, cmd)
 			defer ptmx.Close()
-			cmd.Stderr = tty
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 2}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			tty.Close()
 			defer cmd.Process.Kill()
 			r := bufio.NewReader(ptmx)
 			var screen strings.Builder
@@ -191,4 +172,23 @@ func TestLoginCtrlDOnRealTerminal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startOnTerminal starts cmd in a new session whose controlling terminal is
+// a pseudo-terminal, on cmd's standard error, and returns the terminal's
+// other end, from which a test reads the screen and types.
+func startOnTerminal(t *testing.T, cmd *exec.Cmd) *os.File {
+	t.Helper()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		testkit.Require(t, false, "no pseudo-terminal: "+err.Error())
+	}
+	cmd.Stderr = tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 2}
+	if err := cmd.Start(); err != nil {
+		ptmx.Close()
+		t.Fatal(err)
+	}
+	tty.Close()
+	return ptmx
 }

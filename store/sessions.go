@@ -144,13 +144,22 @@ func (s *Sessions) Insert(sess Session) (key string, err error) {
 	if !validText(sess.URL) || !validText(sess.Email) || !validText(sess.Token) {
 		return "", ErrNotUTF8
 	}
-	idx := s.match(sess.URL)
-	if len(idx) == 0 {
-		canon, err := CanonicalURL(sess.URL)
-		if err != nil {
+	key = sess.URL
+	if len(s.match(key)) == 0 {
+		if key, err = CanonicalURL(key); err != nil {
 			return "", err
 		}
-		s.instances = append(s.instances, instance{url: canon})
+	}
+	return s.put(key, sess), nil
+}
+
+// put stores sess in the instance url names (as match finds it), replacing
+// the session of the same email in place; an instance that is not there is
+// added under url as it is. It returns the instance key used.
+func (s *Sessions) put(url string, sess Session) string {
+	idx := s.match(url)
+	if len(idx) == 0 {
+		s.instances = append(s.instances, instance{url: url})
 		idx = []int{len(s.instances) - 1}
 	}
 	in := &s.instances[idx[0]]
@@ -158,11 +167,11 @@ func (s *Sessions) Insert(sess Session) (key string, err error) {
 	for j := range in.sessions {
 		if in.sessions[j].Email == sess.Email {
 			in.sessions[j] = sess
-			return in.url, nil
+			return in.url
 		}
 	}
 	in.sessions = append(in.sessions, sess)
-	return in.url, nil
+	return in.url
 }
 
 // Filter selects sessions to erase; an empty field matches everything.

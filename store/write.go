@@ -379,25 +379,6 @@ func (s *Sessions) lookup(url, email string) (Session, bool) {
 	return Session{}, false
 }
 
-// put stores sess in the instance url names, as Insert does, except that
-// a new instance keeps url as it is: it is what another program wrote.
-func (s *Sessions) put(url string, sess Session) {
-	idx := s.match(url)
-	if len(idx) == 0 {
-		s.instances = append(s.instances, instance{url: url})
-		idx = []int{len(s.instances) - 1}
-	}
-	in := &s.instances[idx[0]]
-	sess.URL = in.url
-	for j := range in.sessions {
-		if in.sessions[j].Email == sess.Email {
-			in.sessions[j] = sess
-			return
-		}
-	}
-	in.sessions = append(in.sessions, sess)
-}
-
 // clone returns a copy of s that shares nothing that changes.
 func (s *Sessions) clone() *Sessions {
 	out := &Sessions{instances: make([]instance, len(s.instances))}
