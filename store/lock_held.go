@@ -1,0 +1,323 @@
+package store
+
+import (
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// holder is what a lock file says about the process holding it.
+type holder struct {
+	pid   int
+	host  string // for people: the host name
+	space string // the host and process namespace its pid belongs to
+	since time.Time
+	nonce string // tells two lock files apart
+}
+
+func (h holder) line() string {
+	return fmt.Sprintf("pid=%d host=%s space=%s since=%s nonce=%s\n",
+		h.pid, fieldSafe(h.host), fieldSafe(h.space), h.since.UTC().Format(time.RFC3339Nano), fieldSafe(h.nonce))
+}
+
+func fieldSafe(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return strings.Map(func(r rune) rune {
+		if r <= ' ' || r == '=' || r >= 0x7f {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// parseHolder reads a lock file's line; ok is false for anything else
+// (empty: its writer died before writing it, or it is still writing it).
+func parseHolder(data []byte) (h holder, ok bool) {
+	line, _, complete := strings.Cut(string(data), "\n")
+	if !complete {
+		return holder{}, false
+	}
+	for _, field := range strings.Fields(line) {
+		k, v, _ := strings.Cut(field, "=")
+		switch k {
+		case "pid":
+			h.pid, _ = strconv.Atoi(v)
+		case "host":
+			h.host = v
+		case "space":
+			h.space = v
+		case "since":
+			h.since, _ = time.Parse(time.RFC3339Nano, v)
+		case "nonce":
+			h.nonce = v
+		}
+	}
+	return h, h.pid > 0 && h.space != "" && h.nonce != ""
+}
+
+func (h holder) String() string {
+	return fmt.Sprintf("process %d on %s (since %s)", h.pid, printable(h.host), h.since.Local().Format("15:04:05"))
+}
+
+var self = sync.OnceValue(func() holder {
+	host, _ := os.Hostname()
+	return holder{pid: os.Getpid(), host: host, space: processSpace(host)}
+})
+
+func newHolder() holder {
+	h := self()
+	h.since = time.Now()
+	h.nonce = crand.Text()
+	return h
+}
+
+// lockFile is an exclusive lock file this process created and holds.
+type lockFile struct {
+	path string
+	f    *os.File
+
+	mu      sync.Mutex
+	stopped bool
+	timer   *time.Timer
+}
+
+// createHeld creates path exclusively and writes h into it. fs.ErrExist
+// when it exists.
+func createHeld(path string, want lockOwner, h holder) (*lockFile, error) {
+	f, err := createExclusive(path, want)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteString(h.line()); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("%w: writing the lock file %s: %w", ErrUnsafe, printable(path), err)
+	}
+	return &lockFile{path: path, f: f}, nil
+}
+
+// refresh keeps the lock file's modification time recent while it is held,
+// so that other hosts do not take it for a dead holder's.
+func (l *lockFile) refresh() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopped {
+		return
+	}
+	touch(l.f)
+	l.timer = time.AfterFunc(lockRefresh, l.refresh)
+}
+
+// release removes the lock file, if it is still this one.
+func (l *lockFile) release() {
+	l.mu.Lock()
+	l.stopped = true
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	l.mu.Unlock()
+	mine, err := l.f.Stat()
+	l.f.Close() // first: Windows removes no open file
+	if err == nil {
+		if now, err := os.Lstat(l.path); err == nil && os.SameFile(mine, now) {
+			os.Remove(l.path)
+		}
+	}
+}
+
+// takeHeld creates target's exclusive lock file, waiting until deadline
+// for another holder to finish and removing the lock files of holders
+// that died.
+func takeHeld(target string, want lockOwner, deadline time.Time, timedOut func(string) error) (*lockFile, error) {
+	path := heldPath(target)
+	wait := poll{}
+	quick := 0 // tries in a row without a pause
+	for {
+		l, err := createHeld(path, want, newHolder())
+		if err == nil {
+			l.mu.Lock()
+			l.timer = time.AfterFunc(lockRefresh, l.refresh)
+			l.mu.Unlock()
+			return l, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		seen, err := inspect(path, want)
+		if err != nil {
+			return nil, err
+		}
+		if seen.gone {
+			if quick++; quick < 10 {
+				continue
+			}
+		} else if seen.stale(target) != "" {
+			free, err := breakStale(target, want, seen)
+			if err != nil {
+				return nil, err
+			}
+			if free {
+				if quick++; quick < 10 {
+					continue
+				}
+			}
+		}
+		quick = 0
+		if !wait.next(deadline) {
+			return nil, timedOut(seen.who(path))
+		}
+	}
+}
+
+// seenLock is what was found at a lock file's path.
+type seenLock struct {
+	gone       bool
+	unreadable bool
+	fi         fs.FileInfo
+	h          holder
+	parsed     bool
+}
+
+// inspect reads the lock file at path, never through a link. A lock file
+// that is a link or not a regular file is refused: it is not one this
+// program made.
+func inspect(path string, want lockOwner) (seenLock, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|oNoFollow|oNonBlock, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return seenLock{gone: true}, nil
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		// Created by root a moment ago and not yet given to its owner, or
+		// left so: never judged stale (its age, read without opening it,
+		// may come from a cache), so waited for.
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return seenLock{gone: true}, nil
+		}
+		if err != nil {
+			return seenLock{}, fmt.Errorf("%w: %w", ErrUnsafe, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return seenLock{}, want.check(path, fi)
+		}
+		return seenLock{fi: fi, unreadable: true}, nil
+	}
+	if err != nil {
+		return seenLock{}, want.refuseOpen(path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return seenLock{}, fmt.Errorf("%w: %w", ErrUnsafe, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return seenLock{}, want.check(path, fi)
+	}
+	data, _ := io.ReadAll(io.LimitReader(f, 1024))
+	h, ok := parseHolder(data)
+	return seenLock{fi: fi, h: h, parsed: ok}, nil
+}
+
+// stale says why the lock file seen beside target was left by a holder
+// that is gone, or "" when it may still be held.
+func (s seenLock) stale(target string) string {
+	if s.unreadable {
+		return ""
+	}
+	if s.parsed && s.h.space == self().space && !processAlive(s.h.pid) {
+		return fmt.Sprintf("process %d has ended", s.h.pid)
+	}
+	mtime := s.fi.ModTime()
+	if time.Since(mtime) < LockStaleAfter {
+		// This machine's clock says it is recent; a clock behind the
+		// file system's only makes the wait longer.
+		return ""
+	}
+	// This clock may be ahead: ask the file system's.
+	if age := fsNow(target).Sub(mtime); age >= LockStaleAfter {
+		return fmt.Sprintf("not refreshed for %s", age.Round(time.Second))
+	}
+	return ""
+}
+
+// fsNow returns the time by the clock of the file system that holds
+// target: over NFS, the server's, read from a file created beside it for a
+// moment (named as the temporary files that a writer removes when one was
+// left). Where no file can be created there, this machine's clock.
+func fsNow(target string) time.Time {
+	f, err := os.CreateTemp(filepath.Dir(target), tempPrefix(target)+"clock-")
+	if err != nil {
+		return time.Now()
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return time.Now()
+	}
+	return fi.ModTime()
+}
+
+// breakStale removes the stale lock file seen at target's held path, under
+// the break lock, once it has checked that it is still the same file and
+// still stale. It reports whether the lock file may now be free.
+func breakStale(target string, want lockOwner, seen seenLock) (bool, error) {
+	held, bp := heldPath(target), breakPath(target)
+	b, err := createHeld(bp, want, newHolder())
+	if errors.Is(err, fs.ErrExist) {
+		// Another waiter is breaking it, or died doing so.
+		other, err := inspect(bp, want)
+		if err != nil || other.gone || other.stale(target) == "" {
+			return false, err
+		}
+		if again, err := inspect(bp, want); err == nil && again.same(other) {
+			os.Remove(bp)
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer b.release()
+	now, err := inspect(held, want)
+	if err != nil || now.gone {
+		return err == nil, err
+	}
+	if !now.same(seen) || now.stale(target) == "" {
+		return false, nil
+	}
+	return os.Remove(held) == nil, nil
+}
+
+// who says who holds the lock file seen at path, for a message.
+func (s seenLock) who(path string) string {
+	switch {
+	case s.parsed:
+		return s.h.String()
+	case s.unreadable:
+		return fmt.Sprintf("a process whose lock file %s this user cannot read (if no other program uses the session file, remove it: rm %s)", printable(path), printable(path))
+	}
+	return "another process"
+}
+
+// same reports whether two looks at a lock file's path saw the same file,
+// unchanged.
+func (s seenLock) same(o seenLock) bool {
+	if s.gone || o.gone || !os.SameFile(s.fi, o.fi) || !s.fi.ModTime().Equal(o.fi.ModTime()) {
+		return false
+	}
+	if s.parsed || o.parsed {
+		return s.parsed && o.parsed && s.h.nonce == o.h.nonce
+	}
+	return true
+}
