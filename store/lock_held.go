@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -234,8 +235,18 @@ func (s seenLock) stale(target string) string {
 	if s.unreadable {
 		return ""
 	}
-	if s.parsed && s.h.space == self().space && !processAlive(s.h.pid) {
-		return fmt.Sprintf("process %d has ended", s.h.pid)
+	if s.parsed && s.h.space == self().space {
+		// On this host the holder's process tells: a dead one is taken
+		// over at once. On Linux, where a process's start time tells a
+		// reused pid apart, a live one never is, however long it holds
+		// the lock (it may be stopped, swapped out, or stalled on a file
+		// system); elsewhere the age rule below still applies to it.
+		if !processAlive(s.h.pid, s.h.since) {
+			return fmt.Sprintf("process %d has ended", s.h.pid)
+		}
+		if runtime.GOOS == "linux" {
+			return ""
+		}
 	}
 	mtime := s.fi.ModTime()
 	if time.Since(mtime) < LockStaleAfter {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -62,24 +63,63 @@ func touch(f *os.File) {
 }
 
 // processAlive reports whether process pid may still be running on this
-// host (one this user may not signal is; a zombie, killed and not yet
-// reaped by its parent, is not).
-func processAlive(pid int) bool {
+// host, as a lock holder started at since: a process that started after it
+// took the lock is another one that got its pid. A zombie whose other
+// threads still run (one of them may be in the middle of a rename) is
+// alive.
+func processAlive(pid int, since time.Time) bool {
 	if pid <= 0 {
 		return true
 	}
 	if err := unix.Kill(pid, 0); err != nil && !errors.Is(err, unix.EPERM) {
 		return false
 	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	proc := "/proc/" + strconv.Itoa(pid)
+	stat, err := os.ReadFile(proc + "/stat")
 	if err != nil {
 		return true
 	}
 	// "pid (command) state …": the command may hold spaces and parentheses.
-	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
-		return stat[i+2] != 'Z' && stat[i+2] != 'X'
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 || i+2 >= len(stat) {
+		return true
+	}
+	if state := stat[i+2]; state == 'Z' || state == 'X' {
+		tasks, err := os.ReadDir(proc + "/task")
+		return err == nil && len(tasks) > 1
+	}
+	if started, ok := startTime(stat[i+2:]); ok && !since.IsZero() && started.After(since.Add(time.Second)) {
+		return false
 	}
 	return true
+}
+
+// startTime reads when a process started from the fields of its
+// /proc/PID/stat after the command (state first): field 22, in clock ticks
+// (USER_HZ, 100 on Linux) after the boot time of /proc/stat.
+func startTime(fields []byte) (time.Time, bool) {
+	f := strings.Fields(string(fields))
+	if len(f) < 20 {
+		return time.Time{}, false
+	}
+	ticks, err := strconv.ParseInt(f[19], 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	stat, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, line := range strings.Split(string(stat), "\n") {
+		if v, ok := strings.CutPrefix(line, "btime "); ok {
+			boot, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return time.Time{}, false
+			}
+			return time.Unix(boot, 0).Add(time.Duration(ticks) * time.Second / 100), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // processSpace names the set of process ids this process's pid belongs

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -574,4 +575,44 @@ func FuzzParseHolder(f *testing.F) {
 			t.Errorf("%q parsed to %+v, which writes back as %q, parsed to %+v", data, h, h.line(), again)
 		}
 	})
+}
+
+// TestLockLiveHolderNeverTakenOver: on the same host, a holder whose
+// process still runs keeps the lock however old its lock file (it may be
+// stopped or stalled for longer than LockStaleAfter); one whose pid now
+// belongs to a process started after it took the lock has ended.
+func TestLockLiveHolderNeverTakenOver(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("a live holder is told from a reused pid by /proc on Linux only")
+	}
+	opt := testOptions(t)
+	opt.LockTimeout = 0
+	old := time.Now().Add(-10 * LockStaleAfter)
+	for _, c := range []struct {
+		name  string
+		since time.Time
+		taken bool
+	}{
+		{"stalled for minutes", time.Now(), false},
+		{"pid reused since", time.Now().Add(-time.Hour * 24 * 365 * 30), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "auth.json")
+			// This test's own process stands for the live holder: its pid,
+			// its host, its process space.
+			h := self()
+			h.since, h.nonce = c.since, "stalled"
+			if err := os.WriteFile(heldPath(path), []byte(h.line()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			os.Chtimes(heldPath(path), old, old)
+			err := Update(path, opt, insertOne("https://x", "a@x", "t"))
+			if c.taken && err != nil {
+				t.Fatalf("a lock whose pid was reused: %v", err)
+			}
+			if !c.taken && !errors.Is(err, ErrLockTimeout) {
+				t.Fatalf("a live holder's lock, %s old, was taken over: %v", time.Since(old).Round(time.Second), err)
+			}
+		})
+	}
 }

@@ -31,7 +31,7 @@ func touch(f *os.File) {
 	os.Chtimes(f.Name(), now, now)
 }
 
-func processAlive(pid int) bool {
+func processAlive(pid int, _ time.Time) bool {
 	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(pid))
 	if err != nil {
 		return !errors.Is(err, windows.ERROR_INVALID_PARAMETER)

@@ -80,3 +80,12 @@ func (d *folder) isRegular(name string) bool {
 }
 
 func (d *folder) sync() {}
+
+func (d *folder) holds(name string, f *os.File) bool {
+	fi, err := os.Lstat(d.join(name))
+	if err != nil {
+		return false
+	}
+	open, err := f.Stat()
+	return err == nil && os.SameFile(fi, open)
+}

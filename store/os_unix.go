@@ -212,3 +212,17 @@ func (d *folder) isRegular(name string) bool {
 // sync flushes the folder's entries to disk, so that a rename survives a
 // crash.
 func (d *folder) sync() { unix.Fsync(d.fd) }
+
+// holds reports whether name in the folder is still the file f has open:
+// another writer may have renamed a file over it.
+func (d *folder) holds(name string, f *os.File) bool {
+	st, err := d.lstat(name)
+	if err != nil {
+		return false
+	}
+	var open unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &open); err != nil {
+		return false
+	}
+	return st.Dev == open.Dev && st.Ino == open.Ino
+}

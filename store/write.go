@@ -232,10 +232,13 @@ func replace(d *folder, target string, opt *Options, old *os.File, base *Session
 		}
 		data := next.Marshal()
 		err = writeFile(d, target, data, old)
-		if errors.Is(err, fs.ErrExist) && old == nil {
-			// Created by another program since it was found missing:
-			// nothing was written, and that file is now the one to
-			// replace, with what it holds.
+		if errors.Is(err, fs.ErrExist) && old == nil || errors.Is(err, errReplaced) {
+			// Created by another program since it was found missing, or
+			// replaced since it was read: nothing was written, and that
+			// file is now the one to replace, with what it holds.
+			if old != nil {
+				old.Close()
+			}
 			f, err := d.open(name)
 			if err != nil || f == nil {
 				return fmt.Errorf("%w: %s appeared and vanished while being written: %w", ErrUnsafe, printable(target), err)
@@ -285,6 +288,9 @@ func replace(d *folder, target string, opt *Options, old *os.File, base *Session
 	}
 }
 
+// errReplaced: the file to replace is no longer the one read.
+var errReplaced = errors.New("replaced since it was read")
+
 // writeFile replaces target, in the folder d, with data: a new 0600 file
 // in the same folder, written, flushed to disk, renamed over target, and
 // the folder flushed. The new file gets the owner and group of old, the
@@ -332,6 +338,13 @@ func writeFile(d *folder, target string, data []byte, old *os.File) error {
 		return fail("closing", err)
 	}
 	name := filepath.Base(target)
+	if old != nil && !d.holds(name, old) {
+		// Replaced since it was read: by a writer that took the lock over
+		// (this one stalled for longer than LockStaleAfter) or by a
+		// program that takes none. Its content is merged, not lost.
+		d.remove(tmp)
+		return errReplaced
+	}
 	if old != nil {
 		err = d.rename(tmp, name)
 	} else {

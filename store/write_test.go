@@ -237,3 +237,39 @@ func BenchmarkUpdate(b *testing.B) {
 		}
 	}
 }
+
+// TestUpdateReplacedWhileHeld: when the file is replaced between the read
+// and the rename (a writer that took over the lock of one stalled for
+// longer than LockStaleAfter, or a program that takes none), what the
+// other wrote is merged, not lost.
+func TestUpdateReplacedWhileHeld(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.json")
+	if err := Update(path, testOptions(t), insertOne("https://x", "first@x", "t0")); err != nil {
+		t.Fatal(err)
+	}
+	err := Update(path, testOptions(t), func(s *Sessions) error {
+		// Another writer renames its result over the file meanwhile.
+		other := s.clone()
+		other.Insert(Session{URL: "https://x", Email: "other@x", Token: "t1", Expires: ExpiryFromTime(fixedNow.Add(time.Hour))})
+		tmp := path + ".other"
+		if err := os.WriteFile(tmp, other.Marshal(), 0o600); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return err
+		}
+		return insertOne("https://x", "mine@x", "t2")(s)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(path, testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"first@x", "other@x", "mine@x"} {
+		if _, ok := s.Find("https://x", email); !ok {
+			t.Errorf("%s was lost: %v", email, s.All())
+		}
+	}
+}
