@@ -316,6 +316,7 @@ func (e *env) file(c *cli.Context) (*helper.Commands, error) {
 		Stderr:           e.stderr,
 		StdinIsTerminal:  isTerminal(e.stdin),
 		StderrIsTerminal: isTerminal(e.stderr),
+		StdoutIsTerminal: isTerminal(e.stdout),
 	}, nil
 }
 
@@ -379,6 +380,9 @@ func looksLikeCommand(s string) bool {
 }
 
 func isTerminal(stream any) bool {
+	if c, ok := stream.(*checkedWriter); ok {
+		stream = c.w
+	}
 	f, ok := stream.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

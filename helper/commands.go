@@ -28,9 +28,9 @@ func (f *Commands) Token(out io.Writer, q TokenQuery) error {
 	if err != nil {
 		return err
 	}
-	line := sess.Token
+	line := f.shown(sess.Token)
 	if q.Header {
-		line = "Authorization: Bearer " + sess.Token
+		line = "Authorization: Bearer " + line
 	}
 	if _, err := io.WriteString(out, line+"\n"); err != nil {
 		return errkind.Errorf(errkind.Output, "writing the token: %w", err)
@@ -180,6 +180,7 @@ type LogoutQuery struct {
 // until they expire: the CryoSPARC API has no logout.
 func (f *Commands) Logout(out io.Writer, q LogoutQuery) error {
 	var erase []store.Session
+	selected := Selection{URL: q.URL, Email: q.Email}
 	if q.All {
 		sel := Selection{}
 		if q.URL != "" {
@@ -215,8 +216,12 @@ func (f *Commands) Logout(out io.Writer, q LogoutQuery) error {
 		if sel.URL == "" && sel.Email == "" {
 			return bad("say which session to erase: --url and/or --email (or set %s / %s), or --all", EnvBaseURL, EnvEmail)
 		}
+		if !f.exists() {
+			return f.noneErased(sel)
+		}
+		// The live session token would use: an expired one that comes
+		// first is not the one meant (every write drops it anyway).
 		o := f.Options
-		o.KeepExpired = true
 		sess, found, err := store.Lookup(f.Path, &o, sel.URL, sel.Email)
 		if err != nil && !servable(err) {
 			return err
@@ -224,7 +229,7 @@ func (f *Commands) Logout(out io.Writer, q LogoutQuery) error {
 		if !found {
 			return f.noneErased(sel)
 		}
-		erase = []store.Session{sess}
+		erase, selected = []store.Session{sess}, sel
 	}
 	var erased []store.Session
 	err := f.update(func(s *store.Sessions) error {
@@ -243,7 +248,7 @@ func (f *Commands) Logout(out io.Writer, q LogoutQuery) error {
 		return err
 	}
 	if len(erased) == 0 {
-		return f.noneErased(Selection{URL: q.URL, Email: q.Email})
+		return f.noneErased(selected)
 	}
 	_, err = fmt.Fprintf(out, "Erased %d session(s) from %s:\n%sThe server still accepts the token(s) until they expire: CryoSPARC has no logout.\n",
 		len(erased), text.Safe(f.Path), sessionLines(erased, 20))

@@ -404,3 +404,72 @@ func TestDoctorCountsBackups(t *testing.T) {
 		t.Errorf("doctor does not count the backups:\n%s", out.String())
 	}
 }
+
+// TestLogoutSkipsExpired: an expired session that comes first is not the
+// one the rule selects; logout erases the live one token would print.
+func TestLogoutSkipsExpired(t *testing.T) {
+	const content = `{"https://a": {"ali@x": {"token": {"access_token": "old", "token_type": "bearer"}, "expires": "2020-01-01T00:00:00Z"},
+ "bob@x": {"token": {"access_token": "bob-a", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"}},
+ "https://b": {"ali@x": {"token": {"access_token": "ali-b", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"}}}`
+	for _, tt := range []struct {
+		env  map[string]string
+		q    LogoutQuery
+		left string
+	}{
+		{map[string]string{"CRYOSPARC_EMAIL": "ali@x"}, LogoutQuery{}, "bob-a"},
+		{nil, LogoutQuery{URL: "https://a"}, "ali-b"},
+	} {
+		h, _ := newHelper(t, content)
+		var token bytes.Buffer
+		withEnv(h, tt.env).Token(&token, TokenQuery{URL: tt.q.URL})
+		var out bytes.Buffer
+		if err := h.Logout(&out, tt.q); err != nil {
+			t.Fatal(err)
+		}
+		s, _ := store.Load(h.Path, nil)
+		var left []string
+		for _, sess := range s.All() {
+			left = append(left, sess.Token)
+			if sess.Token+"\n" == token.String() {
+				t.Errorf("%v %+v: the session token printed (%s) is still there", tt.env, tt.q, sess.Token)
+			}
+		}
+		if strings.Join(left, " ") != tt.left {
+			t.Errorf("%v %+v: left %q, want %q (%s)", tt.env, tt.q, left, tt.left, out.String())
+		}
+	}
+}
+
+// TestControlCharacters: a carriage return anywhere in a token is refused
+// on the way in (a reader in Python's text mode would split the line
+// there); a server's token with an escape sequence is not stored; a stored
+// one reaches a terminal escaped.
+func TestControlCharacters(t *testing.T) {
+	h, _ := newHelper(t, "")
+	err := h.Store(strings.NewReader("url=https://a\nemail=a@x\naccess_token=IN\rNER\n"))
+	if !errors.Is(err, errkind.BadInput) {
+		t.Errorf("a token with an inner carriage return: %v, want bad input", err)
+	}
+	cs := testkit.NewServer(t)
+	cs.AddUser("ali@example.com", "pw", "Ali")
+	cs.TokenFor = func(string) string { return "tok\x1b]2;owned\x07" }
+	h.Options.Now = time.Now
+	if err := h.Login(&bytes.Buffer{}, LoginQuery{URL: cs.URL, Email: "ali@example.com", Password: "pw"}); !errors.Is(err, errkind.Unreachable) {
+		t.Errorf("a token with an escape sequence from the server: %v, want refused (exit 6)", err)
+	}
+	if _, err := os.Stat(h.Path); err == nil {
+		t.Errorf("it was stored")
+	}
+	// A file edited by hand: escaped on a terminal, as is elsewhere.
+	h2, _ := newHelper(t, `{"https://a": {"a@x": {"token": {"access_token": "t\u001b[2Jx", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"}}}`)
+	for _, terminal := range []bool{true, false} {
+		h2.StdoutIsTerminal = terminal
+		var out bytes.Buffer
+		if err := h2.Token(&out, TokenQuery{}); err != nil {
+			t.Fatal(err)
+		}
+		if raw := strings.Contains(out.String(), "\x1b"); raw == terminal {
+			t.Errorf("terminal %v: token printed %q", terminal, out.String())
+		}
+	}
+}

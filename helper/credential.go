@@ -43,13 +43,13 @@ func (f *Commands) Get(in io.Reader, out io.Writer) error {
 		// The expiry is not given back: the file cannot tell an expiry
 		// git supplied from the default one, and a helper must not invent
 		// one (docs/git.md).
-		a.Set("username", sess.Email)
-		a.Set("password", sess.Token)
+		a.Set("username", f.shown(sess.Email))
+		a.Set("password", f.shown(sess.Token))
 		return protocol.Write(out, &a, "protocol", "host", "path", "username", "password")
 	}
-	a.Set("url", sess.URL)
-	a.Set("email", sess.Email)
-	a.Set("access_token", sess.Token)
+	a.Set("url", f.shown(sess.URL))
+	a.Set("email", f.shown(sess.Email))
+	a.Set("access_token", f.shown(sess.Token))
 	a.Set("token_type", "bearer")
 	a.Set("expires", sess.Expires.String())
 	return protocol.Write(out, &a, "url", "email", "access_token", "token_type", "expires")
@@ -174,7 +174,7 @@ func (f *Commands) Store(in io.Reader) error {
 	case !r.tokenSet:
 		return bad("store needs access_token= (or git's password=)")
 	case !Carriable(r.token) || !Carriable(r.email):
-		return bad("the token or email holds a carriage return, line break or NUL; such a session could never be read back")
+		return bad("the token or email holds a carriage return, line break or NUL, or is too long; such a session could never be read back")
 	}
 	exp, err := f.expiry(r.attrs)
 	if err != nil {

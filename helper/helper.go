@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +52,9 @@ type Commands struct {
 	// StderrIsTerminal makes a command that chose among several sessions
 	// say which it used.
 	StderrIsTerminal bool
+	// StdoutIsTerminal makes get and token escape control characters in
+	// what they print.
+	StdoutIsTerminal bool
 }
 
 func (f *Commands) now() time.Time {
@@ -131,12 +135,28 @@ func InstanceURL(raw string) (string, error) {
 }
 
 // Carriable reports whether a value can travel as a key=value line and read
-// back the same: no line feed, no NUL, no final carriage return (which a
-// reader drops), and short enough for a protocol line under its longest
-// key.
+// back the same, also through a reader that splits lines at a carriage
+// return (Python's text mode): no line feed, carriage return or NUL, and
+// short enough for a protocol line under its longest key.
 func Carriable(v string) bool {
-	return !strings.ContainsAny(v, "\n\x00") && !strings.HasSuffix(v, "\r") &&
-		len(v) <= protocol.MaxLine-len("access_token=")
+	return !strings.ContainsAny(v, "\n\r\x00") && len(v) <= protocol.MaxLine-len("access_token=")
+}
+
+// plain reports whether v holds no control character: what a server may
+// issue as a token (an escape sequence in one would reach a terminal).
+func plain(v string) bool {
+	return !strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+// shown is v as it may be written to out: unchanged, except on a terminal,
+// where control characters are escaped so that no escape sequence from the
+// file reaches it.
+func (f *Commands) shown(v string) string {
+	if !f.StdoutIsTerminal || plain(v) {
+		return v
+	}
+	q := strconv.Quote(v)
+	return q[1 : len(q)-1]
 }
 
 // notFound returns the ErrNotFound error for a question (sel) that found

@@ -54,8 +54,8 @@ func (f *Commands) Login(out io.Writer, q LoginQuery) error {
 	if q.Email == "" {
 		return bad("no email given")
 	}
-	if !Carriable(q.Email) {
-		return bad("the email holds a line break or NUL, or is too long")
+	if !Carriable(q.Email) || !plain(q.Email) {
+		return bad("the email holds a control character, or is too long")
 	}
 	if q.Password == "" {
 		return bad("the password is empty")
@@ -86,8 +86,8 @@ func (f *Commands) Login(out io.Writer, q LoginQuery) error {
 		}
 		return err
 	}
-	if !Carriable(tok.AccessToken) {
-		return errkind.New(errkind.Unreachable, "the server issued a token that holds a line break or NUL, or is longer than the key=value protocol can carry; nothing was stored")
+	if !Carriable(tok.AccessToken) || !plain(tok.AccessToken) {
+		return errkind.New(errkind.Unreachable, "the server issued a token that holds control characters, or is longer than the key=value protocol can carry; nothing was stored")
 	}
 	sess := store.Session{URL: url, Email: q.Email, Token: tok.AccessToken,
 		Expires: store.ExpiryFromTime(now.Add(lifetime).UTC().Truncate(time.Second))}
