@@ -65,7 +65,7 @@ func (e *env) exec(c *cli.Context) error {
 	if err != nil {
 		return usagef("exec: %s: command not found (%v)", text.Quote(args[0]), errors.Unwrap(err))
 	}
-	sess, err := f.Live(c.String("url"), c.String("email"), minTTL)
+	sess, err := f.ForCryoSPARC(c.String("url"), c.String("email"), minTTL)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (e *env) exec(c *cli.Context) error {
 	if run == nil {
 		run = execve
 	}
-	err = run(path, args, helper.ExecEnv(environ, sess, tokenEnv))
+	err = run(path, args, helper.ExecEnv(environ, sess, tokenEnv), closedFDs(e))
 	var exit exitStatus
 	if errors.As(err, &exit) {
 		return err

@@ -177,3 +177,34 @@ func TestExecStatusAndSignals(t *testing.T) {
 		t.Errorf("after SIGTERM: %v, want the command's trap to exit 42", err)
 	}
 }
+
+// TestExecRefusesFileCryoSPARCRejects: one entry cryosparc-tools rejects
+// makes it ignore the whole file, so the command would find no session:
+// exec refuses before starting it (exit 3, pointing at doctor).
+func TestExecRefusesFileCryoSPARCRejects(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "auth.json")
+	os.WriteFile(file, []byte(`{"https://a": {"a@x": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"},
+ "b@x": {"token": {"access_token": "u", "token_type": "Bearer"}, "expires": "2099-01-01T00:00:00Z"}}}`), 0o600)
+	marker := filepath.Join(t.TempDir(), "started")
+	code, _, stderr := execRun(t, nil, "--file", file, "exec", "--", "touch", marker)
+	if code != 3 || !strings.Contains(stderr, "doctor") {
+		t.Errorf("exit %d (%q), want 3 pointing at doctor", code, stderr)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("the command was started")
+	}
+}
+
+// TestExecClosedStreams: a standard stream closed for exec is closed for
+// its command too, so the command fails as it would run directly, rather
+// than write into /dev/null unseen.
+func TestExecClosedStreams(t *testing.T) {
+	file := execFile(t)
+	cmd := exec.Command("bash", "-c", `"$BIN" --file "$FILE" exec -- sh -c 'printf hi' >&-`)
+	cmd.Env = append(os.Environ(), "BIN="+binary(t), "FILE="+file)
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Errorf("the command's output went nowhere and it succeeded (%v)", err)
+	}
+}

@@ -5,5 +5,10 @@ package main
 import "syscall"
 
 // execve replaces the program with path: the command's exit status and
-// signals are its own.
-func execve(path string, argv, envv []string) error { return syscall.Exec(path, argv, envv) }
+// signals are its own. The standard streams in closed are closed first.
+func execve(path string, argv, envv []string, closed []int) error {
+	for _, fd := range closed {
+		syscall.Close(fd)
+	}
+	return syscall.Exec(path, argv, envv)
+}

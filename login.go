@@ -218,7 +218,11 @@ func (e *env) password(c *cli.Context, ask func(string, bool) (string, error)) (
 		}
 		return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
 	case cmd != "":
-		return passwordFromCommand(cmd, e.stdin, e.stderr)
+		stdin := e.stdin
+		if _, closed := stdin.(closedStream); closed {
+			stdin = nil // the command gets /dev/null: it may not need one
+		}
+		return passwordFromCommand(cmd, stdin, e.stderr)
 	case inEnv && pw != "":
 		return pw, nil
 	}

@@ -65,6 +65,21 @@ func main() {
 	os.Exit(run(os.Args, stdin, stdout, os.Stderr, os.LookupEnv, time.Now))
 }
 
+// closedFDs are the standard streams that were closed when the program
+// started: exec closes them again for its command, as the shell meant.
+func closedFDs(e *env) []int {
+	var fds []int
+	if _, ok := e.stdin.(closedStream); ok {
+		fds = append(fds, 0)
+	}
+	if c, ok := e.stdout.(*checkedWriter); ok {
+		if _, ok := c.w.(closedStream); ok {
+			fds = append(fds, 1)
+		}
+	}
+	return fds
+}
+
 // closedStream stands for a standard stream that was closed when the
 // program started: every read or write fails with err.
 type closedStream struct{ err error }
@@ -94,10 +109,10 @@ type env struct {
 	stdout, stderr io.Writer
 	lookup         func(key string) (string, bool)
 	now            func() time.Time
-	tty            func() (terminal, error)                     // nil: /dev/tty
-	httpClient     *http.Client                                 // nil: the API client's default
-	environ        func() []string                              // nil: os.Environ, for exec's command
-	execve         func(path string, argv, envv []string) error // nil: replace the program (exec)
+	tty            func() (terminal, error)                                   // nil: /dev/tty
+	httpClient     *http.Client                                               // nil: the API client's default
+	environ        func() []string                                            // nil: os.Environ, for exec's command
+	execve         func(path string, argv, envv []string, closed []int) error // nil: replace the program (exec)
 }
 
 // run runs the command line args and returns the exit status.

@@ -53,7 +53,11 @@ func (f *Commands) Live(url, email string, minTTL time.Duration) (store.Session,
 	if minTTL > 0 {
 		now := f.now()
 		if left := sess.Expires.Time().Sub(now); left < minTTL {
-			day := now.Add(min(minTTL+24*time.Hour, 365*24*time.Hour)).Format("2006-01-02")
+			if minTTL >= MaxLifetime {
+				return sess, errkind.Errorf(errkind.NotFound, "the session of %s for %s expires %s, sooner than the %s asked for, which is longer than any session can last (one year)",
+					text.Safe(sess.Email), text.URL(sess.URL), relative(sess.Expires.Time(), now), days(minTTL))
+			}
+			day := now.Add(min(minTTL+24*time.Hour, MaxLifetime)).Format("2006-01-02")
 			return sess, errkind.Errorf(errkind.NotFound, "the session of %s for %s expires %s, sooner than the %s asked for; log in again: %s --expires %s",
 				text.Safe(sess.Email), text.URL(sess.URL), relative(sess.Expires.Time(), now), days(minTTL),
 				loginCommand(sess.URL, sess.Email), day)
@@ -65,10 +69,13 @@ func (f *Commands) Live(url, email string, minTTL time.Duration) (store.Session,
 // days writes d in days when it is a whole number of them, as it was
 // probably given.
 func days(d time.Duration) string {
-	if d > 0 && d%(24*time.Hour) == 0 {
+	switch {
+	case d > 0 && d%(24*time.Hour) == 0:
 		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%.1f days", d.Hours()/24)
 	}
-	return d.String()
+	return d.Round(time.Second).String()
 }
 
 // Listed is one session as List shows it in JSON: never a token.
@@ -368,4 +375,19 @@ func (f *Commands) Values(out io.Writer, field string) error {
 		}
 	}
 	return nil
+}
+
+// ForCryoSPARC returns the session a program using cryosparc-tools is to
+// use, as Live does, but refuses a session file that cryosparc-tools would
+// reject as a whole: CryoSPARC() in that program would find no session in
+// it, whatever this program serves from its valid part.
+func (f *Commands) ForCryoSPARC(url, email string, minTTL time.Duration) (store.Session, error) {
+	o := f.Options // no warning: the error says it
+	if _, err := store.Load(f.Path, &o); err != nil {
+		if servable(err) {
+			return store.Session{}, fmt.Errorf("%w; cryosparc-tools ignores the whole file while it holds one entry it rejects, so CryoSPARC() in the command would find no session", err)
+		}
+		return store.Session{}, err
+	}
+	return f.Live(url, email, minTTL)
 }

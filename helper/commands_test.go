@@ -473,3 +473,37 @@ func TestControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+func TestDidYouMeanSaysWhy(t *testing.T) {
+	for _, tt := range []struct{ url, why string }{
+		{"http://cryosparc.example.com", "other scheme"},
+		{"https://cryosparc.example.com/browse/P1-W2-J3", "without the page path"},
+	} {
+		h, _ := newHelper(t, startFile)
+		err := h.Token(&bytes.Buffer{}, TokenQuery{URL: tt.url})
+		if err == nil || !strings.Contains(err.Error(), "did you mean https://cryosparc.example.com?") || !strings.Contains(err.Error(), tt.why) {
+			t.Errorf("%s: %v; want the stored URL and %q", tt.url, err, tt.why)
+		}
+	}
+	h, _ := newHelper(t, startFile)
+	err := h.Token(&bytes.Buffer{}, TokenQuery{URL: "https://cryosparc.example.com", Email: "ali@example.com", MinTTL: 100 * MaxLifetime})
+	if err == nil || !strings.Contains(err.Error(), "longer than any session can last") {
+		t.Errorf("--min-ttl beyond a year: %v", err)
+	}
+}
+
+func TestPortAsPythonReadsIt(t *testing.T) {
+	for port, want := range map[string]string{"61_000": "http://localhost:61000", "+39000": "http://localhost:39000", " 8080 ": "http://localhost:8080"} {
+		h, _ := newHelper(t, "")
+		sel, err := withEnv(h, map[string]string{"CRYOSPARC_BASE_PORT": port}).Select("", "")
+		if err != nil || sel.URL != want {
+			t.Errorf("CRYOSPARC_BASE_PORT=%q: %q, %v; want %s", port, sel.URL, err, want)
+		}
+	}
+	for _, port := range []string{"_61000", "61__000", "6 1000"} {
+		h, _ := newHelper(t, "")
+		if _, err := withEnv(h, map[string]string{"CRYOSPARC_BASE_PORT": port}).Select("", ""); err == nil {
+			t.Errorf("CRYOSPARC_BASE_PORT=%q accepted; Python's int() refuses it", port)
+		}
+	}
+}

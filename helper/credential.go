@@ -203,6 +203,9 @@ func (f *Commands) Erase(in io.Reader) error {
 	if r.url == "" && r.email == "" {
 		return bad("erase needs url= or email= (or git's protocol= and host=); it will not erase every session")
 	}
+	if !f.exists() {
+		return nil // nothing to erase, and nothing is created
+	}
 	filter := store.Filter{URL: r.url, Email: r.email, AnyPath: r.git && !r.has("path")}
 	if r.tokenSet {
 		filter.Token = &r.token

@@ -194,7 +194,12 @@ func (f *Commands) notFound(sel Selection, s *store.Sessions) error {
 		return fmt.Errorf("%w%s; that instance has sessions for %s only; log in with `%s`", ErrNotFound, msg, listSafe(emails, 3, text.Safe), loginCommand(sel.URL, sel.Email))
 	case sel.URL != "" && instance == "":
 		if guess := didYouMean(sel.URL, stored); guess != "" {
-			return fmt.Errorf("%w%s; did you mean %s? (the instance's web address, without the page path)", ErrNotFound, msg, text.URL(guess))
+			why := "the instance's web address, without the page path"
+			_, askedPath, _ := store.SplitURL(sel.URL)
+			if _, storedPath, _ := store.SplitURL(guess); askedPath == storedPath {
+				why = "the session is stored under the other scheme"
+			}
+			return fmt.Errorf("%w%s; did you mean %s? (%s)", ErrNotFound, msg, text.URL(guess), why)
 		}
 	}
 	switch {

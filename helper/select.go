@@ -66,6 +66,9 @@ func (c *Commands) getenv(key string) string {
 // pythonScheme is cryosparc-tools' test for a URL that has a scheme.
 var pythonScheme = regexp.MustCompile(`^https?://`)
 
+// pythonDigits is a number as Python's int() reads one with underscores.
+var pythonDigits = regexp.MustCompile(`^[0-9]+(_[0-9]+)*$`)
+
 // environmentURL is the instance cryosparc-tools' CryoSPARC() uses when
 // given none, and the variable(s) it came from; "" when none is set.
 func (c *Commands) environmentURL() (u, from string, err error) {
@@ -94,8 +97,13 @@ func (c *Commands) environmentURL() (u, from string, err error) {
 	if port == "" {
 		port = def.Port()
 	}
-	// As Python's int(): blanks around the digits and one sign are allowed.
-	n, perr := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(port), "+"))
+	// As Python's int(): blanks around the digits, one sign and single
+	// underscores between digits are allowed.
+	digits := strings.TrimPrefix(strings.TrimSpace(port), "+")
+	if pythonDigits.MatchString(digits) {
+		digits = strings.ReplaceAll(digits, "_", "")
+	}
+	n, perr := strconv.Atoi(digits)
 	if perr != nil || n < 1 || n > 65535 {
 		return "", from, bad("%s=%s is not a port number", EnvPort, text.Quote(port))
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
 func testOptions(t *testing.T) *Options {
@@ -135,9 +137,7 @@ func TestUpdateRemovesStaleTempFiles(t *testing.T) {
 // TestLockTimeout holds the lock from another process and checks that an
 // update gives up after the timeout with ErrLockTimeout, file untouched.
 func TestLockTimeout(t *testing.T) {
-	if _, err := exec.LookPath("flock"); err != nil {
-		t.Skip("flock(1) not installed")
-	}
+	testkit.Need(t, "flock")
 	path := filepath.Join(t.TempDir(), "auth.json")
 	os.WriteFile(path, []byte("{}"), 0o600)
 	holder := exec.Command("flock", "-o", path+".lock", "sleep", "5")

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
 // refused is the flock of a file system that refuses it with e.
@@ -426,9 +428,7 @@ func TestLockRefreshed(t *testing.T) {
 // nothing outside the session file; with the lock files as they should be,
 // it goes through and leaves the lock file the user's.
 func TestLockFilesNeverFollowed(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
+	testkit.Require(t, os.Geteuid() == 0, "needs root")
 	outside := t.TempDir()
 	victim := filepath.Join(outside, "victim")
 	absent := filepath.Join(outside, "absent")
@@ -509,9 +509,7 @@ func TestLockFilesNeverFollowed(t *testing.T) {
 // TestLockPermissionDenied: a lock file that cannot be created in a
 // folder the user may not write is reported as such, not as a missing file.
 func TestLockPermissionDenied(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root, to run a helper as nobody")
-	}
+	testkit.Require(t, os.Geteuid() == 0, "needs root, to run a helper as nobody")
 	dir := nobodyDir(t)
 	os.Chown(dir, 0, 0)
 	os.Chmod(dir, 0o755)

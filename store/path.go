@@ -107,7 +107,13 @@ func resolve(path string) (string, error) {
 var errDangling = errors.New("dangling link")
 
 // walk resolves path component by component (see resolve).
-func walk(path string) (string, error) {
+func walk(path string) (result string, err error) {
+	var linkOwners []int // of the links followed that root does not own
+	defer func() {
+		if err == nil && len(linkOwners) > 0 && os.Geteuid() == 0 {
+			err = rootMayFollow(path, result, linkOwners)
+		}
+	}()
 	var (
 		real   string // the real path reached: "" (the working folder), "/" or a path
 		todo   = strings.Split(path, "/")
@@ -156,6 +162,9 @@ func walk(path string) (string, error) {
 			if links++; links > 40 {
 				return "", fmt.Errorf("%w: too many symbolic links at %s", ErrUnsafe, printable(path))
 			}
+			if uid, _, ok := owner(fi); ok && uid != 0 {
+				linkOwners = append(linkOwners, uid)
+			}
 			target, err := os.Readlink(p)
 			if err != nil {
 				return "", fmt.Errorf("%w: %w", ErrUnsafe, err)
@@ -179,6 +188,34 @@ func walk(path string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%w: %s names a folder, not a file", ErrBadPath, printable(path))
+}
+
+// rootMayFollow refuses, to root, links that a user planted to lead it
+// elsewhere: a link owned by a user is followed only to a file, or a
+// folder to create the file in, that the same user owns. (A user's own
+// auth.json linked into the user's own files is followed as ever; a link
+// to /etc/nologin is not.) result is where path leads; owners are the
+// owners of the links followed on the way that are not root.
+func rootMayFollow(path, result string, owners []int) error {
+	at := result
+	fi, err := os.Lstat(at)
+	for errors.Is(err, fs.ErrNotExist) && at != "/" && at != "." && at != "" {
+		at = filepath.Dir(at)
+		fi, err = os.Lstat(at)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnsafe, err)
+	}
+	uid, _, ok := owner(fi)
+	if !ok {
+		return nil
+	}
+	for _, o := range owners {
+		if o != uid {
+			return fmt.Errorf("%w: %s leads through a link owned by user %d to %s, owned by user %d; as root, a user's link is followed only to what that user owns: remove the link, or run as that user", ErrUnsafe, printable(path), o, printable(at), uid)
+		}
+	}
+	return nil
 }
 
 // parent returns the folder above real, a path free of links.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
 // userFolder returns a folder owned by nobody, as a user's home is, in a
@@ -16,9 +18,7 @@ import (
 // for the rest of the system, holding a file of root's.
 func userFolder(t *testing.T) (home, system, victim string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
+	testkit.Require(t, os.Geteuid() == 0, "needs root")
 	dir, err := os.MkdirTemp("", "planted-links")
 	if err != nil {
 		t.Fatal(err)
@@ -142,4 +142,48 @@ func TestFolderSwappedForLink(t *testing.T) {
 		t.Errorf("openFolder: %v", err)
 	}
 	checkSystem(t, system, victim)
+}
+
+// TestRootFollowsNoPlantedSessionLink: as root, a session file or folder
+// link that a user planted toward what the user does not own is not
+// followed: nothing is created or changed there. A user's link into the
+// user's own files is followed as ever.
+func TestRootFollowsNoPlantedSessionLink(t *testing.T) {
+	home, system, victim := userFolder(t)
+	before, _ := os.ReadFile(victim)
+	opt := testOptions(t)
+	for _, c := range []struct{ name, link, target, file string }{
+		{"auth.json to an existing file", "auth.json", victim, "auth.json"},
+		{"auth.json to a new file", "new.json", filepath.Join(system, "nologin"), "new.json"},
+		{"a folder", "cfg", system, "cfg/sub/auth.json"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			plant(t, filepath.Join(home, c.link), c.target)
+			err := Update(filepath.Join(home, c.file), opt, insertOne("https://x", "root@x", "t"))
+			if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "link owned by user") {
+				t.Errorf("root through a planted link: %v, want it refused", err)
+			}
+			entries, _ := os.ReadDir(system)
+			if len(entries) != 1 {
+				t.Errorf("root created beside the victim: %v", entries)
+			}
+			if after, _ := os.ReadFile(victim); string(after) != string(before) {
+				t.Errorf("the victim changed")
+			}
+		})
+	}
+	// The user's own dotfiles: followed.
+	own := filepath.Join(home, "dotfiles")
+	os.Mkdir(own, 0o700)
+	os.Chown(own, nobody, nobody)
+	plant(t, filepath.Join(home, "mine.json"), filepath.Join(own, "auth.json"))
+	if err := Update(filepath.Join(home, "mine.json"), opt, insertOne("https://x", "root@x", "t")); err != nil {
+		t.Fatalf("root through the user's own link: %v", err)
+	}
+	if fi, err := os.Lstat(filepath.Join(home, "mine.json")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link is no longer a link")
+	}
+	if _, err := os.Stat(filepath.Join(own, "auth.json")); err != nil {
+		t.Errorf("the user's own target was not written: %v", err)
+	}
 }
