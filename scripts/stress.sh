@@ -2,7 +2,7 @@
 # Stress the guarantees of docs/reliability.md on the built binary, with
 # more load than the test suite uses. Prints one line of figures per check.
 #
-#   scripts/stress.sh [-p PROCS] [-n STORES] [-k KILLS] [-s SESSIONS] [-r RACE_SECONDS] [-w ROUNDS] [-c HOGS]
+#   scripts/stress.sh [-p PROCS] [-n STORES] [-k KILLS] [-s SESSIONS] [-r RACE_SECONDS] [-w ROUNDS] [-c HOGS] [-m GETS]
 #
 # -p/-n: PROCS processes each storing STORES sessions at once, while readers
 #        loop get (default 64 × 100)
@@ -11,13 +11,17 @@
 # -w:    rounds of a Python writer that stalls 0.1–1.5 s in the middle of each
 #        write while get and store loop (default 30)
 # -c:    busy CPU hogs running beside checks 3 and 4 (default: 2 per core)
+# -m:    gets, in each of the two modes of the mixed-version reproduction
+#        (TestMixedVersionRead: a writer alternating two versions of the
+#        file every 8 ms, 4 loops of get, 2 CPU hogs per core; default
+#        100000, about 15 minutes a mode on 2 cores; 0 skips it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-procs=64 stores=100 kills=200 sessions=20000 race=10 rounds=30 hogs=$((2 * $(nproc)))
-while getopts p:n:k:s:r:w:c: opt; do
+procs=64 stores=100 kills=200 sessions=20000 race=10 rounds=30 hogs=$((2 * $(nproc))) mixed=100000
+while getopts p:n:k:s:r:w:c:m: opt; do
 	case $opt in
 	p) procs=$OPTARG ;; n) stores=$OPTARG ;; k) kills=$OPTARG ;;
-	s) sessions=$OPTARG ;; r) race=$OPTARG ;; w) rounds=$OPTARG ;; c) hogs=$OPTARG ;; *) exit 2 ;;
+	s) sessions=$OPTARG ;; r) race=$OPTARG ;; w) rounds=$OPTARG ;; c) hogs=$OPTARG ;; m) mixed=$OPTARG ;; *) exit 2 ;;
 	esac
 done
 work=$(mktemp -d)
@@ -102,3 +106,10 @@ kill $hogpids 2>/dev/null || true
 STALL_ROUNDS=$rounds STALL_MAX_MS=1500 go test -count=1 -run '^TestStalledWriter$' -v . |
 	sed -n 's/.*hardening_test.go:[0-9]*: /stalled writer: /p'
 
+
+# 5. A read answers from one version: a writer alternating two versions of
+# the file in place (TestMixedVersionRead, long form; it runs its own hogs).
+if [ "$mixed" -gt 0 ]; then
+	MIXED_GETS=$mixed MIXED_SECONDS=86400 go test -count=1 -timeout 0 -run '^TestMixedVersionRead$' -v . |
+		sed -n 's/.*mixed_version_test.go:[0-9]*: /mixed versions: /p'
+fi

@@ -64,37 +64,35 @@ func (e Expiry) String() string {
 	return string(e.appendTo(make([]byte, 0, 32)))
 }
 
+// appendTo and parseDateTime use the time package for the calendar. A
+// hand-written Gregorian conversion (Hinnant's days_from_civil and
+// civil_from_days) was measured against it (go test -bench, 2 cores,
+// 2026-11-30): 9.0 against 16.4 ns a date parsed, 13.2 against 12.6 ns a
+// date written; in Parse, Marshal and Lookup of a 10,000-session file
+// (BenchmarkParse/10000 and the like, run alternately with each) no
+// difference showed above the noise: 10,000 × 7 ns is 0.07 ms of a parse
+// of 3 to 5 ms. It was dropped.
 func (e Expiry) appendTo(b []byte) []byte {
-	local := e.unixMicro + int64(e.offsetMin)*60e6
-	sec := local / 1e6
-	micro := local % 1e6
-	if micro < 0 {
-		micro += 1e6
-		sec--
-	}
-	days := sec / 86400
-	rem := sec % 86400
-	if rem < 0 {
-		rem += 86400
-		days--
-	}
-	y, m, d := civilFromDays(days)
+	local := time.UnixMicro(e.unixMicro + int64(e.offsetMin)*60e6).UTC()
+	y, m, d := local.Date()
+	hour, minute, second := local.Clock()
+	micro := local.Nanosecond() / 1000
 	b = append4(b, y)
 	b = append(b, '-')
-	b = append2(b, m)
+	b = append2(b, int(m))
 	b = append(b, '-')
 	b = append2(b, d)
 	b = append(b, 'T')
-	b = append2(b, int(rem/3600))
+	b = append2(b, hour)
 	b = append(b, ':')
-	b = append2(b, int(rem/60%60))
+	b = append2(b, minute)
 	b = append(b, ':')
-	b = append2(b, int(rem%60))
+	b = append2(b, second)
 	if micro != 0 {
 		b = append(b, '.')
-		b = append2(b, int(micro/10000))
-		b = append2(b, int(micro/100%100))
-		b = append2(b, int(micro%100))
+		b = append2(b, micro/10000)
+		b = append2(b, micro/100%100)
+		b = append2(b, micro%100)
 	}
 	if e.offsetMin == 0 {
 		return append(b, 'Z')
@@ -206,7 +204,7 @@ func parseDateTime(s string) (Expiry, bool) {
 	default:
 		return Expiry{}, false
 	}
-	local := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+second)
+	local := time.Date(year, time.Month(month), day, hour, minute, second, 0, time.UTC).Unix()
 	return Expiry{unixMicro: (local-int64(off)*60)*1e6 + int64(micro), offsetMin: int32(off)}, true
 }
 
@@ -358,43 +356,4 @@ func daysIn(y, m int) int {
 		return 30
 	}
 	return 31
-}
-
-// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
-// date (Howard Hinnant's algorithm).
-func daysFromCivil(y, m, d int) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era--
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era)*146097 + int64(doe) - 719468
-}
-
-func civilFromDays(z int64) (y, m, d int) {
-	z += 719468
-	era := z / 146097
-	if z < 0 && z%146097 != 0 {
-		era--
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = int(doy - (153*mp+2)/5 + 1)
-	m = int(mp + 3)
-	if m > 12 {
-		m -= 12
-	}
-	y = int(yoe + era*400)
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
 }

@@ -1,5 +1,27 @@
 package store
 
+// The fast path. Everything that exists only for speed sits behind one
+// boundary, Lookup, in the files named fast*.go:
+//
+//   - mapFile (fast_mmap_*.go): the file's pages mapped, not copied;
+//   - the canonical reader (fast_canonical.go): cryosparc-tools' exact
+//     layout matched as fixed text between the strings;
+//   - the SWAR scan (fast_scan.go): string ends and indentation found
+//     eight bytes at a time;
+//   - zero-copy strings: what the canonical reader returns points into the
+//     file's bytes (unsafe.String), so Lookup copies its answer before they
+//     are released, and load checks, after the parse, that the mapped file
+//     did not change while it was read;
+//   - the garbage collector, turned off by package main for a one-shot
+//     process (debug.SetGCPercent(-1) in main.go), not here.
+//
+// Its reference is the general path: Load (the file copied) + Find, and the
+// general parser (parse.go, json.go), which the canonical reader hands every
+// file it does not recognise. TestFastPathMatchesGeneral (fast_test.go)
+// checks on random files that Lookup gives exactly what the general path
+// gives, and FuzzParse that the canonical reader agrees with the general
+// parser on any bytes.
+
 import (
 	"runtime/debug"
 	"strings"

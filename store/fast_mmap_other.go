@@ -2,7 +2,9 @@
 
 package store
 
+import "time"
+
 // mapFile reads the file: where mapping is not available.
-func mapFile(path string) ([]byte, fileVersion, func(), error) {
-	return readFile(path)
+func mapFile(path string, now time.Time) (*snapshot, error) {
+	return copyFile(path, now)
 }

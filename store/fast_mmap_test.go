@@ -15,11 +15,16 @@ func TestMappedFileTruncated(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "auth.json")
 	_, data := benchFile(2000)
 	os.WriteFile(path, data, 0o600)
-	mapped, _, release, err := mapFile(path)
+	// Seen an hour later, the file is no longer recent: it is mapped.
+	snap, err := mapFile(path, time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer release()
+	defer snap.close()
+	if snap.unmap == nil {
+		t.Fatal("a file not changed recently was not mapped")
+	}
+	mapped := snap.data
 	if err := os.Truncate(path, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -2,29 +2,34 @@
 
 package store
 
-import "syscall"
+import (
+	"syscall"
+	"time"
+)
 
 // mapFile maps the file into memory instead of copying it: the kernel's
 // page cache is read in place, which is what makes a lookup in a large file
-// cheap. A file truncated while mapped faults on access; load's guard turns
-// that into a torn read.
-func mapFile(path string) ([]byte, fileVersion, func(), error) {
+// cheap. A mapping is shared with the file, so its bytes can change while
+// they are parsed: load checks after the parse that the file did not
+// change, which its times show unless it had already changed within their
+// resolution of the read. Such a file, changed recently, is copied instead
+// (and read twice, see copyOpen). A file truncated while mapped faults on
+// access; load's guard turns that into a changed file.
+func mapFile(path string, now time.Time) (*snapshot, error) {
 	f, fi, err := openStat(path)
 	if err != nil {
-		return nil, fileVersion{}, nil, err
+		return nil, err
 	}
-	defer f.Close()
-	v := versionOf(fi)
+	snap := &snapshot{version: versionOf(fi), fi: fi, f: f}
 	size := fi.Size()
-	if size <= 0 || size != int64(int(size)) || !fi.Mode().IsRegular() {
-		data, err := readAll(f, size)
-		return data, v, func() {}, err
+	if size <= 0 || size != int64(int(size)) || snap.version.recent(now) {
+		return copyOpen(path, f, fi, now)
 	}
 	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
 		// Some file systems cannot map: read instead.
-		data, err := readAll(f, size)
-		return data, v, func() {}, err
+		return copyOpen(path, f, fi, now)
 	}
-	return data, v, func() { syscall.Munmap(data) }, nil
+	snap.data, snap.unmap = data, func() { syscall.Munmap(data) }
+	return snap, nil
 }

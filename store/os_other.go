@@ -89,3 +89,7 @@ func (d *folder) holds(name string, f *os.File) bool {
 	open, err := f.Stat()
 	return err == nil && os.SameFile(fi, open)
 }
+
+// dupFile returns a second handle of the file f has open, opened again by
+// name.
+func dupFile(f *os.File) (*os.File, error) { return os.Open(f.Name()) }

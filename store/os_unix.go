@@ -226,3 +226,13 @@ func (d *folder) holds(name string, f *os.File) bool {
 	}
 	return st.Dev == open.Dev && st.Ino == open.Ino
 }
+
+// dupFile returns a second descriptor of the file f has open.
+func dupFile(f *os.File) (*os.File, error) {
+	fd, err := unix.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, err
+	}
+	unix.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), f.Name()), nil
+}

@@ -1,45 +1,61 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
-// Load reads the session file at path. A missing file holds no sessions. A
-// file caught while being written (empty, or JSON cut short) is read again
-// until it is whole; one left so for AbandonAfter is taken as it is: empty,
-// it holds no sessions. A file still being written after MaxWait gives
-// ErrBusy. As with Parse, an invalid file gives its valid part and an
-// *InvalidError.
+// Load reads the session file at path, answering from one version of it:
+// a read that overlapped a rewrite is read again. A missing file holds no
+// sessions. A file caught while being written (empty, or JSON cut short)
+// is read again until it is whole; one left so for AbandonAfter is taken as
+// it is: empty, it holds no sessions. A file still being written, or
+// rewritten during every read, after MaxWait gives ErrBusy. As with Parse,
+// an invalid file gives its valid part and an *InvalidError.
 func Load(path string, opt *Options) (*Sessions, error) {
 	var out *Sessions
-	err := load(path, opt, readFile, nil, func(s *Sessions) { out = s })
+	err := load(path, opt, copyFile, nil, func(s *Sessions) { out = s })
 	if out == nil && err == nil {
 		out = &Sessions{}
 	}
 	return out, err
 }
 
-// reader gets the bytes of a file and a function that releases them.
-type reader func(path string) (data []byte, v fileVersion, release func(), err error)
+// reader reads the file at path once: now is this machine's time, by
+// which the reader judges whether the file changed recently.
+type reader func(path string, now time.Time) (*snapshot, error)
 
-// load reads and parses the file at path, waiting out a write in
-// progress, and hands the result to use while its bytes are still there.
-// A file that is missing is handed over as no sessions.
+// load reads and parses the file at path, and hands the result to use
+// while its bytes are still there. It answers from one version of the file
+// only: a read that overlapped a change (the file's size, times, identity
+// or, for a file changed recently, its bytes read twice, differ) is read
+// again, and so is a file caught while it is rewritten in place (empty, or
+// JSON cut short) and an open or read that the file server refused as
+// stale (ESTALE: another client replaced the file), for at most MaxWait.
+// A torn file left alone for AbandonAfter, by this program's own clock, is
+// taken as it is. A file that is missing is handed over as no sessions.
+// use may be called more than once: the last call is the answer.
 func load(path string, opt *Options, read reader, keep func(string) bool, use func(*Sessions)) error {
 	var (
 		start, seen time.Time
-		last        fileVersion
+		last        observation
 		age         func(fileVersion) time.Duration
 		// slept counts the pauses asked for, so that the wait is bounded
 		// even by a clock that does not move (a test's); sleptSeen is its
 		// value when the file last changed.
 		slept, sleptSeen time.Duration
+		// why says what the last read ran into: a torn file, one that
+		// changed while it was read, or an error (ESTALE).
+		why     error
+		checked bool
 	)
 	delay := time.Millisecond
 	for try := 0; ; try++ {
@@ -47,60 +63,111 @@ func load(path string, opt *Options, read reader, keep func(string) bool, use fu
 			// The file is being rewritten in place: a copy taken in one
 			// quick read has a better chance of catching it whole than a
 			// mapping that must stay whole while it is parsed.
-			read = readFile
-		}
-		data, version, release, err := read(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			use(&Sessions{})
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if try == 0 {
-			checkMode(path, version.mode, opt)
-		}
-		var (
-			s    *Sessions
-			perr error
-		)
-		faulted := guard(func() {
-			s, perr = parseFile(data, path, opt.expiryNow(), keep)
-			if !inProgress(data, perr) {
-				use(s)
-			}
-		})
-		release()
-		if !faulted && !inProgress(data, perr) {
-			return perr
+			read = copyFile
 		}
 		now := opt.now()
-		switch {
-		case try == 0:
+		if try == 0 {
 			start, seen = now, now
-		case version != last:
-			seen, sleptSeen = now, slept
 		}
-		last = version
-		unchanged := max(now.Sub(seen), slept-sleptSeen)
-		if !faulted {
-			if age == nil {
-				age = fileAge(path)
+		snap, err := read(path, wallClock())
+		var seeing observation
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			use(&Sessions{})
+			return nil
+		case stale(err):
+			why = err
+		case err != nil:
+			return err
+		default:
+			if !checked {
+				checkMode(path, snap.version.mode, opt)
+				checked = true
 			}
-			if unchanged >= AbandonAfter || age(version) >= AbandonAfter {
-				// Left alone for long enough: an abandoned write, taken as
-				// it is (empty: no sessions; cut short: not valid JSON).
-				use(s)
+			done, s, torn, perr := snap.parse(path, opt, keep, use)
+			if done {
 				return perr
 			}
+			if s == nil {
+				why = errChanged
+			} else {
+				why, seeing = errTorn, torn
+				if age == nil {
+					age = fileAge(path)
+				}
+				unchanged := max(now.Sub(seen), slept-sleptSeen)
+				if seeing == last && unchanged >= AbandonAfter || age(snap.version) >= AbandonAfter {
+					// Left alone for long enough: an abandoned write, taken
+					// as it is (empty: no sessions; cut short: not valid
+					// JSON). What a torn file parses to holds nothing of
+					// its bytes.
+					use(s)
+					return perr
+				}
+			}
+		}
+		if seeing != last {
+			seen, sleptSeen, last = now, slept, seeing
 		}
 		if max(now.Sub(start), slept) >= MaxWait {
-			return fmt.Errorf("%w: %s stayed incomplete and kept changing for %s (cryosparc-tools or another program is writing it); try again", ErrBusy, path, MaxWait)
+			return gaveUp(path, why)
 		}
 		opt.sleep(delay)
 		slept += delay
 		delay = min(2*delay, 20*time.Millisecond)
 	}
+}
+
+// What a read can run into, short of an answer.
+var (
+	errTorn    = errors.New("torn")
+	errChanged = errors.New("changed")
+)
+
+// gaveUp is the error of a read that found no whole version for MaxWait.
+func gaveUp(path string, why error) error {
+	switch why {
+	case errTorn:
+		return fmt.Errorf("%w: %s stayed incomplete and kept changing for %s (cryosparc-tools or another program is writing it); try again", ErrBusy, printable(path), MaxWait)
+	case errChanged:
+		return fmt.Errorf("%w: %s changed while it was read, every time, for %s (cryosparc-tools or another program keeps rewriting it); try again", ErrBusy, printable(path), MaxWait)
+	}
+	if stale(why) {
+		why = syscall.ESTALE
+	}
+	return fmt.Errorf("%w: reading %s: the file server kept answering ESTALE (%w) for %s: another client keeps replacing the file, or the mount is broken; try again", ErrUnsafe, printable(path), why, MaxWait)
+}
+
+// stale reports whether err is the NFS error for a file that another
+// client replaced or removed after this one looked it up: the path, looked
+// up again, names the new file.
+func stale(err error) bool { return errors.Is(err, syscall.ESTALE) }
+
+// parse parses the snapshot and, when it is one whole version of the file,
+// hands the result to use and reports done. Otherwise the snapshot is
+// released and parse returns what a torn file parsed to (to be taken as it
+// is once the write counts as abandoned) and what it looked like, or s nil
+// when the file changed while it was read.
+func (snap *snapshot) parse(path string, opt *Options, keep func(string) bool, use func(*Sessions)) (done bool, s *Sessions, torn observation, perr error) {
+	defer snap.close()
+	if snap.differed {
+		return false, nil, torn, nil
+	}
+	isTorn := false
+	faulted := guard(func() {
+		s, perr = parseFile(snap.data, path, opt.expiryNow(), keep)
+		if isTorn = inProgress(snap.data, perr); isTorn {
+			torn = observation{snap.version, maphash.Bytes(observeSeed, snap.data)}
+		} else {
+			// Mapped bytes can change under the parser: use (which copies
+			// what it keeps) runs before the check that they did not.
+			use(s)
+		}
+	})
+	if faulted || !snap.unchanged(path) {
+		return false, nil, torn, nil
+	}
+	return !isTorn, s, torn, perr
 }
 
 // inProgress reports whether what was read looks like a file caught while
@@ -110,26 +177,71 @@ func inProgress(data []byte, err error) bool {
 	return len(data) == 0 || errors.As(err, &inv) && inv.Truncated()
 }
 
-// fileAge returns how long ago a version of the file at path last changed,
-// by the clock of the file system that holds it: over NFS the server's
-// clock, read from a file created in the same folder for a moment, may
-// differ from this machine's. Where no file can be created there, this
-// machine's clock is used.
+// Timestamp resolution. A file system records a change at a time up to its
+// resolution before the change: 1 s on ext4 with 128-byte inodes and on
+// NFS exports of ext3, 2 s for FAT's modification time, one clock tick (at
+// most 10 ms) where times carry nanoseconds. Times whose nanoseconds are
+// all zero are taken to be coarse.
+const (
+	fineResolution   = 50 * time.Millisecond
+	coarseResolution = 2 * time.Second
+	// clockSkew is how far the file server's clock (which sets the times
+	// of a file over NFS) may be behind this machine's for a file changed
+	// recently still to be seen as recent.
+	clockSkew = 2 * time.Second
+)
+
+// resolution is how long before a change the file's times may say it was.
+func (v fileVersion) resolution() time.Duration {
+	if v.ctime.Nanosecond() == 0 && v.mtime.Nanosecond() == 0 {
+		return coarseResolution
+	}
+	return fineResolution
+}
+
+// recent reports whether the file may have changed within the last
+// clockSkew (plus its resolution) by this machine's clock: a change made
+// while it is read could then leave its times as they were, and only its
+// bytes, read twice, tell.
+func (v fileVersion) recent(now time.Time) bool {
+	window := clockSkew + v.resolution()
+	return now.Sub(v.ctime) < window || now.Sub(v.mtime) < window
+}
+
+// fileAge returns how long ago, at least, a version of the file at path
+// last changed, by the clock of the file system that holds it (over NFS the
+// server's clock, read from a file created in the same folder for a moment,
+// may differ from this machine's; where no file can be created there, this
+// machine's clock is used), less the resolution of its times: a file whose
+// 1-second change time says 1.9 s ago may have changed 0.9 s ago, and no
+// file is taken for abandoned by a time coarser than AbandonAfter allows.
 func fileAge(path string) func(fileVersion) time.Duration {
-	offset := time.Duration(0)
+	offset, coarse := time.Duration(0), false
 	if target, err := resolve(path); err == nil {
 		if f, err := os.CreateTemp(filepath.Dir(target), tempPrefix(target)+"clock-"); err == nil {
 			fi, err := f.Stat()
-			local := time.Now()
+			local := wallClock()
 			f.Close()
 			os.Remove(f.Name())
 			if err == nil {
-				offset = changeTime(fi).Sub(local)
+				clock := versionOf(fi)
+				offset, coarse = clock.ctime.Sub(local), clock.resolution() == coarseResolution
 			}
 		}
 	}
-	return func(v fileVersion) time.Duration { return time.Now().Add(offset).Sub(v.ctime) }
+	return func(v fileVersion) time.Duration {
+		res := v.resolution()
+		if coarse {
+			res = coarseResolution
+		}
+		return wallClock().Add(offset).Sub(v.ctime) - res
+	}
 }
+
+// wallClock is this machine's clock, to compare with the times of files
+// (Options.Now is the clock of sessions' expiry and of waiting): a seam
+// where a test moves both together.
+var wallClock = time.Now
 
 // fileVersion tells versions of a file apart without reading it.
 type fileVersion struct {
@@ -138,14 +250,109 @@ type fileVersion struct {
 	mode         fs.FileMode
 }
 
+// timestamps returns the modification and change times of a file: a seam
+// where a test makes them coarse.
+var timestamps = func(fi fs.FileInfo) (mtime, ctime time.Time) { return fi.ModTime(), changeTime(fi) }
+
 func versionOf(fi fs.FileInfo) fileVersion {
-	return fileVersion{size: fi.Size(), mtime: fi.ModTime(), ctime: changeTime(fi), mode: fi.Mode()}
+	mtime, ctime := timestamps(fi)
+	return fileVersion{size: fi.Size(), mtime: mtime, ctime: ctime, mode: fi.Mode()}
+}
+
+// observation is what a torn file looked like when read: while it stays
+// the same, the write is not going on. Its bytes count too, for times too
+// coarse to tell two versions of the same size apart.
+type observation struct {
+	version fileVersion
+	sum     uint64
+}
+
+var observeSeed = maphash.MakeSeed()
+
+// snapshot is the bytes of a file read once, with what is needed to tell
+// whether they are one version of it.
+type snapshot struct {
+	data    []byte
+	version fileVersion // when opened
+	fi      fs.FileInfo // when opened, for its identity
+	f       *os.File    // open until close, to be looked at again
+	unmap   func()      // for mapped data
+	// differed: the file had changed recently, and two reads of it gave
+	// different bytes.
+	differed bool
+}
+
+// unchanged reports whether the file is still the one that was read, as
+// it was when opened: the same size and times on the descriptor read, and
+// the path still naming it (not replaced by a rename).
+func (snap *snapshot) unchanged(path string) bool {
+	fi, err := snap.f.Stat()
+	if err != nil || versionOf(fi) != snap.version {
+		return false
+	}
+	now, err := os.Stat(path)
+	return err == nil && os.SameFile(snap.fi, now)
+}
+
+func (snap *snapshot) close() {
+	if snap.unmap != nil {
+		snap.unmap()
+	}
+	snap.f.Close()
+}
+
+// copyFile reads the file at path into memory; a file that changed
+// recently (see fileVersion.recent) is read twice.
+func copyFile(path string, now time.Time) (*snapshot, error) {
+	f, fi, err := openStat(path)
+	if err != nil {
+		return nil, err
+	}
+	return copyOpen(path, f, fi, now)
+}
+
+// copyOpen reads f, opened at path and then described by fi, into memory;
+// when it changed recently, twice, to compare.
+func copyOpen(path string, f *os.File, fi fs.FileInfo, now time.Time) (*snapshot, error) {
+	snap := &snapshot{version: versionOf(fi), fi: fi, f: f}
+	var err error
+	snap.data, err = readAll(f, fi.Size())
+	if err == nil && snap.version.recent(now) {
+		var same bool
+		same, err = readsAgain(f, snap.data)
+		snap.differed = !same
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(path), err)
+	}
+	return snap, nil
+}
+
+// readFile reads the whole file into memory, once, and what it was when
+// opened.
+func readFile(path string) ([]byte, fileVersion, func(), error) {
+	f, fi, err := openStat(path)
+	if err != nil {
+		return nil, fileVersion{}, nil, err
+	}
+	defer f.Close()
+	data, err := readAll(f, fi.Size())
+	if err != nil {
+		err = fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(path), err)
+	}
+	return data, versionOf(fi), func() {}, err
 }
 
 // openStat opens the file, says what it is, and refuses what is not a
 // regular file of at most MaxFileSize bytes.
 func openStat(path string) (*os.File, fs.FileInfo, error) {
 	f, err := openRead(path)
+	if inject != nil && err == nil {
+		if err = inject("open"); err != nil {
+			f.Close()
+		}
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, err
@@ -189,26 +396,12 @@ func kind(m fs.FileMode) string {
 	return "mode " + m.String()
 }
 
-// readFile reads the whole file into memory, and what it was when opened.
-func readFile(path string) ([]byte, fileVersion, func(), error) {
-	f, fi, err := openStat(path)
-	if err != nil {
-		return nil, fileVersion{}, nil, err
-	}
-	defer f.Close()
-	data, err := readAll(f, fi.Size())
-	if err != nil {
-		err = fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(path), err)
-	}
-	return data, versionOf(fi), func() {}, err
-}
-
-// readAll reads f, which had size bytes when opened, refusing to read
-// more than MaxFileSize.
+// readAll reads f, which had size bytes when opened, from its start to
+// its end, refusing to read more than MaxFileSize.
 func readAll(f *os.File, size int64) ([]byte, error) {
 	data := make([]byte, 0, size+512)
 	for {
-		n, err := f.Read(data[len(data):cap(data)])
+		n, err := readAt(f, data[len(data):cap(data)], int64(len(data)))
 		data = data[:len(data)+n]
 		if err == io.EOF {
 			return data, nil
@@ -224,6 +417,40 @@ func readAll(f *os.File, size int64) ([]byte, error) {
 		}
 	}
 }
+
+// readsAgain reads f from its start again and reports whether it still
+// holds exactly data, comparing as it goes instead of keeping a second
+// copy.
+func readsAgain(f *os.File, data []byte) (bool, error) {
+	buf := make([]byte, min(len(data)+1, 64<<10))
+	for off := 0; ; {
+		n, err := readAt(f, buf, int64(off))
+		if n > len(data)-off || !bytes.Equal(buf[:n], data[off:off+n]) {
+			return false, nil
+		}
+		off += n
+		if err == io.EOF {
+			return off == len(data), nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+}
+
+// readAt is f.ReadAt, with the errors a test injects.
+func readAt(f *os.File, b []byte, off int64) (int, error) {
+	if inject != nil {
+		if err := inject("read"); err != nil {
+			return 0, err
+		}
+	}
+	return f.ReadAt(b, off)
+}
+
+// inject, set by a test, returns the error an operation on the file
+// ("open", "read") is to fail with, as a file server would, or nil.
+var inject func(op string) error
 
 func parseFile(data []byte, path string, now time.Time, keep func(string) bool) (*Sessions, error) {
 	if len(data) == 0 {

@@ -69,13 +69,29 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 		}
 	}
 	var before []byte
-	first := func(p string) ([]byte, fileVersion, func(), error) {
+	first := func(p string, now time.Time) (*snapshot, error) {
 		if old == nil {
-			return readFile(p)
+			return copyFile(p, now)
 		}
-		data, fi, err := readOpen(old, p)
-		before = data
-		return data, versionOf(fi), func() {}, err
+		// The file kept open is the one read, through a descriptor of its
+		// own that the snapshot may close.
+		f, err := dupFile(old)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
+		}
+		fi, err := f.Stat()
+		if err == nil {
+			err = checkRegular(p, fi)
+		}
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		snap, err := copyOpen(p, f, fi, now)
+		if err == nil {
+			before = snap.data
+		}
+		return snap, err
 	}
 	var s *Sessions
 	err = load(target, opt, first, nil, func(got *Sessions) { s = got })
