@@ -329,21 +329,6 @@ func copyOpen(path string, f *os.File, fi fs.FileInfo, now time.Time) (*snapshot
 	return snap, nil
 }
 
-// readFile reads the whole file into memory, once, and what it was when
-// opened.
-func readFile(path string) ([]byte, fileVersion, func(), error) {
-	f, fi, err := openStat(path)
-	if err != nil {
-		return nil, fileVersion{}, nil, err
-	}
-	defer f.Close()
-	data, err := readAll(f, fi.Size())
-	if err != nil {
-		err = fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(path), err)
-	}
-	return data, versionOf(fi), func() {}, err
-}
-
 // openStat opens the file, says what it is, and refuses what is not a
 // regular file of at most MaxFileSize bytes.
 func openStat(path string) (*os.File, fs.FileInfo, error) {
