@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +15,13 @@ import (
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
-// envName is what a variable name may be.
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// envName reports whether s may name an environment variable.
+func envName(s string) bool {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == ""
+}
 
 func execCommand(e *env) *cli.Command {
 	return &cli.Command{
@@ -50,7 +54,7 @@ func (e *env) exec(c *cli.Context) error {
 		return usagef("exec needs a command to run: %s exec [--url URL] [--email EMAIL] -- COMMAND [ARGS...]", helper.Name)
 	}
 	tokenEnv := c.String("token-env")
-	if tokenEnv != "" && !envName.MatchString(tokenEnv) {
+	if tokenEnv != "" && !envName(tokenEnv) {
 		return usagef("--token-env %s is not a variable name", text.Quote(tokenEnv))
 	}
 	minTTL, err := e.minTTL(c.String("min-ttl"))

@@ -3,7 +3,6 @@ package helper
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -63,11 +62,20 @@ func (c *Commands) getenv(key string) string {
 	return v
 }
 
-// pythonScheme is cryosparc-tools' test for a URL that has a scheme.
-var pythonScheme = regexp.MustCompile(`^https?://`)
+// pythonScheme is cryosparc-tools' test for a URL that has a scheme,
+// re.match(r"^https?://", url).
+func pythonScheme(url string) bool {
+	return strings.HasPrefix(url, "http://") || strings.HasPrefix(url, "https://")
+}
 
-// pythonDigits is a number as Python's int() reads one with underscores.
-var pythonDigits = regexp.MustCompile(`^[0-9]+(_[0-9]+)*$`)
+// pythonDigits reports whether s is a number as Python's int() reads one
+// with underscores: digits, single underscores between them.
+func pythonDigits(s string) bool {
+	if s == "" || s[0] == '_' || s[len(s)-1] == '_' || strings.Contains(s, "__") {
+		return false
+	}
+	return strings.Trim(s, "0123456789_") == ""
+}
 
 // environmentURL is the instance cryosparc-tools' CryoSPARC() uses when
 // given none, and the variable(s) it came from; "" when none is set.
@@ -77,7 +85,7 @@ func (c *Commands) environmentURL() (u, from string, err error) {
 		if base == "" {
 			return "", "", nil
 		}
-		if !pythonScheme.MatchString(base) {
+		if !pythonScheme(base) {
 			base = "http://" + base
 		}
 		u, err := InstanceURL(base)
@@ -100,7 +108,7 @@ func (c *Commands) environmentURL() (u, from string, err error) {
 	// As Python's int(): blanks around the digits, one sign and single
 	// underscores between digits are allowed.
 	digits := strings.TrimPrefix(strings.TrimSpace(port), "+")
-	if pythonDigits.MatchString(digits) {
+	if pythonDigits(digits) {
 		digits = strings.ReplaceAll(digits, "_", "")
 	}
 	n, perr := strconv.Atoi(digits)
