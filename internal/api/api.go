@@ -39,8 +39,8 @@ import (
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
-// Suffix is where the API lives under the instance URL.
-const Suffix = "/api/cmd"
+// apiPath is where the API lives under the instance URL.
+const apiPath = "/api/cmd"
 
 // The errors callers branch on. Every error of this package is an *Error
 // that matches exactly one of ErrRefused, ErrUnreachable and ErrBadURL,
@@ -365,7 +365,7 @@ func (c *Client) operation(ctx context.Context, summary, method string) (string,
 	if !ok {
 		return "", unreachable(0, "the API of %s has no %s operation: is the instance CryoSPARC v5 or later?", text.URL(c.URL), summary)
 	}
-	return c.base + Suffix + "/" + strings.TrimLeft(path, "/"), nil
+	return c.base + apiPath + "/" + strings.TrimLeft(path, "/"), nil
 }
 
 // operations returns the operations of the schema, read once per Client:
@@ -413,7 +413,7 @@ func (c *Client) operations(ctx context.Context) (map[string]string, error) {
 // is public, so an answer other than it means the URL is not a CryoSPARC
 // v5 API.
 func (c *Client) readSchema(ctx context.Context) (map[string]string, error) {
-	schemaURL := c.base + Suffix + "/openapi.json"
+	schemaURL := c.base + apiPath + "/openapi.json"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, schemaURL, nil)
 	if err != nil {
 		return nil, fail(errkind.BadInput, 0, "instance URL %s is not usable: %s", text.URL(c.URL), text.Safe(err.Error()))
@@ -496,7 +496,7 @@ func (c *Client) redirect(req *http.Request, res *http.Response) error {
 	// redirect, tells the instance URL it redirects to.
 	if base, err := url.Parse(c.base); err == nil {
 		tail := strings.TrimPrefix(req.URL.EscapedPath(), base.EscapedPath())
-		if p := to.EscapedPath(); strings.HasSuffix(p, tail) && strings.HasPrefix(tail, Suffix+"/") && to.Host != "" {
+		if p := to.EscapedPath(); strings.HasSuffix(p, tail) && strings.HasPrefix(tail, apiPath+"/") && to.Host != "" {
 			instance := url.URL{Scheme: to.Scheme, Host: to.Host} // a user:password in it is not for an instance URL
 			use = "use " + text.URL(instance.String()+p[:len(p)-len(tail)]) + " as the instance URL"
 		}
