@@ -125,8 +125,12 @@ def main():
                     stored = spec_find(InstanceAuthSessions.load(__import__("pathlib").Path(path))[0], with_scheme(url), email)
                     when = stored[2].expires if stored else when
             live = when > datetime.now(timezone.utc)
-            if code != (0 if live else 2) and not (key == "expires_in" and value == "0"):
-                sys.exit(f"step {step}: store exit {code}, expected {0 if live else 2}")
+            # A carriage return anywhere in a token is refused on the way in
+            # (a reader in Python's text mode would split the line there).
+            carriable = "\r" not in token
+            want_code = 0 if live and carriable else 2
+            if code != want_code and not (key == "expires_in" and value == "0" and carriable):
+                sys.exit(f"step {step}: store exit {code}, expected {want_code}")
             if code == 0:
                 spec_store(model, with_scheme(url), email, token, when)
         elif op == "get":
