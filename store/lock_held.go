@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -92,10 +93,41 @@ type lockFile struct {
 	timer   *time.Timer
 }
 
-// createHeld creates path exclusively and writes h into it. fs.ErrExist
-// when it exists.
+// createHeld creates the lock file at path holding h. fs.ErrExist when it
+// exists. The line is written first to a file of this writer's own, named
+// as the temporary files a lock holder clears, then linked to path, which
+// link(2) does only when the name is free: so the lock file is never seen
+// empty, even when its writer is killed between creating and writing it (an
+// empty one could only be judged by its age). Where hard links are
+// refused, path is created exclusively and then written.
 func createHeld(path string, want lockOwner, h holder) (*lockFile, error) {
-	f, err := createExclusive(path, want)
+	target := strings.TrimSuffix(path, ".lock.held")
+	tmp := filepath.Join(filepath.Dir(path), tempPrefix(target)+"held-"+h.nonce)
+	f, err := createExclusive(tmp, want)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteString(h.line()); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("%w: writing the lock file %s: %w", ErrUnsafe, printable(path), err)
+	}
+	err = os.Link(tmp, path)
+	os.Remove(tmp)
+	switch {
+	case err == nil:
+		return &lockFile{path: path, f: f}, nil
+	case errors.Is(err, fs.ErrExist), errors.Is(err, fs.ErrNotExist):
+		// Held by another; or its temporary file cleared by a holder
+		// meanwhile: try again.
+		f.Close()
+		return nil, fs.ErrExist
+	case !linksRefused(err):
+		f.Close()
+		return nil, fmt.Errorf("%w: creating the lock file %s: %w", ErrUnsafe, printable(path), err)
+	}
+	f.Close()
+	f, err = createExclusive(path, want)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +137,12 @@ func createHeld(path string, want lockOwner, h holder) (*lockFile, error) {
 		return nil, fmt.Errorf("%w: writing the lock file %s: %w", ErrUnsafe, printable(path), err)
 	}
 	return &lockFile{path: path, f: f}, nil
+}
+
+// linksRefused reports whether err is a file system's refusal of hard
+// links (some FUSE and CIFS mounts).
+func linksRefused(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, errors.ErrUnsupported) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EXDEV) || errors.Is(err, syscall.EMLINK)
 }
 
 // refresh keeps the lock file's modification time recent while it is held,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -612,5 +613,38 @@ func TestLockLiveHolderNeverTakenOver(t *testing.T) {
 				t.Fatalf("a live holder's lock, %s old, was taken over: %v", time.Since(old).Round(time.Second), err)
 			}
 		})
+	}
+}
+
+// TestHeldNeverEmpty: the lock file appears with its line already in it
+// (written to a file of the writer's own, then linked), so a writer killed
+// between creating and writing leaves no empty lock file that others could
+// judge only by its age: what it leaves is a temporary file the next
+// holder clears.
+func TestHeldNeverEmpty(t *testing.T) {
+	opt := testOptions(t)
+	opt.LockTimeout = 0
+	path := filepath.Join(t.TempDir(), "auth.json")
+	h := newHolder()
+	l, err := createHeld(heldPath(path), lockOwnerOf(filepath.Dir(path), nil), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(heldPath(path))
+	if string(data) != h.line() {
+		t.Errorf("the lock file holds %q, want its line", data)
+	}
+	if _, err := createHeld(heldPath(path), lockOwnerOf(filepath.Dir(path), nil), newHolder()); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("a second holder: %v, want fs.ErrExist", err)
+	}
+	l.release()
+	// What a writer killed before the link leaves: cleared, never a lock.
+	left := filepath.Join(filepath.Dir(path), tempPrefix(path)+"held-killed")
+	os.WriteFile(left, []byte("pid=1 host=x space=y since=2026-01-01T00:00:00Z nonce=killed\n"), 0o600)
+	if err := Update(path, opt, insertOne("https://x", "a@x", "t")); err != nil {
+		t.Fatalf("a store after a writer killed before linking its lock: %v", err)
+	}
+	if _, err := os.Stat(left); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("its temporary file was not cleared: %v", err)
 	}
 }
