@@ -117,7 +117,7 @@ _cryosparc_credential() {
 // taken from the line itself, and bash is given only what follows the
 // last ':' of the word, as it replaces no more.
 const storedValues = `	local word=$cur before=$prev
-	if [ -n "${COMP_LINE-}" ]; then
+	if [ -n "${BASH_VERSION-}" ] && [ -n "${COMP_LINE-}" ]; then
 		local line=${COMP_LINE:0:COMP_POINT}
 		word=${line##* }
 		line=${line% *}

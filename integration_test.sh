@@ -101,6 +101,8 @@ if command -v zsh >/dev/null; then
 	check "zsh completion of token's flags" "--email --file --header --help --lock-timeout --min-ttl --url" \
 		"$(zsh -f testdata/zsh_completion.zsh completion/cryosparc-credential.bash cryosparc-credential token --)"
 	check "zsh completion of st" "status store" "$(zsh -f testdata/zsh_completion.zsh completion/cryosparc-credential.bash cryosparc-credential st)"
+	check "zsh completion of --url from the sessions" "https://cs.example.com:8443" \
+		"$(PATH="$work:$PATH" zsh -f testdata/zsh_completion.zsh completion/cryosparc-credential.bash cryosparc-credential --file "$vals" token --url https://c)"
 elif [ "${CI:-}" = true ]; then bad "zsh is needed under CI"; else echo "skip: zsh not installed"; fi
 
 # --- the README's install lines, in a throw-away HOME ---

@@ -12,7 +12,7 @@ _cryosparc_credential() {
 		esac
 	done
 	local word=$cur before=$prev
-	if [ -n "${COMP_LINE-}" ]; then
+	if [ -n "${BASH_VERSION-}" ] && [ -n "${COMP_LINE-}" ]; then
 		local line=${COMP_LINE:0:COMP_POINT}
 		word=${line##* }
 		line=${line% *}
