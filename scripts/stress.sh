@@ -104,7 +104,7 @@ echo "in-place writer race ($hogs CPU hogs): $gets gets during $(cat "$work/rewr
 # up to 1.5 s; it runs its own hogs).
 kill $hogpids 2>/dev/null || true
 STALL_ROUNDS=$rounds STALL_MAX_MS=1500 go test -count=1 -run '^TestStalledWriter$' -v . |
-	sed -n 's/.*hardening_test.go:[0-9]*: /stalled writer: /p'
+	sed -n 's/.*concurrency_test.go:[0-9]*: /stalled writer: /p'
 
 
 # 5. A read answers from one version: a writer alternating two versions of
