@@ -260,7 +260,10 @@ func newApp(e *env) *cli.App {
 		Description: "Sessions live in the file cryosparc-tools uses (python -m cryosparc.tools login), so a session " +
 			"stored by either is seen by the other. get, store and erase read key=value lines on standard input, " +
 			"like git credential helpers.\n\nExit status: 0 done, 1 nothing found, 2 bad usage or input, " +
-			"3 the session file cannot be read or written safely, 4 the login failed, 5 the output could not be written.",
+			"3 the session file cannot be read or written safely, 4 the server refused (log in again), 5 the output could not be written, " +
+			"6 the server could not be reached or did not answer as CryoSPARC (retry). Which session a command means: its own --url/--email " +
+			"(or url=/email=), else CRYOSPARC_BASE_URL (or CRYOSPARC_MASTER_HOSTNAME/CRYOSPARC_BASE_PORT) and CRYOSPARC_EMAIL, " +
+			"else the first session, as cryosparc-tools' CryoSPARC() chooses.",
 		Flags:    globalFlags(),
 		Commands: commands(e),
 		Action: func(c *cli.Context) error {

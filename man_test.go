@@ -54,10 +54,15 @@ bad usage or bad input; the session file is left untouched
 the session file cannot be read or written safely: invalid for cryosparc-tools, not a session file, not a regular file or larger than 256 MiB, read-only, still being written by another program, permissions, or the lock not obtained in time
 .TP
 4
-the login failed (network, HTTP error, credentials refused), or status found a session that is not valid
+the server refused: login credentials rejected, or status found a session rejected or expired (log in again)
 .TP
 5
-the output could not be written (e.g. a closed pipe)
+the output could not be written: a closed standard output, a full disk, a broken pipe (never killed by SIGPIPE)
+.TP
+6
+the server could not be reached or did not answer as CryoSPARC: network, TLS, timeout, a redirect (never followed), a 5xx answer (retry)
+.PP
+exec returns its command's status once the command has started.
 
 .SH ENVIRONMENT
 .TP
@@ -68,13 +73,19 @@ the session file, when --file is not given
 where cryosparc-tools' session file is by default (see FILES)
 .TP
 \fBCRYOSPARC_BASE_URL\fP
-the instance get, token, status, login and logout use when given no URL, as cryosparc-tools' CryoSPARC() does
+the instance every command means when given no URL (get's url= requests, token, exec, status, list, logout, login), as cryosparc-tools' CryoSPARC() does
 .TP
 \fBCRYOSPARC_MASTER_HOSTNAME\fP, \fBCRYOSPARC_BASE_PORT\fP
 instead of CRYOSPARC_BASE_URL: http://HOST:PORT (host localhost, port 61000 by default); both kinds at once are refused
 .TP
-\fBCRYOSPARC_EMAIL\fP, \fBCRYOSPARC_PASSWORD\fP
-login's email and password when not given otherwise (the names cryosparc-tools reads)
+\fBCRYOSPARC_EMAIL\fP
+the email every command means when given none, as CryoSPARC() does
+.TP
+\fBCRYOSPARC_PASSWORD\fP
+login's password when not given otherwise (the name cryosparc-tools reads)
+.TP
+\fBSLURM_JOB_END_TIME\fP
+exec --min-ttl job: when the Slurm job ends (epoch seconds)
 .TP
 \fBSSL_CERT_FILE\fP
 a certificate authority to trust for https instances
@@ -84,10 +95,10 @@ a certificate authority to trust for https instances
 \fI$XDG_CONFIG_HOME/cryosparc-tools/auth.json\fP, else \fI~/.config/cryosparc-tools/auth.json\fP (macOS too); \fI%APPDATA%\\cryosparc-tools\\auth.json\fP on Windows
 the session file shared with cryosparc-tools
 .TP
-\fIauth.json.lock\fP
-the lock beside it, taken by every change
+\fIauth.json.lock\fP, \fIauth.json.lock.held\fP
+the lock beside it, taken by every change (flock where the file system allows it, and an exclusively created file everywhere)
 .TP
-\fIauth.json.bak-YYYYMMDDTHHMMSSZ\fP
+\fIauth.json.bak-YYYYMMDDTHHMMSSZ\fP (then \fI-2\fP, \fI-3\fP…)
 the copy doctor --fix keeps
 
 .SH EXAMPLES
@@ -101,6 +112,13 @@ printf 'url=https://cryosparc.example.com\\n' | cryosparc-credential get
 
 # are the stored sessions still accepted?
 cryosparc-credential status
+
+# a Slurm job whose CryoSPARC() uses the session, refused if it ends first
+cryosparc-credential exec --min-ttl job -- python job.py
+
+# renew from cron when less than 3 days are left
+cryosparc-credential login --url https://cryosparc.example.com --email ali@example.com \\
+    --password-command 'pass show cryosparc' --renew-within 3d
 .EE
 
 .SH SEE ALSO
