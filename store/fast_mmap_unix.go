@@ -15,20 +15,20 @@ import (
 // resolution of the read. Such a file, changed recently, is copied instead
 // (and read twice, see copyOpen). A file truncated while mapped faults on
 // access; load's guard turns that into a changed file.
-func mapFile(path string, now time.Time) (*snapshot, error) {
-	f, fi, err := openStat(path)
+func mapFile(path string, now time.Time, fault func(string) error) (*snapshot, error) {
+	f, fi, err := openStat(path, fault)
 	if err != nil {
 		return nil, err
 	}
 	snap := &snapshot{version: versionOf(fi), fi: fi, f: f}
 	size := fi.Size()
 	if size <= 0 || size != int64(int(size)) || snap.version.recent(now) {
-		return copyOpen(path, f, fi, now)
+		return copyOpen(path, f, fi, now, fault)
 	}
 	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
 		// Some file systems cannot map: read instead.
-		return copyOpen(path, f, fi, now)
+		return copyOpen(path, f, fi, now, fault)
 	}
 	snap.data, snap.unmap = data, func() { syscall.Munmap(data) }
 	return snap, nil

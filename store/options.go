@@ -66,6 +66,10 @@ type Options struct {
 	// flock, when set, replaces flock(2) on the lock file: tests make it
 	// fail as the file systems that refuse it do.
 	flock func(*os.File) error
+	// fault, when set, gives the error an operation on the session file
+	// ("open", "read") is to fail with, as a file server would (ESTALE),
+	// or nil: tests make reads fail as NFS makes them.
+	fault func(op string) error
 }
 
 func (o *Options) now() time.Time {
@@ -95,4 +99,12 @@ func (o *Options) warn(format string, a ...any) {
 	if o != nil && o.Warn != nil {
 		o.Warn(fmt.Sprintf(format, a...))
 	}
+}
+
+// faults returns the test's fault injector, or nil.
+func (o *Options) faults() func(op string) error {
+	if o == nil {
+		return nil
+	}
+	return o.fault
 }

@@ -31,7 +31,7 @@ func Load(path string, opt *Options) (*Sessions, error) {
 
 // reader reads the file at path once: now is this machine's time, by
 // which the reader judges whether the file changed recently.
-type reader func(path string, now time.Time) (*snapshot, error)
+type reader func(path string, now time.Time, fault func(op string) error) (*snapshot, error)
 
 // load reads and parses the file at path, and hands the result to use
 // while its bytes are still there. It answers from one version of the file
@@ -69,7 +69,7 @@ func load(path string, opt *Options, read reader, keep func(string) bool, use fu
 		if try == 0 {
 			start, seen = now, now
 		}
-		snap, err := read(path, wallClock())
+		snap, err := read(path, wallClock(), opt.faults())
 		var seeing observation
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -303,23 +303,23 @@ func (snap *snapshot) close() {
 
 // copyFile reads the file at path into memory; a file that changed
 // recently (see fileVersion.recent) is read twice.
-func copyFile(path string, now time.Time) (*snapshot, error) {
-	f, fi, err := openStat(path)
+func copyFile(path string, now time.Time, fault func(string) error) (*snapshot, error) {
+	f, fi, err := openStat(path, fault)
 	if err != nil {
 		return nil, err
 	}
-	return copyOpen(path, f, fi, now)
+	return copyOpen(path, f, fi, now, fault)
 }
 
 // copyOpen reads f, opened at path and then described by fi, into memory;
 // when it changed recently, twice, to compare.
-func copyOpen(path string, f *os.File, fi fs.FileInfo, now time.Time) (*snapshot, error) {
+func copyOpen(path string, f *os.File, fi fs.FileInfo, now time.Time, fault func(string) error) (*snapshot, error) {
 	snap := &snapshot{version: versionOf(fi), fi: fi, f: f}
 	var err error
-	snap.data, err = readAll(f, fi.Size())
+	snap.data, err = readAll(f, fi.Size(), fault)
 	if err == nil && snap.version.recent(now) {
 		var same bool
-		same, err = readsAgain(f, snap.data)
+		same, err = readsAgain(f, snap.data, fault)
 		snap.differed = !same
 	}
 	if err != nil {
@@ -331,10 +331,10 @@ func copyOpen(path string, f *os.File, fi fs.FileInfo, now time.Time) (*snapshot
 
 // openStat opens the file, says what it is, and refuses what is not a
 // regular file of at most MaxFileSize bytes.
-func openStat(path string) (*os.File, fs.FileInfo, error) {
+func openStat(path string, fault func(string) error) (*os.File, fs.FileInfo, error) {
 	f, err := openRead(path)
-	if inject != nil && err == nil {
-		if err = inject("open"); err != nil {
+	if fault != nil && err == nil {
+		if err = fault("open"); err != nil {
 			f.Close()
 		}
 	}
@@ -383,10 +383,10 @@ func kind(m fs.FileMode) string {
 
 // readAll reads f, which had size bytes when opened, from its start to
 // its end, refusing to read more than MaxFileSize.
-func readAll(f *os.File, size int64) ([]byte, error) {
+func readAll(f *os.File, size int64, fault func(string) error) ([]byte, error) {
 	data := make([]byte, 0, size+512)
 	for {
-		n, err := readAt(f, data[len(data):cap(data)], int64(len(data)))
+		n, err := readAt(f, data[len(data):cap(data)], int64(len(data)), fault)
 		data = data[:len(data)+n]
 		if err == io.EOF {
 			return data, nil
@@ -406,10 +406,10 @@ func readAll(f *os.File, size int64) ([]byte, error) {
 // readsAgain reads f from its start again and reports whether it still
 // holds exactly data, comparing as it goes instead of keeping a second
 // copy.
-func readsAgain(f *os.File, data []byte) (bool, error) {
+func readsAgain(f *os.File, data []byte, fault func(string) error) (bool, error) {
 	buf := make([]byte, min(len(data)+1, 64<<10))
 	for off := 0; ; {
-		n, err := readAt(f, buf, int64(off))
+		n, err := readAt(f, buf, int64(off), fault)
 		if n > len(data)-off || !bytes.Equal(buf[:n], data[off:off+n]) {
 			return false, nil
 		}
@@ -424,18 +424,14 @@ func readsAgain(f *os.File, data []byte) (bool, error) {
 }
 
 // readAt is f.ReadAt, with the errors a test injects.
-func readAt(f *os.File, b []byte, off int64) (int, error) {
-	if inject != nil {
-		if err := inject("read"); err != nil {
+func readAt(f *os.File, b []byte, off int64, fault func(string) error) (int, error) {
+	if fault != nil {
+		if err := fault("read"); err != nil {
 			return 0, err
 		}
 	}
 	return f.ReadAt(b, off)
 }
-
-// inject, set by a test, returns the error an operation on the file
-// ("open", "read") is to fail with, as a file server would, or nil.
-var inject func(op string) error
 
 func parseFile(data []byte, path string, now time.Time, keep func(string) bool) (*Sessions, error) {
 	if len(data) == 0 {

@@ -39,7 +39,7 @@ func TestStaleRetried(t *testing.T) {
 			c.write(path, a)
 			c.now = c.now.Add(tt.age)
 			n := 0
-			inject = func(op string) error {
+			inject := func(op string) error {
 				if op == tt.op {
 					if n++; n <= tt.failures {
 						return syscall.ESTALE
@@ -53,14 +53,13 @@ func TestStaleRetried(t *testing.T) {
 				err  error
 			)
 			if api == "Lookup" {
-				sess, ok, err = Lookup(path, c.options(), "https://b.example.com", "bo@example.com")
+				sess, ok, err = Lookup(path, withFault(c.options(), inject), "https://b.example.com", "bo@example.com")
 			} else {
 				var s *Sessions
-				if s, err = Load(path, c.options()); err == nil {
+				if s, err = Load(path, withFault(c.options(), inject)); err == nil {
 					sess, ok = s.Find("https://b.example.com", "bo@example.com")
 				}
 			}
-			inject = nil
 			if err != nil || !ok || sess.Token != "tok-A-bo@example.com" {
 				t.Errorf("%s, %d ESTALE on %s: %+v %v %v", api, tt.failures, tt.op, sess, ok, err)
 			}
@@ -79,15 +78,14 @@ func TestStaleForever(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "auth.json")
 		c := newFakeFS(t, time.Nanosecond)
 		c.write(path, a)
-		inject = func(o string) error {
+		inject := func(o string) error {
 			if o == op {
 				return syscall.ESTALE
 			}
 			return nil
 		}
 		start := c.now
-		_, found, err := Lookup(path, c.options(), "https://b.example.com", "bo@example.com")
-		inject = nil
+		_, found, err := Lookup(path, withFault(c.options(), inject), "https://b.example.com", "bo@example.com")
 		if found || !errors.Is(err, ErrUnsafe) || !errors.Is(err, syscall.ESTALE) || errkind.Of(err) != errkind.File {
 			t.Fatalf("ESTALE on every %s: found %v, %v", op, found, err)
 		}

@@ -198,6 +198,7 @@ func TestReadOneVersion(t *testing.T) {
 					during = func() { tt.duringParse(c, path) }
 				}
 				reads := 0
+				var inject func(op string) error
 				if tt.duringSecondRead != nil {
 					inject = func(op string) error {
 						if op == "read" {
@@ -207,9 +208,8 @@ func TestReadOneVersion(t *testing.T) {
 						}
 						return nil
 					}
-					defer func() { inject = nil }()
 				}
-				got, answers := loadAll(t, path, c.options(), r.read, during)
+				got, answers := loadAll(t, path, withFault(c.options(), inject), r.read, during)
 				if v := versionOfTokens(got); v != "B" || len(got) != 4 {
 					t.Errorf("answered from %s (%d sessions), want B", v, len(got))
 				}
@@ -244,14 +244,13 @@ func TestReadNotRecentReadOnce(t *testing.T) {
 		c.write(path, a)
 		c.now = c.now.Add(tt.age)
 		reads := 0
-		inject = func(op string) error {
+		inject := func(op string) error {
 			if op == "read" {
 				reads++
 			}
 			return nil
 		}
-		snap, err := mapFile(path, wallClock())
-		inject = nil
+		snap, err := mapFile(path, wallClock(), inject)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -270,7 +269,7 @@ func TestReadKeepsChanging(t *testing.T) {
 	c := newFakeFS(t, time.Second)
 	c.write(path, a)
 	n := 0
-	inject = func(op string) error {
+	inject := func(op string) error {
 		if op == "read" {
 			if n++; n%2 == 0 {
 				c.write(path, [][]byte{a, b}[n/2%2])
@@ -278,13 +277,18 @@ func TestReadKeepsChanging(t *testing.T) {
 		}
 		return nil
 	}
-	defer func() { inject = nil }()
 	start := c.now
-	_, _, err := Lookup(path, c.options(), "https://a.example.com", "ali@example.com")
+	_, _, err := Lookup(path, withFault(c.options(), inject), "https://a.example.com", "ali@example.com")
 	if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "changed while it was read") {
 		t.Fatalf("Lookup = %v, want ErrBusy", err)
 	}
 	if waited := c.now.Sub(start); waited < MaxWait || waited > MaxWait+100*time.Millisecond {
 		t.Errorf("gave up after %s", waited)
 	}
+}
+
+// withFault gives o the test's fault injector.
+func withFault(o *Options, fault func(op string) error) *Options {
+	o.fault = fault
+	return o
 }

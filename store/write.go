@@ -69,9 +69,9 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 		}
 	}
 	var before []byte
-	first := func(p string, now time.Time) (*snapshot, error) {
+	first := func(p string, now time.Time, fault func(string) error) (*snapshot, error) {
 		if old == nil {
-			return copyFile(p, now)
+			return copyFile(p, now, fault)
 		}
 		// The file kept open is the one read, through a descriptor of its
 		// own that the snapshot may close.
@@ -87,7 +87,7 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 			f.Close()
 			return nil, err
 		}
-		snap, err := copyOpen(p, f, fi, now)
+		snap, err := copyOpen(p, f, fi, now, fault)
 		if err == nil {
 			before = snap.data
 		}
@@ -125,7 +125,7 @@ func readOpen(f *os.File, path string) ([]byte, fs.FileInfo, error) {
 		}
 		if _, err = f.Seek(0, io.SeekStart); err == nil {
 			var data []byte
-			if data, err = readAll(f, fi.Size()); err == nil {
+			if data, err = readAll(f, fi.Size(), nil); err == nil {
 				return data, fi, nil
 			}
 		}
