@@ -60,6 +60,13 @@ func binary(t *testing.T) string {
 func runBinary(t *testing.T, stdin string, args ...string) (string, string, int) {
 	cmd := exec.Command(binary(t), args...)
 	cmd.Stdin = strings.NewReader(stdin)
+	return runCmd(t, cmd)
+}
+
+// runCmd runs cmd and returns its output and exit status (-1, and the test
+// failed, when it could not run).
+func runCmd(t *testing.T, cmd *exec.Cmd) (stdout, stderr string, code int) {
+	t.Helper()
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -68,7 +75,7 @@ func runBinary(t *testing.T, stdin string, args ...string) (string, string, int)
 		return out.String(), errb.String(), ee.ExitCode()
 	}
 	if err != nil {
-		t.Errorf("running the binary: %v", err)
+		t.Errorf("running %s: %v", cmd.Path, err)
 		return "", "", -1
 	}
 	return out.String(), errb.String(), 0

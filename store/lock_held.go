@@ -103,14 +103,9 @@ type lockFile struct {
 func createHeld(path string, want lockOwner, h holder) (*lockFile, error) {
 	target := strings.TrimSuffix(path, ".lock.held")
 	tmp := filepath.Join(filepath.Dir(path), tempPrefix(target)+"held-"+h.nonce)
-	f, err := createExclusive(tmp, want)
+	f, err := createWithLine(tmp, path, want, h)
 	if err != nil {
 		return nil, err
-	}
-	if _, err := f.WriteString(h.line()); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return nil, fmt.Errorf("%w: writing the lock file %s: %w", ErrUnsafe, printable(path), err)
 	}
 	err = os.Link(tmp, path)
 	os.Remove(tmp)
@@ -127,16 +122,25 @@ func createHeld(path string, want lockOwner, h holder) (*lockFile, error) {
 		return nil, fmt.Errorf("%w: creating the lock file %s: %w", ErrUnsafe, printable(path), err)
 	}
 	f.Close()
-	f, err = createExclusive(path, want)
+	if f, err = createWithLine(path, path, want, h); err != nil {
+		return nil, err
+	}
+	return &lockFile{path: path, f: f}, nil
+}
+
+// createWithLine creates name exclusively and writes h's line into it; on
+// failure nothing is left. path names the lock file in messages.
+func createWithLine(name, path string, want lockOwner, h holder) (*os.File, error) {
+	f, err := createExclusive(name, want)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := f.WriteString(h.line()); err != nil {
 		f.Close()
-		os.Remove(path)
+		os.Remove(name)
 		return nil, fmt.Errorf("%w: writing the lock file %s: %w", ErrUnsafe, printable(path), err)
 	}
-	return &lockFile{path: path, f: f}, nil
+	return f, nil
 }
 
 // linksRefused reports whether err is a file system's refusal of hard
