@@ -73,15 +73,7 @@ func (e *env) exec(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	environ := os.Environ()
-	if e.environ != nil {
-		environ = e.environ()
-	}
-	run := e.execve
-	if run == nil {
-		run = execve
-	}
-	err = run(path, args, helper.ExecEnv(environ, sess, tokenEnv), closedFDs(e))
+	err = execve(path, args, helper.ExecEnv(os.Environ(), sess, tokenEnv), closedFDs(e))
 	var exit exitStatus
 	if errors.As(err, &exit) {
 		return err

@@ -109,10 +109,8 @@ type env struct {
 	stdout, stderr io.Writer
 	lookup         func(key string) (string, bool)
 	now            func() time.Time
-	tty            func() (terminal, error)                                   // nil: /dev/tty
-	httpClient     *http.Client                                               // nil: the API client's default
-	environ        func() []string                                            // nil: os.Environ, for exec's command
-	execve         func(path string, argv, envv []string, closed []int) error // nil: replace the program (exec)
+	tty            func() (terminal, error) // nil: /dev/tty
+	httpClient     *http.Client             // nil: the API client's default
 }
 
 // run runs the command line args and returns the exit status.
