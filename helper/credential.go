@@ -123,20 +123,18 @@ func servableSession(sess store.Session) error {
 // expiredOrNotFound explains a lookup that found nothing: the session
 // expired (and when), or none is stored.
 func (f *Commands) expiredOrNotFound(sel Selection) error {
+	if !f.exists() {
+		return f.notFound(sel, nil)
+	}
 	o := f.Options // no warning: the lookup gave it
 	o.KeepExpired = true
 	s, err := store.Load(f.Path, &o)
 	if err != nil && !servable(err) {
-		s = nil
+		s = &store.Sessions{} // changed since the lookup read it: no more to say
 	}
-	if s != nil && !f.exists() {
-		s = nil
-	}
-	if s != nil {
-		if sess, ok := s.Find(sel.URL, sel.Email); ok && !sess.Expires.Live(f.now()) {
-			return errkind.Errorf(errkind.NotFound, "the session of %s for %s expired %s; log in again: %s",
-				text.Safe(sess.Email), text.URL(sess.URL), sess.Expires, loginCommand(sess.URL, sess.Email))
-		}
+	if sess, ok := s.Find(sel.URL, sel.Email); ok && !sess.Expires.Live(f.now()) {
+		return errkind.Errorf(errkind.NotFound, "the session of %s for %s expired %s; log in again: %s",
+			text.Safe(sess.Email), text.URL(sess.URL), sess.Expires, loginCommand(sess.URL, sess.Email))
 	}
 	return f.notFound(sel, s)
 }
