@@ -132,9 +132,7 @@ func insertGo(s *Sessions) error {
 // container without loop devices: nothing the test could install helps).
 func coarseMount(t *testing.T) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root, to loop-mount a file system with 1-second timestamps")
-	}
+	testkit.Require(t, os.Geteuid() == 0, "needs root, to loop-mount a file system with 1-second timestamps")
 	testkit.Need(t, "mkfs.ext4", "-V")
 	dir := t.TempDir()
 	img, mnt := filepath.Join(dir, "img"), filepath.Join(dir, "mnt")
