@@ -32,12 +32,21 @@ import (
 // the fast way to answer one question. When the file holds entries
 // cryosparc-tools would reject, the answer comes from its valid part, with
 // the *InvalidError.
+//
+// Like Load, it answers with a write of this program's that a save by
+// cryosparc-tools dropped, and puts it back.
 func Lookup(path string, opt *Options, url, email string) (sess Session, found bool, err error) {
-	err = load(path, opt, mapFile, mayName(url), func(s *Sessions) {
+	recent := readerRecent(path, opt)
+	restored := false
+	err = load(path, opt, mapFile, widen(mayName(url), recent), func(s *Sessions) {
+		restored = restoreDropped(s, recent, opt.now())
 		sess, found = s.Find(url, email)
 		// The file's bytes are released after this: keep copies.
 		sess.URL, sess.Email, sess.Token = strings.Clone(sess.URL), strings.Clone(sess.Email), strings.Clone(sess.Token)
 	})
+	if err == nil && restored {
+		writeBack(path, opt)
+	}
 	return sess, found, err
 }
 

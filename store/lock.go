@@ -59,7 +59,7 @@ func lockTarget(path string, opt *Options) (target string, unlock func(), err er
 		if _, err := os.Lstat(lockPath(target)); err != nil {
 			// No lock file yet: make sure this is a session file before
 			// creating one beside it.
-			if _, err := Load(target, &Options{Now: opt.now, KeepExpired: true, Sleep: opt.sleep}); isForeign(err) {
+			if _, err := loadFile(target, &Options{Now: opt.now, KeepExpired: true, Sleep: opt.sleep}); isForeign(err) {
 				return "", nil, err
 			}
 		}

@@ -25,7 +25,9 @@ func readReplaced(f *os.File, path string, opt *Options, same []byte) (*Sessions
 		if err != nil {
 			return nil, err
 		}
-		if try == 0 && same != nil && bytes.Equal(data, same) {
+		// An empty file is never taken for the one read: a save may have
+		// just truncated it, and be about to write.
+		if try == 0 && len(data) > 0 && bytes.Equal(data, same) {
 			return nil, nil
 		}
 		s, perr := parseFile(data, path, opt.expiryNow(), nil)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -20,7 +19,21 @@ import (
 // it is: empty, it holds no sessions. A file still being written, or
 // rewritten during every read, after MaxWait gives ErrBusy. As with Parse,
 // an invalid file gives its valid part and an *InvalidError.
+//
+// A write of this program's that a save by cryosparc-tools, which loaded
+// the file earlier, has dropped since (see RecentKeep) is in the result,
+// and is put back into the file, under the lock, before Load returns.
 func Load(path string, opt *Options) (*Sessions, error) {
+	recent := readerRecent(path, opt)
+	out, err := loadFile(path, opt)
+	if err == nil && restoreDropped(out, recent, opt.now()) {
+		writeBack(path, opt)
+	}
+	return out, err
+}
+
+// loadFile is Load of the file alone.
+func loadFile(path string, opt *Options) (*Sessions, error) {
 	var out *Sessions
 	err := load(path, opt, copyFile, nil, func(s *Sessions) { out = s })
 	if out == nil && err == nil {
@@ -40,14 +53,17 @@ type reader func(path string, now time.Time, fault func(op string) error) (*snap
 // again, and so is a file caught while it is rewritten in place (empty, or
 // JSON cut short) and an open or read that the file server refused as
 // stale (ESTALE: another client replaced the file), for at most MaxWait.
-// A torn file left alone for AbandonAfter, by this program's own clock, is
-// taken as it is. A file that is missing is handed over as no sessions.
-// use may be called more than once: the last call is the answer.
+// A torn file is taken as it is only once this program has seen it stay
+// exactly the same (size, times, bytes) for AbandonAfter by its own clock:
+// never on a first look, whatever its times say, since a file system may
+// show a file truncated before it updates its times (ext4 does, for
+// milliseconds on a large file). A file that is missing is handed over as
+// no sessions. use may be called more than once: the last call is the
+// answer.
 func load(path string, opt *Options, read reader, keep func(string) bool, use func(*Sessions)) error {
 	var (
 		start, seen time.Time
 		last        observation
-		age         func(fileVersion) time.Duration
 		// slept counts the pauses asked for, so that the wait is bounded
 		// even by a clock that does not move (a test's); sleptSeen is its
 		// value when the file last changed.
@@ -92,11 +108,8 @@ func load(path string, opt *Options, read reader, keep func(string) bool, use fu
 				why = errChanged
 			} else {
 				why, seeing = errTorn, torn
-				if age == nil {
-					age = fileAge(path)
-				}
 				unchanged := max(now.Sub(seen), slept-sleptSeen)
-				if seeing == last && unchanged >= AbandonAfter || age(snap.version) >= AbandonAfter {
+				if try > 0 && seeing == last && unchanged >= AbandonAfter {
 					// Left alone for long enough: an abandoned write, taken
 					// as it is (empty: no sessions; cut short: not valid
 					// JSON). What a torn file parses to holds nothing of
@@ -150,7 +163,12 @@ func stale(err error) bool { return errors.Is(err, syscall.ESTALE) }
 // when the file changed while it was read.
 func (snap *snapshot) parse(path string, opt *Options, keep func(string) bool, use func(*Sessions)) (done bool, s *Sessions, torn observation, perr error) {
 	defer snap.close()
-	if snap.differed {
+	// Copied bytes are one version when the file is still as it was when
+	// opened, checked before the parse so that a file rewritten often has
+	// the shortest window to be caught unchanged in; mapped bytes can
+	// still change while they are parsed, and are checked after.
+	mapped := snap.unmap != nil
+	if snap.differed || !mapped && !snap.unchanged(path) {
 		return false, nil, torn, nil
 	}
 	isTorn := false
@@ -164,7 +182,7 @@ func (snap *snapshot) parse(path string, opt *Options, keep func(string) bool, u
 			use(s)
 		}
 	})
-	if faulted || !snap.unchanged(path) {
+	if faulted || mapped && !snap.unchanged(path) {
 		return false, nil, torn, nil
 	}
 	return !isTorn, s, torn, perr
@@ -206,36 +224,6 @@ func (v fileVersion) resolution() time.Duration {
 func (v fileVersion) recent(now time.Time) bool {
 	window := clockSkew + v.resolution()
 	return now.Sub(v.ctime) < window || now.Sub(v.mtime) < window
-}
-
-// fileAge returns how long ago, at least, a version of the file at path
-// last changed, by the clock of the file system that holds it (over NFS the
-// server's clock, read from a file created in the same folder for a moment,
-// may differ from this machine's; where no file can be created there, this
-// machine's clock is used), less the resolution of its times: a file whose
-// 1-second change time says 1.9 s ago may have changed 0.9 s ago, and no
-// file is taken for abandoned by a time coarser than AbandonAfter allows.
-func fileAge(path string) func(fileVersion) time.Duration {
-	offset, coarse := time.Duration(0), false
-	if target, err := resolve(path); err == nil {
-		if f, err := os.CreateTemp(filepath.Dir(target), tempPrefix(target)+"clock-"); err == nil {
-			fi, err := f.Stat()
-			local := wallClock()
-			f.Close()
-			os.Remove(f.Name())
-			if err == nil {
-				clock := versionOf(fi)
-				offset, coarse = clock.ctime.Sub(local), clock.resolution() == coarseResolution
-			}
-		}
-	}
-	return func(v fileVersion) time.Duration {
-		res := v.resolution()
-		if coarse {
-			res = coarseResolution
-		}
-		return wallClock().Add(offset).Sub(v.ctime) - res
-	}
 }
 
 // wallClock is this machine's clock, to compare with the times of files

@@ -105,15 +105,36 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 	if s == nil {
 		s = &Sessions{}
 	}
+	now := opt.now()
+	recent, hadRecent, err := readRecent(target, opt)
+	if err != nil {
+		closeOld()
+		return err
+	}
+	// A write of this program's that a save by cryosparc-tools dropped
+	// since is put back first (see recent.go).
+	restored := restoreDropped(s, recent, now)
 	base := s.clone()
-	if err := change(s); err != nil {
+	if err := change(s); err != nil && !(errors.Is(err, ErrNoChange) && restored) {
 		closeOld()
 		if errors.Is(err, ErrNoChange) {
 			return nil
 		}
 		return err
 	}
-	return replace(d, target, opt, old, base, before, s)
+	made := changes(base, s, now)
+	if err := replace(d, target, opt, old, base, before, s); err != nil {
+		return err
+	}
+	if len(made) > 0 || hadRecent {
+		fi, _ := os.Stat(target)
+		if err := writeRecent(d, target, noted(recent, made), fi); err != nil {
+			// The write itself is done: only its guard against a racing
+			// save is missing.
+			opt.warn("%v; a save by cryosparc-tools racing this write could drop it unnoticed", err)
+		}
+	}
+	return nil
 }
 
 // readOpen reads the open file f, found at path, from its start.
@@ -247,6 +268,12 @@ func replace(d *folder, target string, opt *Options, old *os.File, base *Session
 			return fmt.Errorf("%w: %s was written, but other programs kept saving into it while it was replaced (%d times), and the last save may be lost; check with list", ErrBusy, printable(target), maxRounds)
 		}
 		data := next.Marshal()
+		if len(data) > MaxFileSize {
+			if old != nil {
+				old.Close()
+			}
+			return fmt.Errorf("%w: %s would become %d bytes, more than the %d MiB a session file may have (no command could read it then); nothing was written", ErrUnsafe, printable(target), len(data), MaxFileSize>>20)
+		}
 		err = writeFile(d, target, data, old)
 		if errors.Is(err, fs.ErrExist) && old == nil || errors.Is(err, errReplaced) {
 			// Created by another program since it was found missing, or

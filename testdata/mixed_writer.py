@@ -14,8 +14,8 @@ Modes:
 
 Usage: mixed_writer.py FILE MODE SECONDS PERIOD_MS
 Writes the first version at once, then rewrites the file every PERIOD_MS
-until SECONDS have passed (until FILE.stop exists, when SECONDS is 0);
-prints the number of rewrites.
+until SECONDS have passed (until FILE.stop exists, when SECONDS is 0; not
+at all when SECONDS is negative); prints the number of rewrites.
 """
 
 import json
@@ -62,9 +62,21 @@ else:
     sys.exit("unknown mode " + mode)
 
 save(path, versions[0])
+if seconds < 0:
+    print(0)
+    sys.exit()
 end, n = time.time() + seconds, 1
-while (time.time() < end) if seconds > 0 else not os.path.exists(path + ".stop"):
-    time.sleep(period)
+def more():
+    return time.time() < end if seconds > 0 else not os.path.exists(path + ".stop")
+
+
+while more():
+    # A long pause is slept in steps, so that a stop is seen soon.
+    wake = time.time() + period
+    while time.time() < wake and more():
+        time.sleep(max(0, min(wake - time.time(), 0.05)))
+    if not more():
+        break
     save(path, versions[n % 2])
     n += 1
 print(n)

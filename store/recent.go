@@ -1,0 +1,353 @@
+package store
+
+// The record of recent writes. cryosparc-tools saves without a lock what
+// it loaded earlier (its login loads the file, asks the server, then
+// saves): a save that loaded before one of this program's writes and
+// truncates after it drops that write. Nothing this program can do before
+// or during its write prevents that, so every write it acknowledges is
+// also noted, for RecentKeep, in an owner-only file beside the session
+// file (auth.json.recent), and every later command, reader or writer,
+// checks the file against it: a write found dropped is restored (in what
+// the command answers at once, and in the file under the lock).
+//
+// A write is found dropped by the token the file now holds for its
+// instance and email, never by times or expiries: cryosparc-tools never
+// erases a live session, and replaces one only with a new login, whose
+// token is new. So for a session this program stored, the file holding
+// no session for that instance and email, or one whose token this program
+// itself replaced or erased there within RecentKeep (a save's stale copy),
+// means the store was dropped; any other token is a newer login, kept.
+// For a session this program erased, the file holding its token again
+// means a stale save brought it back. Tokens replaced are kept only as
+// SHA-256 sums.
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// RecentKeep is how long a write of this program's is kept in the record
+// of recent writes, to be restored if a save by cryosparc-tools that loaded
+// the file before it drops it: longer than cryosparc-tools' login takes
+// between its load and its save (one request to the server, whose client
+// waits up to 300 s).
+const RecentKeep = 15 * time.Minute
+
+// maxRecentSize bounds the record read: a few hundred bytes a write.
+const maxRecentSize = 16 << 20
+
+func recentPath(target string) string { return target + ".recent" }
+
+// recentWrite is this program's last write of one instance and email.
+type recentWrite struct {
+	URL   string `json:"url"`
+	Email string `json:"email"`
+	// Erased: the session was erased; else Token and the expiry are what
+	// was stored.
+	Erased    bool   `json:"erased,omitempty"`
+	Token     string `json:"token,omitempty"`
+	ExpiresUS int64  `json:"expires_us,omitempty"`
+	OffsetMin int32  `json:"offset_min,omitempty"`
+	// Replaced holds the SHA-256 sums of the tokens this program replaced
+	// or erased for this instance and email within RecentKeep (its own
+	// earlier ones too): a file holding one of them again holds a stale
+	// save's copy.
+	Replaced []string  `json:"replaced,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+type recentFile struct {
+	Version int           `json:"version"`
+	Writes  []recentWrite `json:"writes"`
+}
+
+func tokenSum(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:16])
+}
+
+func (w *recentWrite) session() Session {
+	return Session{URL: w.URL, Email: w.Email, Token: w.Token, Expires: Expiry{unixMicro: w.ExpiresUS, offsetMin: w.OffsetMin}}
+}
+
+// dropped reports whether s lacks the write w: a session stored that it
+// does not hold, or holds a token of before (replaced: the session to
+// erase). A session stored that has expired since is not missed.
+func (w *recentWrite) dropped(s *Sessions, now time.Time) (missing bool, replaced Session) {
+	cur, ok := s.lookup(w.URL, w.Email)
+	if w.Erased {
+		return ok && slices.Contains(w.Replaced, tokenSum(cur.Token)), cur
+	}
+	if !w.session().Expires.Live(now) {
+		return false, cur
+	}
+	return !ok || cur.Token != w.Token && slices.Contains(w.Replaced, tokenSum(cur.Token)), cur
+}
+
+// restoreDropped puts back into s the writes it lacks and reports whether
+// there were any.
+func restoreDropped(s *Sessions, writes []recentWrite, now time.Time) bool {
+	restored := false
+	for i := range writes {
+		w := &writes[i]
+		missing, cur := w.dropped(s, now)
+		if !missing {
+			continue
+		}
+		restored = true
+		if w.Erased {
+			token := cur.Token
+			s.Erase(Filter{URL: w.URL, Email: w.Email, Token: &token})
+		} else {
+			s.put(w.URL, w.session())
+		}
+	}
+	return restored
+}
+
+// readRecent returns the writes noted beside target that are younger than
+// RecentKeep, and whether there is a record at all. A record that is not
+// a regular file of target's owner, private to it, is not trusted: it is
+// ignored, with a warning, and so is one that cannot be parsed.
+func readRecent(target string, opt *Options) (writes []recentWrite, exists bool, err error) {
+	path := recentPath(target)
+	f, err := openNoFollow(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(path), err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(path), err)
+	}
+	if !trustedRecent(target, fi) {
+		opt.warn("%s is not a private file of the session file's owner: ignored (remove it)", printable(path))
+		return nil, false, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxRecentSize+1))
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(path), err)
+	}
+	if writes, err = parseRecent(data); err != nil {
+		opt.warn("%s is damaged (%v): ignored, and replaced at the next write", printable(path), err)
+		return nil, true, nil
+	}
+	return young(writes, opt.now()), true, nil
+}
+
+// recentTarget returns the session file whose record a reader of path
+// looks for: path itself unless it names a link.
+func recentTarget(path string) string {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if target, err := resolve(path); err == nil {
+			return target
+		}
+	}
+	return path
+}
+
+// readerRecent returns what a reader of path finds in its record of
+// recent writes; what it cannot read is a warning, not a failure of the
+// read.
+func readerRecent(path string, opt *Options) []recentWrite {
+	writes, _, err := readRecent(recentTarget(path), opt)
+	if err != nil {
+		opt.warn("%v", err)
+	}
+	return writes
+}
+
+// writeBack restores, under the lock, the writes that a reader found
+// dropped from the file at path. When the lock is held by another writer,
+// that writer restores them.
+func writeBack(path string, opt *Options) {
+	err := Update(path, opt, func(*Sessions) error { return ErrNoChange })
+	if err != nil && !errors.Is(err, ErrLockTimeout) {
+		opt.warn("a session this program wrote was dropped by a program that saved an older copy of the file; it was not restored (%v): run `cryosparc-credential list` to restore it", err)
+	}
+}
+
+// widen returns keep, which selects the instances a read parses, letting
+// through those the writes name too.
+func widen(keep func(string) bool, writes []recentWrite) func(string) bool {
+	if keep == nil || len(writes) == 0 {
+		return keep
+	}
+	names := make([]func(string) bool, len(writes))
+	for i := range writes {
+		names[i] = mayName(writes[i].URL)
+	}
+	return func(key string) bool {
+		if keep(key) {
+			return true
+		}
+		for _, may := range names {
+			if may(key) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// parseRecent reads a record of recent writes.
+func parseRecent(data []byte) ([]recentWrite, error) {
+	if len(data) > maxRecentSize {
+		return nil, fmt.Errorf("larger than %d MiB", maxRecentSize>>20)
+	}
+	var rf recentFile
+	if err := json.Unmarshal(data, &rf); err != nil {
+		return nil, err
+	}
+	if rf.Version != 1 {
+		return nil, fmt.Errorf("version %d, not 1", rf.Version)
+	}
+	for _, w := range rf.Writes {
+		if !validText(w.URL) || !validText(w.Email) || !validText(w.Token) || w.URL == "" || w.Email == "" || !w.Erased && w.Token == "" {
+			return nil, errors.New("an entry without its instance, email or token")
+		}
+	}
+	return rf.Writes, nil
+}
+
+// young returns the writes made less than RecentKeep before now (and none
+// dated in the future by more than that: a clock set back).
+func young(writes []recentWrite, now time.Time) []recentWrite {
+	out := writes[:0]
+	for _, w := range writes {
+		if age := now.Sub(w.At); age < RecentKeep && age > -RecentKeep {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// changes returns the writes that turned before into after: each session
+// added or given another token, each session erased.
+func changes(before, after *Sessions, now time.Time) []recentWrite {
+	var out []recentWrite
+	for _, in := range after.instances {
+		for _, sess := range in.sessions {
+			w := recentWrite{URL: in.url, Email: sess.Email, Token: sess.Token, ExpiresUS: sess.Expires.unixMicro, OffsetMin: sess.Expires.offsetMin, At: now}
+			if b, ok := before.lookup(in.url, sess.Email); ok {
+				if b.Token == sess.Token {
+					continue
+				}
+				w.Replaced = []string{tokenSum(b.Token)}
+			}
+			out = append(out, w)
+		}
+	}
+	for _, in := range before.instances {
+		for _, sess := range in.sessions {
+			if _, ok := after.lookup(in.url, sess.Email); !ok {
+				out = append(out, recentWrite{URL: in.url, Email: sess.Email, Erased: true, Replaced: []string{tokenSum(sess.Token)}, At: now})
+			}
+		}
+	}
+	return out
+}
+
+// noted returns the record old with the writes made added: a later write
+// of the same instance and email takes the place of the earlier one, and
+// inherits the tokens it replaced, its own included.
+func noted(old, made []recentWrite) []recentWrite {
+	out := slices.Clone(old)
+	for _, w := range made {
+		i := slices.IndexFunc(out, func(o recentWrite) bool { return o.URL == w.URL && o.Email == w.Email })
+		if i < 0 {
+			out = append(out, w)
+			continue
+		}
+		prev := out[i]
+		replaced := append(slices.Clone(prev.Replaced), w.Replaced...)
+		if !prev.Erased {
+			replaced = append(replaced, tokenSum(prev.Token))
+		}
+		slices.Sort(replaced)
+		w.Replaced = slices.Compact(replaced)
+		out = append(out[:i], out[i+1:]...)
+		out = append(out, w)
+	}
+	return out
+}
+
+// writeRecent replaces the record beside target, in the folder d, with
+// writes (removes it when there are none): a new private file renamed over
+// the old one, with the session file's owner. It is not flushed to disk:
+// it guards against programs that run beside this one, which a crash ends
+// too.
+func writeRecent(d *folder, target string, writes []recentWrite, ref fs.FileInfo) error {
+	name := filepath.Base(recentPath(target))
+	if len(writes) == 0 {
+		if err := d.remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: %w", ErrUnsafe, err)
+		}
+		return nil
+	}
+	data, err := json.Marshal(recentFile{Version: 1, Writes: writes})
+	if err != nil {
+		return err
+	}
+	f, tmp, err := newTemp(d, target)
+	if err != nil {
+		return fmt.Errorf("%w: creating a file in %s: %w", ErrUnsafe, printable(d.path), err)
+	}
+	fail := func(err error) error {
+		f.Close()
+		d.remove(tmp)
+		return fmt.Errorf("%w: writing %s: %w", ErrUnsafe, printable(recentPath(target)), err)
+	}
+	if ref != nil {
+		if uid, gid, ok := owner(ref); ok {
+			if err := keepOwner(f, uid, gid); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		d.remove(tmp)
+		return fmt.Errorf("%w: writing %s: %w", ErrUnsafe, printable(recentPath(target)), err)
+	}
+	if err := d.rename(tmp, name); err != nil {
+		d.remove(tmp)
+		return fmt.Errorf("%w: %w", ErrUnsafe, err)
+	}
+	return nil
+}
+
+// trustedRecent reports whether fi, the record beside target, may be
+// believed: a regular file, private, of the session file's owner.
+func trustedRecent(target string, fi fs.FileInfo) bool {
+	if !fi.Mode().IsRegular() {
+		return false
+	}
+	if isWindows() {
+		return true
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return false
+	}
+	tf, err := os.Stat(target)
+	if err != nil {
+		return false
+	}
+	u1, _, ok1 := owner(fi)
+	u2, _, ok2 := owner(tf)
+	return ok1 && ok2 && u1 == u2
+}

@@ -1,0 +1,260 @@
+package store
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// staleSave writes data over path in place, as cryosparc-tools' save does
+// with what it loaded before.
+func staleSave(t *testing.T, path string, data []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+func put(url, email, token string, exp time.Time) func(*Sessions) error {
+	return func(s *Sessions) error {
+		_, err := s.Insert(Session{URL: url, Email: email, Token: token, Expires: ExpiryFromTime(exp)})
+		return err
+	}
+}
+
+func tokenOf(t *testing.T, path, url, email string) (string, bool) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Parse(raw, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, ok := s.Find(url, email)
+	return sess.Token, ok
+}
+
+// TestStaleSaveRestored: a write of this program's that a save of what was
+// loaded before it then overwrote is answered by the next command and put
+// back into the file; the same for an erase that a stale save undid; a
+// newer login by another program is never replaced.
+func TestStaleSaveRestored(t *testing.T) {
+	const url = "https://cs.example.com"
+	exp := time.Now().Add(24 * time.Hour)
+	for _, tt := range []struct {
+		name string
+		// before is written first, by this program; the stale save
+		// writes the file as it was after before; then ours changes it.
+		before, ours func(*Sessions) error
+		// other, when set, is a newer write by another program after the
+		// stale save.
+		other         func(*Sessions) error
+		email         string
+		want          string // the token the next reader must see; "" for none
+		readers       []string
+		wantRestored  bool
+		wantRemaining bool
+	}{
+		{name: "new session dropped", before: put(url, "seed@x", "seed", exp), ours: put(url, "a@x", "ours", exp), email: "a@x", want: "ours"},
+		{name: "replaced session reverted", before: put(url, "a@x", "old", exp), ours: put(url, "a@x", "new", exp), email: "a@x", want: "new"},
+		{name: "erased session brought back", before: put(url, "a@x", "old", exp), ours: func(s *Sessions) error { s.Erase(Filter{URL: url, Email: "a@x"}); return nil }, email: "a@x", want: ""},
+		{name: "newer login kept", before: put(url, "a@x", "old", exp), ours: put(url, "a@x", "new", exp), other: put(url, "a@x", "python", exp.Add(-time.Hour)), email: "a@x", want: "python"},
+		{name: "newer login after erase kept", before: put(url, "a@x", "old", exp), ours: func(s *Sessions) error { s.Erase(Filter{URL: url, Email: "a@x"}); return nil }, other: put(url, "a@x", "python", exp.Add(-time.Hour)), email: "a@x", want: "python"},
+	} {
+		for _, reader := range []string{"Lookup", "Load", "Update"} {
+			t.Run(tt.name+"/"+reader, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "auth.json")
+				if err := Update(path, nil, tt.before); err != nil {
+					t.Fatal(err)
+				}
+				loaded, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := Update(path, nil, tt.ours); err != nil {
+					t.Fatal(err)
+				}
+				staleSave(t, path, loaded)
+				if tt.other != nil {
+					s, err := loadFile(path, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := tt.other(s); err != nil {
+						t.Fatal(err)
+					}
+					staleSave(t, path, s.Marshal())
+				}
+				var got string
+				var found bool
+				switch reader {
+				case "Lookup":
+					var sess Session
+					sess, found, err = Lookup(path, nil, url, tt.email)
+					got = sess.Token
+				case "Load":
+					var s *Sessions
+					s, err = Load(path, nil)
+					if err == nil {
+						var sess Session
+						sess, found = s.Find(url, tt.email)
+						got = sess.Token
+					}
+				case "Update":
+					err = Update(path, nil, put(url, "unrelated@x", "u", exp))
+					got, found = tokenOf(t, path, url, tt.email)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != tt.want || found != (tt.want != "") {
+					t.Errorf("%s answered %q (found %v), want %q", reader, got, found, tt.want)
+				}
+				// The file itself holds it now, for cryosparc-tools too.
+				if got, found := tokenOf(t, path, url, tt.email); got != tt.want || found != (tt.want != "") {
+					t.Errorf("the file holds %q (found %v) after %s, want %q", got, found, reader, tt.want)
+				}
+				if _, found := tokenOf(t, path, url, "seed@x"); tt.name == "new session dropped" && !found {
+					t.Error("the stale save's own session was lost")
+				}
+			})
+		}
+	}
+}
+
+// TestRecentRecordIsPrivate: the record is a 0600 file beside the session
+// file; one that others may write is not believed.
+func TestRecentRecordIsPrivate(t *testing.T) {
+	const url = "https://cs.example.com"
+	exp := time.Now().Add(time.Hour)
+	path := filepath.Join(t.TempDir(), "auth.json")
+	if err := Update(path, nil, put(url, "seed@x", "seed", exp)); err != nil {
+		t.Fatal(err)
+	}
+	loaded, _ := os.ReadFile(path)
+	if err := Update(path, nil, put(url, "a@x", "ours", exp)); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Lstat(recentPath(path))
+	if err != nil {
+		t.Fatalf("no record of the write: %v", err)
+	}
+	if !isWindows() && fi.Mode().Perm() != 0o600 {
+		t.Errorf("record mode %#o, want 0600", fi.Mode().Perm())
+	}
+	staleSave(t, path, loaded)
+	os.Chmod(recentPath(path), 0o666)
+	var warned []string
+	_, found, err := Lookup(path, &Options{Warn: func(m string) { warned = append(warned, m) }}, url, "a@x")
+	if err != nil || found {
+		t.Errorf("a record others may write was believed: found %v, %v", found, err)
+	}
+	if isWindows() {
+		return
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "not a private file") {
+		t.Errorf("warnings %q", warned)
+	}
+}
+
+// TestRecentRecordForgets: writes older than RecentKeep are not restored,
+// and the record is removed once it holds none.
+func TestRecentRecordForgets(t *testing.T) {
+	const url = "https://cs.example.com"
+	now := time.Now()
+	clock := &now
+	opt := &Options{Now: func() time.Time { return *clock }}
+	exp := now.Add(24 * time.Hour)
+	path := filepath.Join(t.TempDir(), "auth.json")
+	if err := Update(path, opt, put(url, "seed@x", "seed", exp)); err != nil {
+		t.Fatal(err)
+	}
+	loaded, _ := os.ReadFile(path)
+	if err := Update(path, opt, put(url, "a@x", "ours", exp)); err != nil {
+		t.Fatal(err)
+	}
+	staleSave(t, path, loaded)
+	later := now.Add(RecentKeep + time.Second)
+	clock = &later
+	if _, found, err := Lookup(path, opt, url, "a@x"); err != nil || found {
+		t.Errorf("a write older than RecentKeep was restored: found %v, %v", found, err)
+	}
+	if err := Update(path, opt, put(url, "b@x", "b", exp)); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(recentPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf recentFile
+	if err := json.Unmarshal(raw, &rf); err != nil {
+		t.Fatal(err)
+	}
+	if len(rf.Writes) != 1 || rf.Writes[0].Email != "b@x" {
+		t.Errorf("record holds %+v, want only b@x's write", rf.Writes)
+	}
+}
+
+// TestNotedKeepsReplacedTokens: a second write of the same instance and
+// email keeps the tokens the first replaced, and the first's own, so that
+// a save that loaded before either is found.
+func TestNotedKeepsReplacedTokens(t *testing.T) {
+	first := recentWrite{URL: "u", Email: "e", Token: "t1", Replaced: []string{tokenSum("t0")}}
+	second := recentWrite{URL: "u", Email: "e", Token: "t2", Replaced: []string{tokenSum("t1")}}
+	got := noted([]recentWrite{first}, []recentWrite{second})
+	if len(got) != 1 || got[0].Token != "t2" {
+		t.Fatalf("noted = %+v", got)
+	}
+	for _, tok := range []string{"t0", "t1"} {
+		if !slices.Contains(got[0].Replaced, tokenSum(tok)) {
+			t.Errorf("%s not among the replaced tokens", tok)
+		}
+	}
+	s := &Sessions{}
+	s.put("u", Session{Email: "e", Token: "t0", Expires: ExpiryFromTime(time.Now().Add(time.Hour))})
+	got[0].ExpiresUS = time.Now().Add(time.Hour).UnixMicro()
+	if !restoreDropped(s, got, time.Now()) {
+		t.Fatal("a save of t0, loaded before both writes, was not found")
+	}
+	if sess, _ := s.Find("u", "e"); sess.Token != "t2" {
+		t.Errorf("restored %q, want t2", sess.Token)
+	}
+}
+
+// FuzzParseRecent: any bytes give writes that are usable or an error,
+// never a panic, and what parses writes back the same.
+func FuzzParseRecent(f *testing.F) {
+	for _, s := range []string{"", "{}", `{"version":1,"writes":[]}`, `{"version":1,"writes":[{"url":"u","email":"e","token":"t","expires_us":1,"at":"2026-01-01T00:00:00Z"}]}`, `{"version":1,"writes":[{"url":"u","email":"e","erased":true,"replaced":["ab"],"at":"2026-01-01T00:00:00Z"}]}`, `{"version":2}`, `{"version":1,"writes":[{"url":"\ud800"}]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		writes, err := parseRecent(data)
+		if err != nil {
+			return
+		}
+		for _, w := range writes {
+			if w.URL == "" || w.Email == "" || !w.Erased && w.Token == "" {
+				t.Fatalf("an unusable write was accepted: %+v", w)
+			}
+		}
+		again, err := json.Marshal(recentFile{Version: 1, Writes: writes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := parseRecent(again)
+		if err != nil || len(back) != len(writes) {
+			t.Fatalf("written back: %v, %d writes, want %d", err, len(back), len(writes))
+		}
+	})
+}
