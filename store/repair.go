@@ -93,7 +93,7 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 	// Read again by replace when another program saves meanwhile: with
 	// the same clock and expiry rule as s.
 	ropt := &Options{Now: opt.now, Sleep: opt.sleep}
-	if err := replace(d, target, ropt, old, s.clone(), raw, s); err != nil {
+	if _, err := replace(d, target, ropt, old, s.clone(), raw, s); err != nil {
 		return backup, err
 	}
 	return backup, nil

@@ -123,9 +123,13 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 		return err
 	}
 	made := changes(base, s, now)
-	if err := replace(d, target, opt, old, base, before, s); err != nil {
+	final, err := replace(d, target, opt, old, base, before, s)
+	if err != nil {
 		return err
 	}
+	// What other programs saved and this write merged is noted too: a
+	// stale save may drop it as it would drop this program's own.
+	made = append(made, changes(s, final, now)...)
 	if len(made) > 0 || hadRecent {
 		fi, _ := os.Stat(target)
 		if err := writeRecent(d, target, noted(recent, made), fi); err != nil {
@@ -251,28 +255,35 @@ const (
 // after recheckAfter (at most maxRechecks times): a save that loaded
 // before the rename and truncated after it replaced what was merged, and
 // is merged in turn.
-func replace(d *folder, target string, opt *Options, old *os.File, base *Sessions, baseData []byte, next *Sessions) error {
+//
+// It returns next with every save merged into it: what the file holds,
+// unless another program saved over it since, which the record of recent
+// writes then repairs. After maxRounds writes that each found another save
+// to merge, it stops writing and returns what it would have written next:
+// the record holds what was not written, for the next command to restore.
+func replace(d *folder, target string, opt *Options, old *os.File, base *Sessions, baseData []byte, next *Sessions) (*Sessions, error) {
 	name := filepath.Base(target)
 	merging, rechecks := false, 0
 	for round := 0; ; round++ {
 		var err error
 		if round > 0 {
 			if old, err = d.open(name); err != nil {
-				return fmt.Errorf("%w: %w", ErrUnsafe, err)
+				return nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
 			}
 		}
 		if round > maxRounds {
 			if old != nil {
 				old.Close()
 			}
-			return fmt.Errorf("%w: %s was written, but other programs kept saving into it while it was replaced (%d times), and the last save may be lost; check with list", ErrBusy, printable(target), maxRounds)
+			opt.warn("other programs kept saving into %s while it was replaced (%d times): what they saved last is restored by the next command", printable(target), maxRounds)
+			return next, nil
 		}
 		data := next.Marshal()
 		if len(data) > MaxFileSize {
 			if old != nil {
 				old.Close()
 			}
-			return fmt.Errorf("%w: %s would become %d bytes, more than the %d MiB a session file may have (no command could read it then); nothing was written", ErrUnsafe, printable(target), len(data), MaxFileSize>>20)
+			return nil, fmt.Errorf("%w: %s would become %d bytes, more than the %d MiB a session file may have (no command could read it then); nothing was written", ErrUnsafe, printable(target), len(data), MaxFileSize>>20)
 		}
 		err = writeFile(d, target, data, old)
 		if errors.Is(err, fs.ErrExist) && old == nil || errors.Is(err, errReplaced) {
@@ -284,12 +295,12 @@ func replace(d *folder, target string, opt *Options, old *os.File, base *Session
 			}
 			f, err := d.open(name)
 			if err != nil || f == nil {
-				return fmt.Errorf("%w: %s appeared and vanished while being written: %w", ErrUnsafe, printable(target), err)
+				return nil, fmt.Errorf("%w: %s appeared and vanished while being written: %w", ErrUnsafe, printable(target), err)
 			}
 			theirs, err := readReplaced(f, target, opt, nil)
 			f.Close()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			next, _ = merge(base, next, theirs)
 			base, baseData = theirs, nil
@@ -308,21 +319,30 @@ func replace(d *folder, target string, opt *Options, old *os.File, base *Session
 			}
 			old.Close()
 		}
-		if err != nil || !merging || rechecks == maxRechecks {
-			return err
+		if err != nil {
+			return nil, err
+		}
+		if !merging || rechecks == maxRechecks {
+			return next, nil
 		}
 		// Another program is saving now: look at what was written once
 		// more, after a pause.
 		rechecks++
 		opt.sleep(recheckAfter)
 		f, err := d.open(name)
-		if err != nil || f == nil {
-			return err
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
+		}
+		if f == nil {
+			return next, nil
 		}
 		theirs, err := readReplaced(f, target, opt, data)
 		f.Close()
-		if err != nil || theirs == nil {
-			return err
+		if err != nil {
+			return nil, err
+		}
+		if theirs == nil {
+			return next, nil
 		}
 		// Overwritten by a program that saved what it had loaded before:
 		// what it lacks is written back, with what it added.
