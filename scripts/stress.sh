@@ -2,7 +2,7 @@
 # Stress the guarantees of docs/reliability.md on the built binary, with
 # more load than the test suite uses. Prints one line of figures per check.
 #
-#   scripts/stress.sh [-p PROCS] [-n STORES] [-k KILLS] [-s SESSIONS] [-r RACE_SECONDS] [-w ROUNDS] [-c HOGS] [-m GETS]
+#   scripts/stress.sh [-p PROCS] [-n STORES] [-k KILLS] [-s SESSIONS] [-r RACE_SECONDS] [-w ROUNDS] [-c HOGS] [-m GETS] [-t SAVE_RACE_SECONDS]
 #
 # -p/-n: PROCS processes each storing STORES sessions at once, while readers
 #        loop get (default 64 × 100)
@@ -15,13 +15,17 @@
 #        (TestMixedVersionRead: a writer alternating two versions of the
 #        file every 8 ms, 4 loops of get, 2 CPU hogs per core; default
 #        100000, about 15 minutes a mode on 2 cores; 0 skips it)
+# -t:    seconds of cryosparc-tools saves racing 2 store loops and a login
+#        loop on 300 sessions (TestSaveRace, long form; default 300; 0 skips
+#        it). With CRYOSPARC_TOOLS_SRC naming a checkout of cryosparc-tools,
+#        the saves are its own cryosparc/auth.py's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-procs=64 stores=100 kills=200 sessions=20000 race=10 rounds=30 hogs=$((2 * $(nproc))) mixed=100000
-while getopts p:n:k:s:r:w:c:m: opt; do
+procs=64 stores=100 kills=200 sessions=20000 race=10 rounds=30 hogs=$((2 * $(nproc))) mixed=100000 saverace=300
+while getopts p:n:k:s:r:w:c:m:t: opt; do
 	case $opt in
 	p) procs=$OPTARG ;; n) stores=$OPTARG ;; k) kills=$OPTARG ;;
-	s) sessions=$OPTARG ;; r) race=$OPTARG ;; w) rounds=$OPTARG ;; c) hogs=$OPTARG ;; m) mixed=$OPTARG ;; *) exit 2 ;;
+	s) sessions=$OPTARG ;; r) race=$OPTARG ;; w) rounds=$OPTARG ;; c) hogs=$OPTARG ;; m) mixed=$OPTARG ;; t) saverace=$OPTARG ;; *) exit 2 ;;
 	esac
 done
 work=$(mktemp -d)
@@ -112,4 +116,11 @@ STALL_ROUNDS=$rounds STALL_MAX_MS=1500 go test -count=1 -run '^TestStalledWriter
 if [ "$mixed" -gt 0 ]; then
 	MIXED_GETS=$mixed MIXED_SECONDS=86400 go test -count=1 -timeout 0 -run '^TestMixedVersionRead$' -v . |
 		sed -n 's/.*mixed_version_test.go:[0-9]*: /mixed versions: /p'
+fi
+
+# 6. cryosparc-tools saves racing stores and logins: nothing lost once one
+# more command has run (TestSaveRace, long form).
+if [ "$saverace" -gt 0 ]; then
+	SAVE_RACE_SECONDS=$saverace go test -count=1 -timeout 0 -run '^TestSaveRace$' -v . |
+		sed -n 's/.*save_race_test.go:[0-9]*: \(lost once\)/save race: \1/p'
 fi

@@ -125,50 +125,9 @@ func insertGo(s *Sessions) error {
 	return err
 }
 
-// coarseMount mounts a new ext4 file system with 128-byte inodes, whose
-// timestamps have a resolution of 1 second, and returns its folder. It
-// needs root and loop devices: without them the test is skipped, with the
-// reason (under CI too when the machine cannot loop-mount at all, e.g. a
-// container without loop devices: nothing the test could install helps).
-func coarseMount(t *testing.T) string {
-	t.Helper()
-	testkit.Require(t, os.Geteuid() == 0, "needs root, to loop-mount a file system with 1-second timestamps")
-	testkit.Need(t, "mkfs.ext4", "-V")
-	dir := t.TempDir()
-	img, mnt := filepath.Join(dir, "img"), filepath.Join(dir, "mnt")
-	if err := os.Mkdir(mnt, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(img, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(img, 64<<20); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mkfs.ext4", "-q", "-F", "-I", "128", img).CombinedOutput(); err != nil {
-		t.Fatalf("mkfs.ext4: %v %s", err, out)
-	}
-	if out, err := exec.Command("mount", "-o", "loop", img, mnt).CombinedOutput(); err != nil {
-		t.Skipf("this machine cannot loop-mount a file system (%v: %s)", err, strings.TrimSpace(string(out)))
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
-			t.Errorf("umount: %v %s", err, out)
-		}
-	})
-	// The premise: times on it are whole seconds.
-	probe := filepath.Join(mnt, "probe")
-	os.WriteFile(probe, nil, 0o600)
-	fi, err := os.Stat(probe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if changeTime(fi).Nanosecond() != 0 {
-		t.Fatalf("ext4 with 128-byte inodes gave a change time of %s, not whole seconds", changeTime(fi))
-	}
-	os.Remove(probe)
-	return mnt
-}
+// coarseMount mounts a new ext4 file system whose timestamps have a
+// resolution of 1 second (see testkit.CoarseMount).
+func coarseMount(t *testing.T) string { return testkit.CoarseMount(t, 64<<20) }
 
 // TestCoarseTimestampsRealMount: the reproduction on a real
 // file system with 1-second timestamps (ext4, 128-byte inodes, loop-mounted;
