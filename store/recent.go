@@ -215,8 +215,8 @@ func parseRecent(data []byte) ([]recentWrite, error) {
 		return nil, fmt.Errorf("version %d, not 1", rf.Version)
 	}
 	for _, w := range rf.Writes {
-		if !validText(w.URL) || !validText(w.Email) || !validText(w.Token) || w.URL == "" || w.Email == "" || !w.Erased && w.Token == "" {
-			return nil, errors.New("an entry without its instance, email or token")
+		if !validText(w.URL) || !validText(w.Email) || !validText(w.Token) || w.URL == "" {
+			return nil, errors.New("an entry without its instance, or text that is not UTF-8")
 		}
 	}
 	return rf.Writes, nil
