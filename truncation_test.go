@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cryosparc-credential/cryosparc-credential/internal/sessiongen"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
@@ -24,8 +25,9 @@ import (
 // "not found" and every get answers its token; no store wipes the file:
 // afterwards it holds every session it held, the save's new one and the
 // store's. The same on ext4 with 1-second times (a loop mount, as root).
-// Sizes: 20,000 sessions (3.5 MB) and, without -short, 200,000 (35 MB);
-// 4 stores and 6 gets each (1 and 1 with -short).
+// 20,000 sessions (3.5 MB), 4 stores and 6 gets (1 and 1 with -short);
+// GAP_LARGE_SESSIONS=200000 adds a file of that many (35 MB, where the gap
+// lasts longest), as scripts/stress.sh does.
 func TestTruncationGap(t *testing.T) {
 	testkit.Need(t, "python3")
 	binary(t)
@@ -34,27 +36,24 @@ func TestTruncationGap(t *testing.T) {
 		dir  func(t *testing.T) string
 		n    int
 	}
-	places := []place{{"ext4 or tmpfs, 20k", func(t *testing.T) string { return t.TempDir() }, 20000}}
+	places := []place{{"ext4, 20k", func(t *testing.T) string { return t.TempDir() }, 20000}}
 	stores, gets := 1, 1
 	if !testing.Short() {
 		stores, gets = 4, 6
-		places = append(places,
-			place{"ext4 or tmpfs, 200k", func(t *testing.T) string { return t.TempDir() }, 200000},
-			place{"1-second ext4, 20k", func(t *testing.T) string { return testkit.CoarseMount(t, 256<<20) }, 20000})
+		places = append(places, place{"1-second ext4, 20k", func(t *testing.T) string { return testkit.CoarseMount(t, 256<<20) }, 20000})
+	}
+	if n := envInt("GAP_LARGE_SESSIONS", 0); n > 0 {
+		places = append(places, place{fmt.Sprintf("ext4, %d", n), func(t *testing.T) string { return t.TempDir() }, n})
 	}
 	for _, p := range places {
 		t.Run(p.name, func(t *testing.T) {
 			dir := p.dir(t)
-			const url = "https://gap.example.com"
 			exp := time.Now().Add(48 * time.Hour)
-			base := &store.Sessions{}
-			for i := 0; i < p.n; i++ {
-				base.Insert(store.Session{URL: url, Email: fmt.Sprintf("u%d@x", i), Token: fmt.Sprintf("t%d", i), Expires: store.ExpiryFromTime(exp)})
-			}
-			before := base.Marshal()
-			save := base
-			save.Insert(store.Session{URL: url, Email: "python@x", Token: "python-token", Expires: store.ExpiryFromTime(exp)})
-			saved := save.Marshal()
+			// The save adds one session, sessiongen's n-th, as insert()
+			// would: at the end of its instance.
+			before, saved := sessiongen.SessionFile(p.n, 50, exp), sessiongen.SessionFile(p.n+1, 50, exp)
+			pyURL, pyEmail, _ := sessiongen.Credential(p.n, 50)
+			const url = "https://cs0.example.com"
 			// Every trial's file is written first, so that the 3 s wait for
 			// old times is waited once.
 			type trial struct {
@@ -77,7 +76,8 @@ func TestTruncationGap(t *testing.T) {
 			}
 			for i, tr := range trials {
 				d := filepath.Dir(tr.file)
-				input := fmt.Sprintf("url=%s\nemail=u%d@x\n", url, (i*7919)%p.n)
+				qURL, qEmail, qToken := sessiongen.Credential((i*7919)%p.n, 50)
+				input := fmt.Sprintf("url=%s\nemail=%s\n", qURL, qEmail)
 				cmd := "get"
 				if tr.store {
 					input = fmt.Sprintf("url=%s\nemail=new%d@x\naccess_token=new-token\n", url, i)
@@ -98,7 +98,7 @@ func TestTruncationGap(t *testing.T) {
 					t.Fatalf("%v: %q", err, out)
 				}
 				if !tr.store {
-					want := fmt.Sprintf("access_token=t%d\n", (i*7919)%p.n)
+					want := "access_token=" + qToken + "\n"
 					if r.Code != 0 || !strings.Contains(r.Stdout, want) {
 						t.Errorf("get started as a save truncated the file: exit %d %q %s", r.Code, r.Stdout, r.Stderr)
 					}
@@ -122,9 +122,11 @@ func TestTruncationGap(t *testing.T) {
 				if s.Len() != p.n+2 {
 					t.Errorf("store started as a save truncated the file: %d sessions after, want %d (all %d, the save's and the store's)", s.Len(), p.n+2, p.n)
 				}
-				for _, email := range []string{"python@x", fmt.Sprintf("new%d@x", i), "u0@x", fmt.Sprintf("u%d@x", p.n-1)} {
-					if _, ok := s.Find(url, email); !ok {
-						t.Errorf("%s lost", email)
+				firstURL, firstEmail, _ := sessiongen.Credential(0, 50)
+				lastURL, lastEmail, _ := sessiongen.Credential(p.n-1, 50)
+				for _, want := range [][2]string{{pyURL, pyEmail}, {url, fmt.Sprintf("new%d@x", i)}, {firstURL, firstEmail}, {lastURL, lastEmail}} {
+					if _, ok := s.Find(want[0], want[1]); !ok {
+						t.Errorf("%s at %s lost", want[1], want[0])
 					}
 				}
 			}

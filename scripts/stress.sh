@@ -19,6 +19,7 @@
 #        loop on 300 sessions (TestSaveRace, long form; default 300; 0 skips
 #        it). With CRYOSPARC_TOOLS_SRC naming a checkout of cryosparc-tools,
 #        the saves are its own cryosparc/auth.py's.
+# Last, TestTruncationGap with a 200,000-session file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 procs=64 stores=100 kills=200 sessions=20000 race=10 rounds=30 hogs=$((2 * $(nproc))) mixed=100000 saverace=300
@@ -124,3 +125,8 @@ if [ "$saverace" -gt 0 ]; then
 	SAVE_RACE_SECONDS=$saverace go test -count=1 -timeout 0 -run '^TestSaveRace$' -v . |
 		sed -n 's/.*save_race_test.go:[0-9]*: \(lost once\)/save race: \1/p'
 fi
+
+# 7. A get or store started as a save truncates a large file with old times
+# (TestTruncationGap, with 200,000 sessions beside the suite's 20,000).
+GAP_LARGE_SESSIONS=200000 go test -count=1 -timeout 0 -run '^TestTruncationGap$' -v . |
+	sed -n 's/^    --- \(PASS\|FAIL\): TestTruncationGap\//truncation gap: \1 /p'
