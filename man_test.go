@@ -98,6 +98,9 @@ the session file shared with cryosparc-tools
 \fIauth.json.lock\fP, \fIauth.json.lock.held\fP
 the lock beside it, taken by every change (flock where the file system allows it, and an exclusively created file everywhere)
 .TP
+\fIauth.json.recent\fP
+this program's writes of the last 15 minutes (owner-only; it holds tokens, like the session file): a write that a cryosparc-tools save, which loaded the file before it, then dropped is restored from it by the next command
+.TP
 \fIauth.json.bak-YYYYMMDDTHHMMSSZ\fP (then \fI-2\fP, \fI-3\fP…)
 the copy doctor --fix keeps
 
