@@ -70,6 +70,17 @@ type Options struct {
 	// ("open", "read") is to fail with, as a file server would (ESTALE),
 	// or nil: tests make reads fail as NFS makes them.
 	fault func(op string) error
+	// maxSize, when set, replaces MaxFileSize as the largest file a write
+	// may make: tests reach it without writing 256 MiB.
+	maxSize int
+}
+
+// maxFileSize is the largest file a write may make.
+func (o *Options) maxFileSize() int {
+	if o != nil && o.maxSize > 0 {
+		return o.maxSize
+	}
+	return MaxFileSize
 }
 
 func (o *Options) now() time.Time {

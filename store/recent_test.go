@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -257,4 +258,28 @@ func FuzzParseRecent(f *testing.F) {
 			t.Fatalf("written back: %v, %d writes, want %d", err, len(back), len(writes))
 		}
 	})
+}
+
+// TestWriteNeverPastSizeLimit: a change that would make the file larger
+// than a reader accepts is refused (ErrUnsafe: exit 3), and the file is
+// left as it was, readable.
+func TestWriteNeverPastSizeLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.json")
+	exp := time.Now().Add(time.Hour)
+	if err := Update(path, nil, put("https://cs.example.com", "a@x", "a", exp)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	opt := &Options{maxSize: len(before) + 250}
+	err := Update(path, opt, put("https://cs.example.com", "b@x", strings.Repeat("b", 300), exp))
+	if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "nothing was written") {
+		t.Fatalf("Update past the limit = %v, want ErrUnsafe", err)
+	}
+	after, _ := os.ReadFile(path)
+	if string(after) != string(before) {
+		t.Error("the file changed")
+	}
+	if err := Update(path, opt, put("https://cs.example.com", "c@x", "c", exp)); err != nil {
+		t.Errorf("a change within the limit: %v", err)
+	}
 }

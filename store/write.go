@@ -279,11 +279,15 @@ func replace(d *folder, target string, opt *Options, old *os.File, base *Session
 			return next, nil
 		}
 		data := next.Marshal()
-		if len(data) > MaxFileSize {
+		if limit := opt.maxFileSize(); len(data) > limit {
 			if old != nil {
 				old.Close()
 			}
-			return nil, fmt.Errorf("%w: %s would become %d bytes, more than the %d MiB a session file may have (no command could read it then); nothing was written", ErrUnsafe, printable(target), len(data), MaxFileSize>>20)
+			most := fmt.Sprintf("%d bytes", limit)
+			if limit%(1<<20) == 0 {
+				most = fmt.Sprintf("%d MiB", limit>>20)
+			}
+			return nil, fmt.Errorf("%w: %s would become %d bytes, more than the %s a session file may have, which no command could read; nothing was written", ErrUnsafe, printable(target), len(data), most)
 		}
 		err = writeFile(d, target, data, old)
 		if errors.Is(err, fs.ErrExist) && old == nil || errors.Is(err, errReplaced) {
