@@ -55,7 +55,8 @@ func lockTarget(path string, opt *Options) (target string, unlock func(), err er
 	if err != nil {
 		return "", nil, err
 	}
-	if fi != nil {
+	if fi != nil && fi.Size() > 0 {
+		// (An empty file cannot be another program's: nothing to check.)
 		if _, err := os.Lstat(lockPath(target)); err != nil {
 			// No lock file yet: make sure this is a session file before
 			// creating one beside it.

@@ -66,12 +66,19 @@ func readReplaced(f *os.File, path string, opt *Options, same []byte) (*Sessions
 // it loaded before next was written did not mean to erase what it never
 // saw.
 func merge(base, next, theirs *Sessions) (merged *Sessions, changed bool) {
+	return mergeGuarded(base, next, theirs, nil)
+}
+
+func mergeGuarded(base, next, theirs *Sessions, stale func(url string, t Session) bool) (merged *Sessions, changed bool) {
 	if theirs == nil {
 		return next, false
 	}
 	merged = next
 	for _, in := range theirs.instances {
 		for _, t := range in.sessions {
+			if stale != nil && stale(in.url, t) {
+				continue
+			}
 			if b, ok := base.lookup(in.url, t.Email); ok && t.Expires.unixMicro <= b.Expires.unixMicro {
 				continue
 			}

@@ -112,6 +112,14 @@ func (o *Options) warn(format string, a ...any) {
 	}
 }
 
+// flockFunc returns the test's flock, or nil.
+func (o *Options) flockFunc() func(*os.File) error {
+	if o == nil {
+		return nil
+	}
+	return o.flock
+}
+
 // faults returns the test's fault injector, or nil.
 func (o *Options) faults() func(op string) error {
 	if o == nil {

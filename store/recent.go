@@ -80,17 +80,18 @@ func (w *recentWrite) session() Session {
 }
 
 // dropped reports whether s lacks the write w: a session stored that it
-// does not hold, or holds a token of before (replaced: the session to
-// erase). A session stored that has expired since is not missed.
-func (w *recentWrite) dropped(s *Sessions, now time.Time) (missing bool, replaced Session) {
-	cur, ok := s.lookup(w.URL, w.Email)
+// does not hold under the same instance key, or holds with a token of
+// before (replaced); a session erased that it holds with a token of before.
+// A session stored that has expired since is not missed.
+func (w *recentWrite) dropped(s *Sessions, now time.Time) bool {
+	cur, ok := s.exact(w.URL, w.Email)
 	if w.Erased {
-		return ok && slices.Contains(w.Replaced, tokenSum(cur.Token)), cur
+		return ok && slices.Contains(w.Replaced, tokenSum(cur.Token))
 	}
 	if !w.session().Expires.Live(now) {
-		return false, cur
+		return false
 	}
-	return !ok || cur.Token != w.Token && slices.Contains(w.Replaced, tokenSum(cur.Token)), cur
+	return !ok || cur.Token != w.Token && slices.Contains(w.Replaced, tokenSum(cur.Token))
 }
 
 // restoreDropped puts back into s the writes it lacks and reports whether
@@ -99,16 +100,14 @@ func restoreDropped(s *Sessions, writes []recentWrite, now time.Time) bool {
 	restored := false
 	for i := range writes {
 		w := &writes[i]
-		missing, cur := w.dropped(s, now)
-		if !missing {
+		if !w.dropped(s, now) {
 			continue
 		}
 		restored = true
 		if w.Erased {
-			token := cur.Token
-			s.Erase(Filter{URL: w.URL, Email: w.Email, Token: &token})
+			s.eraseExact(w.URL, w.Email)
 		} else {
-			s.put(w.URL, w.session())
+			s.putExact(w.URL, w.session())
 		}
 	}
 	return restored
@@ -125,7 +124,11 @@ func readRecent(target string, opt *Options) (writes []recentWrite, exists bool,
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, true, fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(path), err)
+		// A link (ELOOP), or a file this user may not read: not this
+		// program's record. A writer replaces it (the rename replaces the
+		// link itself).
+		opt.warn("%s cannot be read as this program's record (%v): ignored", printable(path), err)
+		return nil, true, nil
 	}
 	defer f.Close()
 	fi, err := f.Stat()
@@ -162,7 +165,13 @@ func recentTarget(path string) string {
 // recent writes; what it cannot read is a warning, not a failure of the
 // read.
 func readerRecent(path string, opt *Options) []recentWrite {
-	writes, _, err := readRecent(recentTarget(path), opt)
+	target := recentTarget(path)
+	if _, err := os.Stat(target); err != nil {
+		// No session file (removed on purpose, or never made): nothing is
+		// restored into it.
+		return nil
+	}
+	writes, _, err := readRecent(target, opt)
 	if err != nil {
 		opt.warn("%v", err)
 	}
@@ -173,7 +182,13 @@ func readerRecent(path string, opt *Options) []recentWrite {
 // dropped from the file at path. When the lock is held by another writer,
 // that writer restores them.
 func writeBack(path string, opt *Options) {
-	err := Update(path, opt, func(*Sessions) error { return ErrNoChange })
+	// The lock is tried once, and expired sessions are dropped as by any
+	// write, whatever the reader asked for itself.
+	wopt := &Options{Now: opt.now, Sleep: opt.sleep, flock: opt.flockFunc(), fault: opt.faults(), maxSize: opt.maxFileSize()}
+	if opt != nil {
+		wopt.Warn = opt.Warn
+	}
+	err := Update(path, wopt, func(*Sessions) error { return ErrNoChange })
 	if err != nil && !errors.Is(err, ErrLockTimeout) {
 		opt.warn("a session this program wrote was dropped by a program that saved an older copy of the file; it was not restored (%v): run `cryosparc-credential list` to restore it", err)
 	}
@@ -235,29 +250,91 @@ func young(writes []recentWrite, now time.Time) []recentWrite {
 }
 
 // changes returns the writes that turned before into after: each session
-// added or given another token, each session erased.
+// added or given another token, each session erased; by instance key as
+// stored and email.
 func changes(before, after *Sessions, now time.Time) []recentWrite {
+	type key struct{ url, email string }
+	index := func(s *Sessions) map[key]string {
+		m := make(map[key]string, s.Len())
+		for _, in := range s.instances {
+			for _, sess := range in.sessions {
+				m[key{in.url, sess.Email}] = sess.Token
+			}
+		}
+		return m
+	}
+	was, is := index(before), index(after)
 	var out []recentWrite
 	for _, in := range after.instances {
 		for _, sess := range in.sessions {
 			w := recentWrite{URL: in.url, Email: sess.Email, Token: sess.Token, ExpiresUS: sess.Expires.unixMicro, OffsetMin: sess.Expires.offsetMin, At: now}
-			if b, ok := before.lookup(in.url, sess.Email); ok {
-				if b.Token == sess.Token {
+			if token, ok := was[key{in.url, sess.Email}]; ok {
+				if token == sess.Token {
 					continue
 				}
-				w.Replaced = []string{tokenSum(b.Token)}
+				w.Replaced = []string{tokenSum(token)}
 			}
 			out = append(out, w)
 		}
 	}
 	for _, in := range before.instances {
 		for _, sess := range in.sessions {
-			if _, ok := after.lookup(in.url, sess.Email); !ok {
+			if _, ok := is[key{in.url, sess.Email}]; !ok {
 				out = append(out, recentWrite{URL: in.url, Email: sess.Email, Erased: true, Replaced: []string{tokenSum(sess.Token)}, At: now})
 			}
 		}
 	}
 	return out
+}
+
+// exact returns the session for email in the instance stored under url
+// exactly (not another spelling of it).
+func (s *Sessions) exact(url, email string) (Session, bool) {
+	for i := range s.instances {
+		if in := &s.instances[i]; in.url == url {
+			for _, sess := range in.sessions {
+				if sess.Email == email {
+					return sess, true
+				}
+			}
+			return Session{}, false
+		}
+	}
+	return Session{}, false
+}
+
+// putExact stores sess under the instance key url exactly, in place of the
+// session of the same email; an instance not there is added.
+func (s *Sessions) putExact(url string, sess Session) {
+	for i := range s.instances {
+		if in := &s.instances[i]; in.url == url {
+			sess.URL = url
+			for j := range in.sessions {
+				if in.sessions[j].Email == sess.Email {
+					in.sessions[j] = sess
+					return
+				}
+			}
+			in.sessions = append(in.sessions, sess)
+			return
+		}
+	}
+	sess.URL = url
+	s.instances = append(s.instances, instance{url: url, sessions: []Session{sess}})
+}
+
+// eraseExact removes the session of email from the instance stored under
+// url exactly, and the instance when it is left with none.
+func (s *Sessions) eraseExact(url, email string) {
+	for i := range s.instances {
+		if in := &s.instances[i]; in.url == url {
+			in.sessions = slices.DeleteFunc(in.sessions, func(x Session) bool { return x.Email == email })
+			if len(in.sessions) == 0 {
+				s.instances = slices.Delete(s.instances, i, i+1)
+			}
+			return
+		}
+	}
 }
 
 // noted returns the record old with the writes made added: a later write

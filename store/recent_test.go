@@ -283,3 +283,61 @@ func TestWriteNeverPastSizeLimit(t *testing.T) {
 		t.Errorf("a change within the limit: %v", err)
 	}
 }
+
+// TestRemovedFileNotRestored: a session file removed on purpose is not
+// made again from the record by a reader, and a new file made by a store
+// holds nothing of the record.
+func TestRemovedFileNotRestored(t *testing.T) {
+	const url = "https://cs.example.com"
+	exp := time.Now().Add(time.Hour)
+	path := filepath.Join(t.TempDir(), "auth.json")
+	if err := Update(path, nil, put(url, "a@x", "ours", exp)); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(path)
+	if _, found, err := Lookup(path, nil, url, "a@x"); err != nil || found {
+		t.Errorf("Lookup after rm = found %v, %v", found, err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("a reader made the removed file again")
+	}
+	if err := Update(path, nil, put(url, "b@x", "b", exp)); err != nil {
+		t.Fatal(err)
+	}
+	if _, found := tokenOf(t, path, url, "a@x"); found {
+		t.Error("a store into a new file brought back a session of the removed one")
+	}
+}
+
+// TestRestoreExactKey: two keys that are one URL in canonical form; the
+// write dropped from one is restored under that key, not found in the
+// other.
+func TestRestoreExactKey(t *testing.T) {
+	exp := time.Now().Add(time.Hour)
+	path := filepath.Join(t.TempDir(), "auth.json")
+	s := &Sessions{}
+	s.put("http://Host:61000", Session{Email: "u@x", Token: "T1", Expires: ExpiryFromTime(exp)})
+	s.put("http://host:61000/", Session{Email: "u@x", Token: "T2", Expires: ExpiryFromTime(exp)})
+	if err := os.WriteFile(path, s.Marshal(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Update(path, nil, func(s *Sessions) error {
+		s.putExact("http://host:61000/", Session{Email: "u@x", Token: "OURS", Expires: ExpiryFromTime(exp)})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stale := &Sessions{}
+	stale.put("http://Host:61000", Session{Email: "u@x", Token: "T1", Expires: ExpiryFromTime(exp)})
+	staleSave(t, path, stale.Marshal())
+	got, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess, ok := got.exact("http://host:61000/", "u@x"); !ok || sess.Token != "OURS" {
+		t.Errorf("under the exact key: %+v %v, want OURS", sess, ok)
+	}
+	if sess, _ := got.exact("http://Host:61000", "u@x"); sess.Token != "T1" {
+		t.Errorf("the other key holds %q, want T1", sess.Token)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -111,6 +112,11 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 		closeOld()
 		return err
 	}
+	if old == nil {
+		// No session file: removed on purpose, or never made. Nothing is
+		// restored into a new one, and the record starts anew.
+		recent = nil
+	}
 	// A write of this program's that a save by cryosparc-tools dropped
 	// since is put back first (see recent.go).
 	restored := restoreDropped(s, recent, now)
@@ -123,7 +129,18 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 		return err
 	}
 	made := changes(base, s, now)
-	final, err := replace(d, target, opt, old, base, before, s)
+	guard := noted(recent, made)
+	stale := func(url string, t Session) bool {
+		sum := tokenSum(t.Token)
+		for i := range guard {
+			w := &guard[i]
+			if w.URL == url && w.Email == t.Email && (w.Erased || t.Token != w.Token) && slices.Contains(w.Replaced, sum) {
+				return true
+			}
+		}
+		return false
+	}
+	final, err := replaceGuarded(d, target, opt, old, base, before, s, stale)
 	if err != nil {
 		return err
 	}
@@ -262,6 +279,10 @@ const (
 // to merge, it stops writing and returns what it would have written next:
 // the record holds what was not written, for the next command to restore.
 func replace(d *folder, target string, opt *Options, old *os.File, base *Sessions, baseData []byte, next *Sessions) (*Sessions, error) {
+	return replaceGuarded(d, target, opt, old, base, baseData, next, nil)
+}
+
+func replaceGuarded(d *folder, target string, opt *Options, old *os.File, base *Sessions, baseData []byte, next *Sessions, stale func(string, Session) bool) (*Sessions, error) {
 	name := filepath.Base(target)
 	merging, rechecks := false, 0
 	for round := 0; ; round++ {
@@ -306,7 +327,7 @@ func replace(d *folder, target string, opt *Options, old *os.File, base *Session
 			if err != nil {
 				return nil, err
 			}
-			next, _ = merge(base, next, theirs)
+			next, _ = mergeGuarded(base, next, theirs, stale)
 			base, baseData = theirs, nil
 			continue
 		}
@@ -314,7 +335,7 @@ func replace(d *folder, target string, opt *Options, old *os.File, base *Session
 			if err == nil {
 				var theirs *Sessions
 				if theirs, err = readReplaced(old, target, opt, baseData); err == nil {
-					if merged, changed := merge(base, next, theirs); changed {
+					if merged, changed := mergeGuarded(base, next, theirs, stale); changed {
 						old.Close()
 						base, baseData, next, merging = next, data, merged, true
 						continue
@@ -350,7 +371,7 @@ func replace(d *folder, target string, opt *Options, old *os.File, base *Session
 		}
 		// Overwritten by a program that saved what it had loaded before:
 		// what it lacks is written back, with what it added.
-		next, _ = merge(next, next, theirs)
+		next, _ = mergeGuarded(next, next, theirs, stale)
 		base, baseData = theirs, nil
 	}
 }
