@@ -30,14 +30,22 @@ type command struct {
 
 // paired runs a and b alternately n times and returns their times.
 func paired(a, b command, n int) (ta, tb []time.Duration) {
-	for i := 0; i < n; i++ {
-		ta = append(ta, timeOne(a))
-		tb = append(tb, timeOne(b))
-	}
+	ta, tb, _, _ = pairedFaults(a, b, n)
 	return ta, tb
 }
 
-func timeOne(c command) time.Duration {
+// pairedFaults is paired, also returning each run's page faults.
+func pairedFaults(a, b command, n int) (ta, tb []time.Duration, fa, fb []int64) {
+	for i := 0; i < n; i++ {
+		d, f := timeOne(a)
+		ta, fa = append(ta, d), append(fa, f)
+		d, f = timeOne(b)
+		tb, fb = append(tb, d), append(fb, f)
+	}
+	return ta, tb, fa, fb
+}
+
+func timeOne(c command) (time.Duration, int64) {
 	if c.prepare != nil {
 		c.prepare()
 	}
@@ -52,7 +60,13 @@ func timeOne(c command) time.Duration {
 		fmt.Fprintf(os.Stderr, "%s failed: %v %s\n", c.name, err, stderr.String())
 		os.Exit(1)
 	}
-	return d
+	return d, pageFaults(cmd.ProcessState)
+}
+
+func medianFaults(fs []int64) int64 {
+	s := append([]int64(nil), fs...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -124,6 +138,7 @@ func copyFile(src, dst string) func() {
 type row struct {
 	what, a, b     string
 	ma, mb         time.Duration
+	fa, fb         int64 // median page faults
 	target, result string
 }
 
@@ -171,11 +186,11 @@ func main() {
 
 	var rows []row
 	add := func(what string, a, b command, n int, check func(ra, rb time.Duration) (string, string)) {
-		ta, tb := paired(a, b, n)
+		ta, tb, fa, fb := pairedFaults(a, b, n)
 		ma, mb := median(ta), median(tb)
 		target, result := check(ma, mb)
-		rows = append(rows, row{what, a.name, b.name, ma, mb, target, result})
-		fmt.Fprintf(os.Stderr, "%-34s %10s  %-26s %10s  ratio %.2f  %s\n", what, ms(ma), b.name, ms(mb), ratio(ma, mb), result)
+		rows = append(rows, row{what, a.name, b.name, ma, mb, medianFaults(fa), medianFaults(fb), target, result})
+		fmt.Fprintf(os.Stderr, "%-34s %10s  %-26s %10s  ratio %.2f  faults %d / %d  %s\n", what, ms(ma), b.name, ms(mb), ratio(ma, mb), medianFaults(fa), medianFaults(fb), result)
 	}
 	noSlower := func(ra, rb time.Duration) (string, string) { return "≤ 1.00", verdict(ratio(ra, rb) <= 1.0) }
 	within := func(x float64) func(ra, rb time.Duration) (string, string) {
@@ -238,10 +253,10 @@ func main() {
 		}
 	}
 
-	fmt.Println("| comparison | cryosparc-credential median | other | other's median | ratio (ours/other) | target | result |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| comparison | cryosparc-credential median | other | other's median | ratio (ours/other) | page faults (ours / other) | target | result |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
-		fmt.Printf("| %s | %s | %s | %s | %.2f | %s | %s |\n", r.what, ms(r.ma), r.b, ms(r.mb), ratio(r.ma, r.mb), r.target, r.result)
+		fmt.Printf("| %s | %s | %s | %s | %.2f | %d / %d | %s | %s |\n", r.what, ms(r.ma), r.b, ms(r.mb), ratio(r.ma, r.mb), r.fa, r.fb, r.target, r.result)
 	}
 	fmt.Println()
 	fmt.Println("| what | peak RSS | against | result |")
