@@ -345,16 +345,24 @@ func TestLockStaleElsewhere(t *testing.T) {
 // nobody is the user the tests run as root hand files to.
 const nobody = 65534
 
+// crossableDir returns a new t.TempDir that other users may pass through
+// (t.TempDir's own parent is closed to them until opened here).
+func crossableDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 // nobodyDir returns a new folder of user nobody's, in a folder others may
-// pass through (t.TempDir's parent is closed to them).
+// pass through.
 func nobodyDir(t *testing.T) string {
 	t.Helper()
-	base, err := os.MkdirTemp("", "lock-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(base) })
-	os.Chmod(base, 0o755)
+	base := crossableDir(t)
 	home := filepath.Join(base, "home")
 	if err := os.Mkdir(home, 0o700); err != nil {
 		t.Fatal(err)
@@ -369,12 +377,7 @@ func nobodyDir(t *testing.T) string {
 // the test binary that nobody can run.
 func runAsNobody(t *testing.T, cmd *exec.Cmd) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "lock-test-bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
+	dir := crossableDir(t)
 	bin := filepath.Join(dir, "store.test")
 	data, err := os.ReadFile(os.Args[0])
 	if err != nil {

@@ -19,12 +19,7 @@ import (
 func userFolder(t *testing.T) (home, system, victim string) {
 	t.Helper()
 	testkit.Require(t, os.Geteuid() == 0, "needs root")
-	dir, err := os.MkdirTemp("", "planted-links")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
+	dir := crossableDir(t)
 	home, system = filepath.Join(dir, "home"), filepath.Join(dir, "system")
 	os.Mkdir(home, 0o700)
 	os.Chown(home, nobody, nobody)
