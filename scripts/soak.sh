@@ -24,6 +24,7 @@ shift $((OPTIND - 1))
 [ "${1:-}" = -- ] && shift
 [ $# -gt 0 ] || set -- ./...
 work=$(mktemp -d)
+chmod 755 "$work" # the tests run as root hand folders in TMPDIR to other users
 hog_pids=()
 cleanup() {
 	[ ${#hog_pids[@]} -eq 0 ] || kill "${hog_pids[@]}" 2>/dev/null || true
@@ -37,7 +38,7 @@ done
 echo "soak: $runs runs of go test -race -count=1 ${short[*]} $* beside $hogs CPU hogs on $(nproc) cores"
 for run in $(seq 1 "$runs"); do
 	tmp=$work/tmp.$run
-	mkdir -p "$tmp"
+	mkdir -m 755 -p "$tmp"
 	start=$(date +%s)
 	status=0
 	CI=true TMPDIR=$tmp go test -race -count=1 -timeout 30m -json "${short[@]}" "$@" > "$work/run.$run.json" 2>"$work/run.$run.err" || status=$?
