@@ -12,7 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-var updateCompletion = flag.Bool("update-completion", false, "rewrite completion/cryosparc-credential.bash")
+var updateCompletion = flag.Bool("update-completion", false, "rewrite the completion scripts under completion/")
 
 // checkGenerated fails the test when the committed file at path is not
 // content, a file generated from the command line; with update it writes
@@ -156,5 +156,36 @@ func TestCompletionUpToDate(t *testing.T) {
 		if !strings.Contains(script, want) {
 			t.Errorf("the script lacks %q", want)
 		}
+	}
+}
+
+// zshFunction is the completion function zsh loads from its fpath (the
+// file _cryosparc-credential that the packages install in the system's
+// completion folder): the bash completion, run through zsh's bashcompinit.
+// The first call defines it and registers it with complete, which binds
+// the command to bashcompinit's _bash_complete for every later call, then
+// completes once itself.
+func zshFunction(bash string) string {
+	return `#compdef cryosparc-credential
+# zsh completion for cryosparc-credential, generated from its command line
+# (go test -run Completion -update-completion .): for a folder on zsh's
+# $fpath (the packages install it in the system's). It is the bash
+# completion, run through zsh's bashcompinit.
+autoload -U +X bashcompinit && bashcompinit
+` + bash + "_bash_complete -o bashdefault -o default -F _cryosparc_credential\n"
+}
+
+// TestZshFunctionUpToDate fails when completion/_cryosparc-credential no
+// longer matches the bash completion it embeds; regenerate it with
+// go test -run Completion -update-completion .
+func TestZshFunctionUpToDate(t *testing.T) {
+	bash := bashCompletion(quietApp())
+	fn := zshFunction(bash)
+	checkGenerated(t, "completion/_cryosparc-credential", fn, *updateCompletion, "go test -run Completion -update-completion .")
+	if !strings.HasPrefix(fn, "#compdef cryosparc-credential\n") {
+		t.Error("the first line must be #compdef cryosparc-credential, or compinit does not load the file")
+	}
+	if !strings.Contains(fn, bash) {
+		t.Error("the zsh function does not hold the bash completion")
 	}
 }

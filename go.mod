@@ -2,6 +2,10 @@ module github.com/cryosparc-credential/cryosparc-credential
 
 go 1.26.0
 
+// The release build (scripts/release.sh) runs exactly this toolchain, so that
+// its files are byte-identical wherever they are built.
+toolchain go1.26.8
+
 require (
 	github.com/adrg/xdg v0.5.3
 	github.com/creack/pty v1.1.24

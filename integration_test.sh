@@ -3,7 +3,7 @@
 # (printf 'url=…\n' | cryosparc-credential get), Python's cryosparc-tools
 # model (testdata/cstools.py) and the binary on one file both ways, the
 # differential run of random steps against that model, shell completion in
-# bash and zsh, and the README's install lines. Everything else (exit codes,
+# bash, zsh and fish, and the README's install lines. Everything else (exit codes,
 # bad input, links, git's keys, messages) is tested in Go, at its layer.
 set -u
 cd "$(dirname "$0")"
@@ -103,7 +103,26 @@ if command -v zsh >/dev/null; then
 	check "zsh completion of st" "status store" "$(zsh -f testdata/zsh_completion.zsh completion/cryosparc-credential.bash cryosparc-credential st)"
 	check "zsh completion of --url from the sessions" "https://cs.example.com:8443" \
 		"$(PATH="$work:$PATH" zsh -f testdata/zsh_completion.zsh completion/cryosparc-credential.bash cryosparc-credential --file "$vals" token --url https://c)"
+	# The packages' file: _cryosparc-credential on zsh's $fpath.
+	check "zsh completion from \$fpath of token's flags" "first (_cryosparc-credential): --email --file --header --help --lock-timeout --min-ttl --url
+later (_bash_complete -o bashdefault -o default -F _cryosparc_credential): --email --file --header --help --lock-timeout --min-ttl --url" \
+		"$(zsh -f testdata/zsh_fpath_completion.zsh completion cryosparc-credential token --)"
+	check "zsh completion from \$fpath of --email from the sessions" "first (_cryosparc-credential): bo@example.com
+later (_bash_complete -o bashdefault -o default -F _cryosparc_credential): bo@example.com" \
+		"$(PATH="$work:$PATH" zsh -f testdata/zsh_fpath_completion.zsh completion cryosparc-credential --file "$vals" exec --email b)"
 elif [ "${CI:-}" = true ]; then bad "zsh is needed under CI"; else echo "skip: zsh not installed"; fi
+if command -v fish >/dev/null; then
+	# In an empty folder: urfave/cli's script lets fish offer file names
+	# beside the commands.
+	mkdir -p "$work/fish"
+	complete_fish() { # the command line up to the cursor
+		(cd "$work/fish" && fish --no-config -c 'source $argv[1]; complete -C $argv[2]' "$root/completion/cryosparc-credential.fish" "$1") |
+			cut -f1 | sort | tr '\n' ' ' | sed 's/ $//'
+	}
+	check "fish completion of lo" "login logout" "$(complete_fish "cryosparc-credential lo")"
+	check "fish completion of token's flags" "--email --file --header --help --lock-timeout --min-ttl --url" "$(complete_fish "cryosparc-credential token --")"
+	check "fish completion of the global flags" "--file --help --lock-timeout --version" "$(complete_fish "cryosparc-credential --")"
+elif [ "${CI:-}" = true ]; then bad "fish is needed under CI"; else echo "skip: fish not installed"; fi
 
 # --- the README's install lines, in a throw-away HOME ---
 home=$work/home
