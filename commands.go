@@ -66,9 +66,9 @@ func commands(e *env) []*cli.Command {
 			UsageText: helper.Name + " status [--url URL] [--email EMAIL] [--json] [--timeout DURATION]",
 			Description: "For each stored session (or those of --url/--email), asks the server who the token belongs " +
 				"to (the users.me operation of its API, found as login finds its own) and its version, and prints " +
-				"instance, email, name, server version, expiry and valid, rejected by the server, unreachable or " +
-				"expired. Every instance is asked at once. Exits 0 when every session shown is valid, 4 when one was " +
-				"rejected or has expired (log in again), else 6 when a server could not be reached (try again), 1 when none matches.",
+				"instance, email, name, server version, expiry and valid, rejected by the server, unreachable, " +
+				"expired, or \"valid for X, stored as Y\" when the server says the token is another user's. Every instance is asked " +
+				"at once. Exits 0 when every session shown is valid, 4 when one was rejected, has expired or is another user's (log in again), else 6 when a server could not be reached (try again), 1 when none matches.",
 			Flags: []cli.Flag{
 				urlFlag("only this instance (default: $CRYOSPARC_BASE_URL, else every instance)"),
 				emailFlag("only this email (default: $CRYOSPARC_EMAIL, else every email)"),
@@ -95,14 +95,16 @@ func commands(e *env) []*cli.Command {
 		},
 		{
 			// For shell completion: the stored URLs or emails, never a token.
+			// With --url, the emails of that instance only.
 			Name:   "__complete",
 			Hidden: true,
+			Flags:  []cli.Flag{&cli.StringFlag{Name: "url"}},
 			Action: func(c *cli.Context) error {
 				f, err := e.file(c)
 				if err != nil || c.NArg() != 1 || (c.Args().First() != "url" && c.Args().First() != "email") {
 					return nil
 				}
-				return f.Values(e.stdout, c.Args().First())
+				return f.Values(e.stdout, c.Args().First(), c.String("url"))
 			},
 		},
 		{

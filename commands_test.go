@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -259,7 +262,7 @@ func TestLogoutAllAsks(t *testing.T) {
 		}
 		r := runWith(t, e, "--file", file, "logout", "--all")
 		s, _ := store.Load(file, &store.Options{KeepExpired: true})
-		if answer == "y" && (r.code != 0 || s.Len() != 0) || answer == "n" && (r.code != 2 || s.Len() != 3) {
+		if answer == "y" && (r.code != 0 || s.Len() != 0) || answer == "n" && (r.code != 0 || s.Len() != 3 || !strings.Contains(r.stderr, "nothing erased")) {
 			t.Errorf("answer %s: exit %d, %d sessions left (%s)", answer, r.code, s.Len(), r.stderr)
 		}
 		if !strings.Contains(question, "ali@example.com at https://cs.example.com") || !strings.Contains(question, "bo@example.com at http://lab:39000") {
@@ -294,13 +297,29 @@ func TestDoctor(t *testing.T) {
 	e, file = sampleEnv(t, broken)
 	os.Chmod(file, 0o644)
 	r = runWith(t, e, "--file", file, "doctor")
-	for _, want := range []string{"line 8, column 24", `"ali@example.com"`, "token_type", "0644", "chmod 600"} {
+	for _, want := range []string{"line 8, column 24", `"ali@example.com"`, "token_type", "0644", "writes it 0600"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("doctor output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if r.code != 3 || !strings.Contains(r.stderr, "doctor --fix") {
+	if r.code != 3 || !strings.Contains(r.stderr, "doctor --fix`") {
 		t.Errorf("unhealthy doctor: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if cmds := commandsToRun(r.stdout + r.stderr); len(cmds) != 1 {
+		t.Errorf("a rejected file: doctor says to run %q, want one thing", cmds)
+	}
+	// Not JSON: one thing to run too, and not "the valid part".
+	e, file2 := sampleEnv(t, `{"https://cs.example.com": {]}`)
+	os.Chmod(file2, 0o644)
+	r2 := runWith(t, e, "--file", file2, "doctor")
+	if cmds := commandsToRun(r2.stdout + r2.stderr); r2.code != 3 || len(cmds) != 1 || !strings.Contains(cmds[0], "doctor --fix --force") || strings.Contains(r2.stderr, "valid part") {
+		t.Errorf("a file that is not JSON: exit %d, says to run %q (%s)", r2.code, cmds, r2.stderr)
+	}
+	// Only the permissions wrong: chmod is the one thing.
+	e, file3 := sampleEnv(t, sampleFile)
+	os.Chmod(file3, 0o644)
+	if r3 := runWith(t, e, "--file", file3, "doctor"); !reflect.DeepEqual(commandsToRun(r3.stdout+r3.stderr), []string{"chmod 600 " + file3}) {
+		t.Errorf("only the permissions wrong: says to run %q", commandsToRun(r3.stdout+r3.stderr))
 	}
 	// --fix keeps a backup of the original and leaves only the valid part.
 	r = runWith(t, e, "--file", file, "doctor", "--fix")
@@ -346,4 +365,17 @@ func TestTokenHeader(t *testing.T) {
 	if r.code != 0 || r.stdout != "Authorization: Bearer tok-a\n" {
 		t.Errorf("token --header: exit %d %q", r.code, r.stdout)
 	}
+}
+
+// commandsToRun lists the distinct commands a message tells to run: in
+// backquotes, or after "run: ".
+func commandsToRun(msg string) []string {
+	var cmds []string
+	for _, m := range regexp.MustCompile("`("+helper.Name+" [^`]*)`|run: (chmod [^\n;]*)").FindAllStringSubmatch(msg, -1) {
+		c := m[1] + m[2]
+		if !slices.Contains(cmds, c) {
+			cmds = append(cmds, c)
+		}
+	}
+	return cmds
 }

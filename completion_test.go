@@ -4,12 +4,16 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
 var updateCompletion = flag.Bool("update-completion", false, "rewrite the completion scripts under completion/")
@@ -125,9 +129,19 @@ const storedValues = `	local word=$cur before=$prev
 	fi
 	case $before in
 	--url | --email)
-		local file="" j
-		for ((j = 1; j < COMP_CWORD; j++)); do [ "${COMP_WORDS[j]}" = --file ] && file=${COMP_WORDS[j+1]}; done
-		COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" ${file:+--file "$file"} __complete "${before#--}" 2>/dev/null)" -- "$word"))
+		local file="" url="" j
+		for ((j = 1; j < COMP_CWORD; j++)); do
+			[ "${COMP_WORDS[j]}" = --file ] && file=${COMP_WORDS[j+1]}
+			[ "${COMP_WORDS[j]}" = --url ] && url=${COMP_WORDS[j+1]}
+		done
+		if [ -n "${BASH_VERSION-}" ] && [ -n "${COMP_LINE-}" ]; then
+			# bash splits a URL at ':': take --url's value from the line.
+			case " ${COMP_LINE:0:COMP_POINT}" in
+			*" --url "*) url=" ${COMP_LINE:0:COMP_POINT}" url=${url##*" --url "} url=${url%% *} ;;
+			esac
+		fi
+		[ "$before" = --email ] || url=""
+		COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" ${file:+--file "$file"} __complete ${url:+--url "$url"} "${before#--}" 2>/dev/null)" -- "$word"))
 		if [ -n "${BASH_VERSION-}" ] && [[ $word == *:* && $COMP_WORDBREAKS == *:* ]]; then
 			local pre=${word%"${word##*:}"}
 			COMPREPLY=("${COMPREPLY[@]#"$pre"}")
@@ -187,5 +201,45 @@ func TestZshFunctionUpToDate(t *testing.T) {
 	}
 	if !strings.Contains(fn, bash) {
 		t.Error("the zsh function does not hold the bash completion")
+	}
+}
+
+// TestCompletionEmailsOfURL: completing --email after --url offers that
+// instance's emails only (as find() matches the URL), in bash as it splits
+// the line (a URL's ':' makes words of its own).
+func TestCompletionEmailsOfURL(t *testing.T) {
+	testkit.Need(t, "bash", "-c", "true")
+	file := filepath.Join(t.TempDir(), "auth.json")
+	for _, s := range [][2]string{{"https://a.example.com", "ali@a"}, {"https://a.example.com", "bo@a"}, {"https://b.example.com", "cy@b"}} {
+		req := "url=" + s[0] + "\nemail=" + s[1] + "\naccess_token=t\nexpires_in=86400\n"
+		if _, errs, code := runBinary(t, req, "--file", file, "store"); code != 0 {
+			t.Fatal(errs)
+		}
+	}
+	tests := []struct {
+		line  string
+		words []string // as bash splits the line
+		want  string
+	}{
+		{"token --url https://a.example.com --email ", []string{"token", "--url", "https", ":", "//a.example.com", "--email", ""}, "ali@a bo@a"},
+		{"token --url https://b.example.com/ --email ", []string{"token", "--url", "https", ":", "//b.example.com/", "--email", ""}, "cy@b"},
+		{"token --email ", []string{"token", "--email", ""}, "ali@a bo@a cy@b"},
+		{"token --url ", []string{"token", "--url", ""}, "https://a.example.com https://b.example.com"},
+	}
+	for _, tt := range tests {
+		words := append([]string{binary(t), "--file", file}, tt.words...)
+		line := binary(t) + " --file " + file + " " + tt.line
+		script := `source completion/cryosparc-credential.bash
+COMP_WORDBREAKS=$' \t\n"'"'"'><=;|&(:'
+COMP_LINE=$1 COMP_POINT=${#1}
+shift
+COMP_WORDS=("$@") COMP_CWORD=$(($# - 1))
+_cryosparc_credential
+echo "${COMPREPLY[*]}"`
+		out, errs, code := runCmd(t, exec.Command("bash", append([]string{"-c", script, "bash", line}, words...)...))
+		got := strings.TrimSpace(out)
+		if code != 0 || got != tt.want {
+			t.Errorf("%q: %q (exit %d, %s), want %q", tt.line, out, code, errs, tt.want)
+		}
 	}
 }

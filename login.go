@@ -93,22 +93,29 @@ func loginCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "login",
 		Usage:     "log in to CryoSPARC and store the session",
-		UsageText: helper.Name + " login [--url URL] [--email EMAIL] [--expires DATE|DURATION] [--password-stdin | --password-command CMD] [--renew-within DURATION]",
+		UsageText: helper.Name + " login [--url URL] [--email EMAIL] [--expires DATE|DURATION] [--password-stdin | --password-command CMD] [--renew-within DURATION [--force]] [--quiet]",
 		Description: "Does what `python -m cryosparc.tools login` does: finds the login operation of <url>/api/cmd, " +
 			"sends the email and the SHA-256 of the password, and stores the token in the session file. What is not " +
 			"given is asked on the terminal, the password without echo. For scripts: --password-stdin, " +
 			"--password-command, or the environment variables CRYOSPARC_EMAIL and CRYOSPARC_PASSWORD. There is no " +
-			"password flag. With --renew-within, a session still valid for longer is left as it is (exit 0): with " +
-			"--password-command it is the unattended renewal a crontab or scrontab line runs. Exits 4 when the server " +
-			"refused the login, 6 when it could not be reached or did not answer as CryoSPARC.",
+			"password flag. --password-command takes the first line of the command's output (as pass prints it: the password, " +
+			"then notes), and --timeout bounds the command too. With --renew-within, a session still valid for longer is left " +
+			"as it is (exit 0): with --password-command it is the unattended renewal a crontab or scrontab line runs. " +
+			"Renewals started at once, on any host sharing the file, log in once: the others wait for that one and exit 0 " +
+			"saying whose renewal they joined. When the server refuses the password, renewals of that session neither run the " +
+			"password command nor send it for 15 minutes (exit 4), until a login succeeds or --force is given. --quiet prints " +
+			"nothing unless there is an error, for cron. Exits 4 when the server refused the login, 6 when it could not be " +
+			"reached or did not answer as CryoSPARC.",
 		Flags: []cli.Flag{
 			urlFlag("CryoSPARC web URL, e.g. https://cryosparc.example.com (default: $CRYOSPARC_BASE_URL, else asked; http:// is added when there is no scheme)"),
 			emailFlag("login email (default: $CRYOSPARC_EMAIL, else asked)"),
 			&cli.StringFlag{Name: "expires", Usage: "when the session expires: a date YYYY-MM-DD (midnight local time) or a duration such as 30d; at most one year ahead (default: 14 days)"},
 			&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from standard input"},
-			&cli.StringFlag{Name: "password-command", Usage: "run this command (without a shell: words split as a shell would, quotes kept together) and read the password from its output, e.g. 'pass show cryosparc'"},
-			&cli.GenericFlag{Name: "renew-within", Value: &durationFlag{}, Usage: "do nothing while the stored session is valid for longer than this, e.g. 3d"},
-			timeoutFlag(30*time.Second, "give up on the server after this long, e.g. 30s, 2m (0 for no limit)"),
+			&cli.StringFlag{Name: "password-command", Usage: "run this command (without a shell: words split as a shell would, quotes kept together) and take the first line of its output as the password, e.g. 'pass show cryosparc'"},
+			&cli.GenericFlag{Name: "renew-within", Value: &durationFlag{}, Usage: "do nothing while the stored session is valid for longer than this, e.g. 3d; renewals started at once log in once, and for 15 minutes after the server refused the password, renewals neither run the password command nor send it"},
+			&cli.BoolFlag{Name: "force", Usage: "with --renew-within: send the password even though the server refused it in the last 15 minutes"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing when nothing is due or the login succeeded (errors still go to standard error): for cron"},
+			timeoutFlag(30*time.Second, "give up on the server, and on the password command, after this long, e.g. 30s, 2m (0 for no limit)"),
 		},
 		Action: func(c *cli.Context) error { return e.login(c) },
 	}
@@ -174,22 +181,26 @@ func (e *env) login(c *cli.Context) error {
 			return err
 		}
 	}
+	q := helper.LoginQuery{URL: sel.URL, Email: sel.Email, Until: until,
+		Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: helper.Name + "/" + versionNumber()}
+	out := e.stdout
+	if c.Bool("quiet") {
+		out = io.Discard
+	}
 	if within := duration(c, "renew-within"); within > 0 {
-		if done, err := f.Renewed(e.stdout, sel, within); done || err != nil {
+		return f.Renew(out, helper.RenewQuery{LoginQuery: q, Within: within, Force: c.Bool("force"), Quiet: c.Bool("quiet"),
+			AskEmail: func() (string, error) { return ask("Email: ", false) },
+			Password: func() (string, error) { return e.password(c, ask) }})
+	}
+	if q.Email == "" {
+		if q.Email, err = ask("Email: ", false); err != nil {
 			return err
 		}
 	}
-	if sel.Email == "" {
-		if sel.Email, err = ask("Email: ", false); err != nil {
-			return err
-		}
-	}
-	password, err := e.password(c, ask)
-	if err != nil {
+	if q.Password, err = e.password(c, ask); err != nil {
 		return err
 	}
-	return f.Login(e.stdout, helper.LoginQuery{URL: sel.URL, Email: sel.Email, Password: password, Until: until,
-		Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: helper.Name + "/" + versionNumber()})
+	return f.Login(out, q)
 }
 
 // expiresFlag reads --expires: a date (midnight local time, as
@@ -222,7 +233,7 @@ func (e *env) password(c *cli.Context, ask func(string, bool) (string, error)) (
 		if _, closed := stdin.(closedStream); closed {
 			stdin = nil // the command gets /dev/null: it may not need one
 		}
-		return passwordFromCommand(cmd, stdin, e.stderr)
+		return passwordFromCommand(cmd, stdin, e.stderr, duration(c, "timeout"))
 	case inEnv && pw != "":
 		return pw, nil
 	}

@@ -3,9 +3,13 @@
 package main
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -110,4 +114,115 @@ func FuzzSplitWords(f *testing.F) {
 			t.Errorf("splitWords(%q) = %q, %v; want %q", s, got, err, strings.Fields(s))
 		}
 	})
+}
+
+// TestPasswordCommandFirstLine: the password is the first line of the
+// command's output, as pass prints it (the password, then notes); a
+// command printing nothing on its first line is refused before any login.
+func TestPasswordCommandFirstLine(t *testing.T) {
+	tests := []struct {
+		name, output string
+		want         string // the password sent; "" for none
+		err          string
+	}{
+		{"pass: password, then notes", "s3cret pass\nlogin: ali\nurl: https://cs\n", "s3cret pass", ""},
+		{"one line", "s3cret pass\n", "s3cret pass", ""},
+		{"no line break", "s3cret pass", "s3cret pass", ""},
+		{"CRLF", "s3cret pass\r\nnotes\r\n", "s3cret pass", ""},
+		{"empty first line", "\ns3cret pass\n", "", "nothing on its first line"},
+		{"nothing", "", "", "printed no password"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := newCryoSPARC(t, "s3cret pass")
+			dir := t.TempDir()
+			script := filepath.Join(dir, "pw")
+			os.WriteFile(script, []byte("#!/bin/sh\nprintf '"+strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(tt.output)+"'\n"), 0o700)
+			r := runWith(t, &env{}, "--file", filepath.Join(dir, "auth.json"), "login", "--url", cs.URL, "--email", "ali@example.com", "--password-command", script)
+			if tt.want == "" {
+				if r.code != 2 || !strings.Contains(r.stderr, tt.err) || len(cs.Logins()) != 0 {
+					t.Errorf("exit %d (%s), %d logins; want 2 saying %q, no login", r.code, r.stderr, len(cs.Logins()), tt.err)
+				}
+				return
+			}
+			if r.code != 0 || len(cs.Logins()) != 1 {
+				t.Errorf("exit %d (%s), %d logins; want 0 and one", r.code, r.stderr, len(cs.Logins()))
+			}
+		})
+	}
+}
+
+// TestPasswordCommandTimeout: --timeout bounds the password command: one
+// that hangs (a shell waiting on a sleep it started) is ended within the
+// timeout and a margin, with the process it started, and no login is
+// tried.
+func TestPasswordCommandTimeout(t *testing.T) {
+	cs := newCryoSPARC(t, "pw")
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "pid")
+	cmd := exec.Command(binary(t), "--file", filepath.Join(dir, "auth.json"), "login", "--url", cs.URL, "--email", "ali@example.com",
+		"--timeout", "3s", "--password-command", `sh -c 'sleep 100 & echo $! > `+pidFile+`; sleep 100'`)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no terminal, as under cron
+	start := time.Now()
+	_, errs, code := runCmd(t, cmd)
+	took := time.Since(start)
+	t.Logf("ended after %s", took.Round(time.Millisecond))
+	if code != 2 || !strings.Contains(errs, "did not end within --timeout 3s") || len(cs.Logins()) != 0 {
+		t.Errorf("exit %d (%s), %d logins; want 2 naming the timeout, no login", code, errs, len(cs.Logins()))
+	}
+	if took > 6*time.Second {
+		t.Errorf("took %s, want at most 6 s", took)
+	}
+	data, err := os.ReadFile(pidFile)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		t.Fatalf("the command's child wrote no pid: %v", err)
+	}
+	// Gone, or a zombie waiting for an init that does not reap: not running.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || bytes.Contains(stat, []byte(") Z ")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the password command's child (pid %d) survived: %s", pid, stat)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestLoginQuiet: with --quiet, nothing is printed when nothing is due or
+// the login succeeded; an error still is, on stderr.
+func TestLoginQuiet(t *testing.T) {
+	cs := newCryoSPARC(t, "pw")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "auth.json")
+	good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")
+	os.WriteFile(good, []byte("#!/bin/sh\necho pw\n"), 0o700)
+	os.WriteFile(bad, []byte("#!/bin/sh\necho wrong\n"), 0o700)
+	now := time.Now()
+	tests := []struct {
+		name    string
+		at      time.Duration
+		command string
+		code    int
+		stderr  string
+	}{
+		{"no session: logs in", 0, good, 0, ""},
+		{"nothing due", 24 * time.Hour, good, 0, ""},
+		{"due: renews", 12 * 24 * time.Hour, good, 0, ""},
+		{"refused: the error is printed", 24 * 24 * time.Hour, bad, 4, "refused the login"},
+	}
+	for _, tt := range tests {
+		r := runWith(t, &env{now: func() time.Time { return now.Add(tt.at) }}, "--file", file, "login", "--url", cs.URL, "--email", "ali@example.com",
+			"--password-command", tt.command, "--renew-within", "3d", "--quiet")
+		if r.code != tt.code || r.stdout != "" || (tt.stderr == "") != (r.stderr == "") || !strings.Contains(r.stderr, tt.stderr) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %d, nothing on stdout, stderr with %q", tt.name, r.code, r.stdout, r.stderr, tt.code, tt.stderr)
+		}
+	}
+	if n := len(cs.Logins()); n != 3 {
+		t.Errorf("%d logins, want 3", n)
+	}
 }

@@ -90,8 +90,21 @@ func (c closedStream) Write([]byte) (int, error) { return 0, c.err }
 // checkedWriter remembers the first error of a write, so that output lost
 // by a command that does not check every write is still an error.
 type checkedWriter struct {
-	w   io.Writer
-	err error
+	w    io.Writer
+	err  error
+	help bool // help was written to it
+}
+
+// Help is marked on the writer it goes to: help cut short by a closed pipe
+// (`--help | head -1`) is not an error.
+func init() {
+	printer := cli.HelpPrinter
+	cli.HelpPrinter = func(w io.Writer, templ string, data any) {
+		if c, ok := w.(*checkedWriter); ok {
+			c.help = true
+		}
+		printer(w, templ, data)
+	}
 }
 
 func (c *checkedWriter) Write(p []byte) (int, error) {
@@ -118,6 +131,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(s
 	out := &checkedWriter{w: stdout}
 	e := &env{stdin: stdin, stdout: out, stderr: stderr, lookup: lookup, now: now}
 	err := newApp(e).Run(args)
+	if out.help && errors.Is(out.err, syscall.EPIPE) && (err == nil || errors.Is(err, syscall.EPIPE)) {
+		// The reader of the help had read enough (`--help | head -1`).
+		return exitOK
+	}
 	if err == nil && out.err != nil {
 		err = errkind.Errorf(errkind.Output, "writing the output: %w", out.err)
 	}
@@ -242,6 +259,13 @@ func globalFlags() []cli.Flag {
 func newApp(e *env) *cli.App {
 	onUsage := func(c *cli.Context, err error, isSubcommand bool) error {
 		msg := strings.Replace(err.Error(), " -", " --", 1)
+		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+			flags := c.App.Flags
+			if c.Command != nil && c.Command.Name != "" && c.Command.Name != helper.Name {
+				flags = c.Command.Flags
+			}
+			msg += unknownFlagHint(strings.TrimPrefix(name, "-"), flags)
+		}
 		if c.Command != nil && c.Command.Name != "" && c.Command.Name != helper.Name {
 			return usagef("%s; run `%s %s --help` for its usage", msg, helper.Name, c.Command.Name)
 		}
@@ -343,6 +367,30 @@ func (e *env) home() string {
 		return h
 	}
 	return xdg.Home
+}
+
+// unknownFlagHint says what a mistyped flag probably meant: for a password
+// flag, that there is none and what to use; else the flag within two edits
+// of name (--urll: --url), if any.
+func unknownFlagHint(name string, flags []cli.Flag) string {
+	if strings.HasPrefix(name, "pass") || name == "pw" {
+		return " (there is no password flag: a process's arguments are visible to every user of the machine; use --password-command CMD, --password-stdin, $" + helper.EnvPassword + ", or answer the prompt)"
+	}
+	best, bestDist := "", 3
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if len(n) < 2 {
+				continue
+			}
+			if d := editDistance(name, n); d < bestDist {
+				best, bestDist = n, d
+			}
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return "; did you mean --" + best + "?"
 }
 
 // nearestCommand returns the command whose name is within two edits of

@@ -2,20 +2,24 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
 // passwordFromCommand runs cmd, split into words as a shell would split
 // them (quotes keep words together; no variables, globs or pipes: for
-// those, give `sh -c '…'` as the command), and returns what it prints on
-// standard output, one trailing line break dropped. Its standard input
-// and error are the program's own, so that it can ask for a passphrase.
-func passwordFromCommand(cmd string, stdin io.Reader, stderr io.Writer) (string, error) {
+// those, give `sh -c '…'` as the command), and returns the first line of
+// what it prints on standard output (pass's convention: the password, then
+// notes). Its standard input and error are the program's own, so that it
+// can ask for a passphrase. With a timeout, a command still running then
+// is ended, with every process it started (passwordCommand).
+func passwordFromCommand(cmd string, stdin io.Reader, stderr io.Writer, timeout time.Duration) (string, error) {
 	words, err := splitWords(cmd)
 	if err != nil {
 		return "", usagef("--password-command: %v", err)
@@ -23,19 +27,32 @@ func passwordFromCommand(cmd string, stdin io.Reader, stderr io.Writer) (string,
 	if len(words) == 0 {
 		return "", usagef("--password-command is empty")
 	}
+	ctx := context.Background()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	var out bytes.Buffer
-	c := exec.Command(words[0], words[1:]...)
+	c := passwordCommand(ctx, words)
 	c.Stdin, c.Stdout, c.Stderr = stdin, &limitedWriter{w: &out, n: 1 << 20}, stderr
-	if err := c.Run(); err != nil {
+	err = c.Run()
+	if ctx.Err() != nil {
+		return "", usagef("--password-command %s did not end within --timeout %s; it was stopped and no login was tried", text.Quote(words[0]), timeout)
+	}
+	if err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
 			return "", usagef("--password-command %s failed (%s); no login was tried", text.Quote(words[0]), exit.ProcessState)
 		}
 		return "", usagef("--password-command: %v", err)
 	}
-	pw := strings.TrimSuffix(out.String(), "\n")
+	pw, _, _ := strings.Cut(out.String(), "\n")
 	pw = strings.TrimSuffix(pw, "\r")
 	if pw == "" {
+		if strings.TrimSpace(out.String()) != "" {
+			return "", usagef("--password-command %s printed nothing on its first line, where the password must be (as pass prints it: the password, then notes); no login was tried", text.Quote(words[0]))
+		}
 		return "", usagef("--password-command %s printed no password", text.Quote(words[0]))
 	}
 	return pw, nil

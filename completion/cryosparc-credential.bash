@@ -20,9 +20,19 @@ _cryosparc_credential() {
 	fi
 	case $before in
 	--url | --email)
-		local file="" j
-		for ((j = 1; j < COMP_CWORD; j++)); do [ "${COMP_WORDS[j]}" = --file ] && file=${COMP_WORDS[j+1]}; done
-		COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" ${file:+--file "$file"} __complete "${before#--}" 2>/dev/null)" -- "$word"))
+		local file="" url="" j
+		for ((j = 1; j < COMP_CWORD; j++)); do
+			[ "${COMP_WORDS[j]}" = --file ] && file=${COMP_WORDS[j+1]}
+			[ "${COMP_WORDS[j]}" = --url ] && url=${COMP_WORDS[j+1]}
+		done
+		if [ -n "${BASH_VERSION-}" ] && [ -n "${COMP_LINE-}" ]; then
+			# bash splits a URL at ':': take --url's value from the line.
+			case " ${COMP_LINE:0:COMP_POINT}" in
+			*" --url "*) url=" ${COMP_LINE:0:COMP_POINT}" url=${url##*" --url "} url=${url%% *} ;;
+			esac
+		fi
+		[ "$before" = --email ] || url=""
+		COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" ${file:+--file "$file"} __complete ${url:+--url "$url"} "${before#--}" 2>/dev/null)" -- "$word"))
 		if [ -n "${BASH_VERSION-}" ] && [[ $word == *:* && $COMP_WORDBREAKS == *:* ]]; then
 			local pre=${word%"${word##*:}"}
 			COMPREPLY=("${COMPREPLY[@]#"$pre"}")
@@ -40,7 +50,7 @@ _cryosparc_credential() {
 	get) words="--file --lock-timeout --help" ;;
 	store) words="--file --lock-timeout --help" ;;
 	erase) words="--file --lock-timeout --help" ;;
-	login) words="--email --expires --file --lock-timeout --password-command --password-stdin --renew-within --timeout --url --help" ;;
+	login) words="--email --expires --file --force --lock-timeout --password-command --password-stdin --quiet --renew-within --timeout --url --help" ;;
 	exec) words="--email --file --lock-timeout --min-ttl --token-env --url --help" ;;
 	logout) words="--all --email --file --lock-timeout --url --yes --help" ;;
 	token) words="--email --file --header --lock-timeout --min-ttl --url --help" ;;

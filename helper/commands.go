@@ -212,7 +212,11 @@ func (f *Commands) Logout(out io.Writer, q LogoutQuery) error {
 				return err
 			}
 			if !ok {
-				return bad("nothing erased")
+				// An answer, not a failure: exit 0.
+				if f.Stderr != nil {
+					fmt.Fprintf(f.Stderr, "%s: nothing erased\n", Name)
+				}
+				return nil
 			}
 		}
 	} else {
@@ -351,17 +355,29 @@ func ExecEnv(environ []string, sess store.Session, tokenEnv string) []string {
 
 // Values prints, one a line and each once, the instance URLs ("url") or
 // the emails ("email") of the stored live sessions, in file order: what
-// shell completion offers after --url and --email. Never a token; values
-// that are not one printable line are left out. A file that cannot be
-// read offers nothing.
-func (f *Commands) Values(out io.Writer, field string) error {
+// shell completion offers after --url and --email. With url (the --url
+// already on the command line), only the emails of the instance it names
+// (as find() matches it). Never a token; values that are not one printable
+// line are left out. A file that cannot be read offers nothing.
+func (f *Commands) Values(out io.Writer, field, url string) error {
 	o := f.Options // no warnings: a completion must stay quiet
 	s, err := store.Load(f.Path, &o)
 	if s == nil || err != nil && !servable(err) {
 		return nil
 	}
+	instance := ""
+	if field == "email" && url != "" {
+		first, ok := s.Find(store.WithScheme(url), "")
+		if !ok {
+			return nil
+		}
+		instance = first.URL
+	}
 	seen := map[string]bool{}
 	for _, sess := range s.All() {
+		if instance != "" && sess.URL != instance {
+			continue
+		}
 		v := sess.Email
 		if field == "url" {
 			v = sess.URL

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -505,5 +506,46 @@ func TestPortAsPythonReadsIt(t *testing.T) {
 		if _, err := withEnv(h, map[string]string{"CRYOSPARC_BASE_PORT": port}).Select("", ""); err == nil {
 			t.Errorf("CRYOSPARC_BASE_PORT=%q accepted; Python's int() refuses it", port)
 		}
+	}
+}
+
+// TestStatusOtherUser: a stored token that the server's users.me says is
+// another user's is flagged with both emails, and status fails (exit 4);
+// a token of the stored user (letter case aside) is valid.
+func TestStatusOtherUser(t *testing.T) {
+	cs := testkit.NewServer(t)
+	cs.AddUser("ali@example.com", "pw", "Ali")
+	cs.AddUser("bob@example.com", "pw", "Bob")
+	tests := []struct {
+		name, stored, owner string
+		want                string // in the row
+		err                 error
+	}{
+		{"the stored user's", "bob@example.com", "bob@example.com", "valid", nil},
+		{"letter case aside", "Bob@Example.com", "bob@example.com", "valid", nil},
+		{"another user's", "bob@example.com", "ali@example.com", "valid for ali@example.com, stored as bob@example.com", ErrNotValid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "auth.json")
+			h := &Commands{Path: file}
+			tok := cs.Issue(tt.owner)
+			if err := h.Store(strings.NewReader("url=" + cs.URL + "\nemail=" + tt.stored + "\naccess_token=" + tok + "\nexpires_in=86400\n")); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			err := h.Status(&out, StatusQuery{Timeout: time.Minute})
+			if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) || !strings.Contains(out.String(), tt.want) {
+				t.Errorf("Status: %v, %q; want %v and a row with %q", err, out.String(), tt.err, tt.want)
+			}
+			if tt.err != nil && errkind.Of(err) != errkind.Login {
+				t.Errorf("kind %v, want Login (exit 4)", errkind.Of(err))
+			}
+			out.Reset()
+			h.Status(&out, StatusQuery{Timeout: time.Minute, JSON: true})
+			if tt.err != nil && !strings.Contains(out.String(), `"status": "other-user"`) {
+				t.Errorf("JSON: %s", out.String())
+			}
+		})
 	}
 }

@@ -62,16 +62,22 @@ func (f *Commands) doctor(out io.Writer) error {
 		problems++
 		fmt.Fprintf(out, "  problem: "+format+"\n", a...)
 	}
-	if fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
-		report("permissions %#o let others read it; run: chmod 600 %s", fi.Mode().Perm(), text.Safe(path))
-	}
-	if di, err := os.Stat(filepath.Dir(path)); err == nil && di.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(out, "  note: its folder has permissions %#o; 0700 keeps others from listing it\n", di.Mode().Perm())
-	}
 	o := f.Options
 	o.KeepExpired = true
 	s, err := store.Load(path, &o)
 	var inv *store.InvalidError
+	rejected := errors.As(err, &inv)
+	if fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+		if rejected {
+			// One thing to run: the fix named at the end writes it 0600.
+			report("permissions %#o let others read it (the fix below writes it 0600)", fi.Mode().Perm())
+		} else {
+			report("permissions %#o let others read it; run: chmod 600 %s", fi.Mode().Perm(), text.Safe(path))
+		}
+	}
+	if di, err := os.Stat(filepath.Dir(path)); err == nil && di.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(out, "  note: its folder has permissions %#o; 0700 keeps others from listing it\n", di.Mode().Perm())
+	}
 	switch {
 	case errors.As(err, &inv) && inv.Foreign():
 		report("%v", err)
@@ -82,8 +88,7 @@ func (f *Commands) doctor(out io.Writer) error {
 			report("%s", p)
 		}
 		if inv.Syntax() {
-			fmt.Fprintln(out, "  The file is not valid JSON: cryosparc-tools ignores all of it and will overwrite it at its next login.")
-			fmt.Fprintf(out, "  Nothing in it can be kept: `%s doctor --fix --force` replaces it with an empty session file, keeping a backup.\n", Name)
+			fmt.Fprintln(out, "  The file is not valid JSON: cryosparc-tools ignores all of it and will overwrite it at its next login; nothing in it can be kept.")
 		} else {
 			fmt.Fprintln(out, "  cryosparc-tools rejects the whole file while one entry is invalid (and will overwrite it at its next login).")
 		}
@@ -112,11 +117,13 @@ func (f *Commands) doctor(out io.Writer) error {
 		fmt.Fprintf(out, "  note: %d backup(s) beside it, the newest %s; remove them once they are not needed\n", len(backups), text.Safe(filepath.Base(backups[len(backups)-1])))
 	}
 	if problems > 0 {
-		fix := "--fix"
 		if inv != nil && inv.Syntax() {
-			fix = "--fix --force"
+			return fmt.Errorf("%w: %d problem(s) in %s; run `%s doctor --fix --force` to replace it with an empty session file, keeping a backup", ErrUnhealthy, problems, text.Safe(path), Name)
 		}
-		return fmt.Errorf("%w: %d problem(s) in %s; run `%s doctor %s` to keep a backup and write back the valid part", ErrUnhealthy, problems, text.Safe(path), Name, fix)
+		if rejected {
+			return fmt.Errorf("%w: %d problem(s) in %s; run `%s doctor --fix` to keep a backup and write back the valid part", ErrUnhealthy, problems, text.Safe(path), Name)
+		}
+		return fmt.Errorf("%w: %d problem(s) in %s; each says what to do", ErrUnhealthy, problems, text.Safe(path))
 	}
 	return nil
 }

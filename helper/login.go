@@ -45,8 +45,19 @@ func (f *Commands) CheckUntil(until time.Time, what string) error {
 // stores the session: the server is asked for a token that lives until
 // q.Until (whole seconds, rounded up), and the session stored expires then,
 // in UTC, whole seconds. A session file that could not take the session is
-// refused before the server is asked.
+// refused before the server is asked. A login that succeeds ends the hold
+// a refused password put on renewals of the session (see Renew).
 func (f *Commands) Login(out io.Writer, q LoginQuery) error {
+	if err := f.login(out, q); err != nil {
+		return err
+	}
+	if err := store.ForgetRefusal(f.Path, f.options(), q.URL, q.Email); err != nil {
+		f.warnf("logged in, but the note of an earlier refused renewal stays: %v", err)
+	}
+	return nil
+}
+
+func (f *Commands) login(out io.Writer, q LoginQuery) error {
 	url, err := InstanceURL(q.URL)
 	if err != nil {
 		return err
@@ -123,11 +134,5 @@ func (f *Commands) Renewed(out io.Writer, sel Selection, within time.Duration) (
 	if err != nil || !found {
 		return false, err
 	}
-	now := f.now()
-	if sess.Expires.Time().Sub(now) <= within {
-		return false, nil
-	}
-	_, err = fmt.Fprintf(out, "The session of %s at %s is valid until %s, longer than %s: nothing to renew.\n",
-		text.Safe(sess.Email), text.URL(sess.URL), when(sess.Expires.Time(), now), days(within))
-	return true, outputErr(err)
+	return f.valid(out, sess, within, nil), nil
 }

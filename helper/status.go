@@ -33,6 +33,7 @@ const (
 	statusRejected    = "rejected"
 	statusUnreachable = "unreachable"
 	statusExpired     = "expired"
+	statusOtherUser   = "other-user" // valid, but the server says it is another user's
 )
 
 // Checked is one session as Status reports it: never a token.
@@ -66,9 +67,11 @@ const maxInstancesAtOnce = 32
 // (the users.me operation, and config.get_version for the server's
 // version), every instance at once (at most maxInstancesAtOnce), and
 // prints instance, email, the user's name, server version, expiry and
-// valid / rejected / unreachable / expired for each; never a token. It
-// returns an ErrNotValid error when a session shown was rejected or has
-// expired, else an ErrUnchecked error when one could not be checked, and
+// valid / rejected / unreachable / expired for each, or "valid for X,
+// stored as Y" when the server's users.me names another email than the
+// stored one (status "other-user" in JSON); never a token. It returns an
+// ErrNotValid error when a session shown was rejected, has expired or is
+// another user's, else an ErrUnchecked error when one could not be checked, and
 // an ErrNotFound error when none matches.
 func (f *Commands) Status(out io.Writer, q StatusQuery) error {
 	sel, err := f.Select(q.URL, q.Email)
@@ -139,7 +142,7 @@ func (f *Commands) Status(out io.Writer, q StatusQuery) error {
 		counts[r.Status]++
 	}
 	switch {
-	case counts[statusRejected]+counts[statusExpired] > 0:
+	case counts[statusRejected]+counts[statusExpired]+counts[statusOtherUser] > 0:
 		return fmt.Errorf("%w: %d of %d session(s) valid", ErrNotValid, counts[statusValid], len(rows))
 	case counts[statusUnreachable] > 0:
 		return fmt.Errorf("%w: %d of %d session(s) valid, %d unreachable", ErrUnchecked, counts[statusValid], len(rows), counts[statusUnreachable])
@@ -166,6 +169,10 @@ func check(ctx context.Context, c *api.Client, sess store.Session, row *Checked)
 	if row.Name == "" {
 		row.Name = strings.TrimSpace(user.FirstName + " " + user.LastName)
 	}
+	if !user.HasEmail(sess.Email) {
+		row.Status = statusOtherUser
+		row.Detail = fmt.Sprintf("valid for %s, stored as %s; log in again: %s", user.Emails[0].Address, sess.Email, loginCommand(sess.URL, sess.Email))
+	}
 	if v, err := c.Version(ctx, sess.Token); err == nil {
 		row.ServerVersion = v
 	}
@@ -181,8 +188,11 @@ func printStatus(out io.Writer, rows []Checked, now time.Time) error {
 			status = "rejected by the server (log in again)"
 		case statusExpired:
 			status = "expired (log in again)"
-		case statusUnreachable:
-			status = "unreachable: " + r.Detail
+		case statusUnreachable, statusOtherUser:
+			status = r.Detail
+			if r.Status == statusUnreachable {
+				status = "unreachable: " + r.Detail
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", text.URL(r.URL), text.Safe(r.Email), orDash(text.Safe(r.Name)),
 			orDash(text.Safe(r.ServerVersion)), when(time.Unix(r.ExpiresUnix, 0), now), text.Safe(status))

@@ -296,6 +296,24 @@ type User struct {
 	Name      string `json:"name"`
 	FirstName string `json:"first_name"`
 	LastName  string `json:"last_name"`
+	// Emails are the user's addresses: whose token it is.
+	Emails []struct {
+		Address string `json:"address"`
+	} `json:"emails"`
+}
+
+// HasEmail reports whether email is one of u's addresses (letter case
+// aside), or whether u names none to compare with.
+func (u User) HasEmail(email string) bool {
+	if len(u.Emails) == 0 {
+		return true
+	}
+	for _, e := range u.Emails {
+		if strings.EqualFold(strings.TrimSpace(e.Address), email) {
+			return true
+		}
+	}
+	return false
 }
 
 // Me asks the instance who token belongs to (the GET operation whose
