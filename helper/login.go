@@ -128,6 +128,6 @@ func (f *Commands) Renewed(out io.Writer, sel Selection, within time.Duration) (
 		return false, nil
 	}
 	_, err = fmt.Fprintf(out, "The session of %s at %s is valid until %s, longer than %s: nothing to renew.\n",
-		text.Safe(sess.Email), text.URL(sess.URL), when(sess.Expires.Time(), now), days(within))
+		text.Safe(sess.Email), text.URL(sess.URL), when(sess.Expires.Time(), now), text.Duration(within))
 	return true, outputErr(err)
 }
