@@ -16,7 +16,13 @@ type durationFlag struct{ d time.Duration }
 // durationForms names what a duration flag takes, for error messages.
 const durationForms = "a number with a unit: 90s, 10m, 2h, 30d or 1d12h (0 for none)"
 
+// maxDuration bounds every duration given, far beyond any useful wait or
+// lifetime and far below what a time.Duration holds, so that no sum or
+// product of one overflows.
+const maxDuration = 100 * 365 * 24 * time.Hour
+
 // parseDuration reads a duration with an optional leading number of days.
+// A negative duration, or one of more than 100 years, is refused.
 func parseDuration(s string) (time.Duration, error) {
 	if s == "0" {
 		return 0, nil
@@ -24,11 +30,14 @@ func parseDuration(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, fmt.Errorf("the duration is empty: give %s", durationForms)
 	}
+	if strings.HasPrefix(strings.TrimSpace(s), "-") {
+		return 0, fmt.Errorf("%s is negative: give %s", text.Quote(s), durationForms)
+	}
 	days := time.Duration(0)
 	rest := s
 	if i := strings.IndexByte(s, 'd'); i > 0 {
 		n, err := strconv.Atoi(s[:i])
-		if err != nil || n < 0 || n > 100*365 {
+		if err != nil || n < 0 || n > 100*365 || strings.HasPrefix(s, "+") {
 			return 0, fmt.Errorf("%s is not a duration: give %s", text.Quote(s), durationForms)
 		}
 		days, rest = time.Duration(n)*24*time.Hour, s[i+1:]
@@ -36,9 +45,15 @@ func parseDuration(s string) (time.Duration, error) {
 	var d time.Duration
 	if rest != "" {
 		var err error
-		if d, err = time.ParseDuration(rest); err != nil || strings.HasPrefix(rest, "-") && days > 0 {
+		if d, err = time.ParseDuration(rest); err != nil || strings.HasPrefix(rest, "-") || strings.HasPrefix(rest, "+") && days > 0 {
 			return 0, fmt.Errorf("%s is not a duration: give %s", text.Quote(s), durationForms)
 		}
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%s is negative: give %s", text.Quote(s), durationForms)
+	}
+	if d > maxDuration || days+d > maxDuration {
+		return 0, fmt.Errorf("%s is more than 100 years: give %s", text.Quote(s), durationForms)
 	}
 	return days + d, nil
 }

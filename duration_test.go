@@ -19,7 +19,20 @@ func TestParseDuration(t *testing.T) {
 		{"1h30m", 90 * time.Minute, true},
 		{"0", 0, true},
 		{"0s", 0, true},
-		{"-1s", -time.Second, true}, // the flag's user refuses it with its own message
+		{"+90s", 90 * time.Second, true},
+		{"36500d", 36500 * 24 * time.Hour, true},
+		// Negative durations are refused everywhere, and no sum overflows.
+		{"-1s", 0, false},
+		{"-0s", 0, false},
+		{" -1h", 0, false},
+		{"1d-1h", 0, false},
+		{"+1d", 0, false},
+		{"-1d", 0, false},
+		{"36500d1s", 0, false},
+		{"36500d2562047h", 0, false},
+		{"2562047h", 0, false},
+		{"9223372036854775807ns", 0, false},
+		{"99999999999999999999d", 0, false},
 		{"5", 0, false},
 		{"d", 0, false},
 		{"1.5d", 0, false},
@@ -39,13 +52,16 @@ func TestParseDuration(t *testing.T) {
 }
 
 func FuzzParseDuration(f *testing.F) {
-	for _, s := range []string{"30d", "1d12h", "90s", "5", "-1d"} {
+	for _, s := range []string{"30d", "1d12h", "90s", "5", "-1d", "-1s", "36500d2562047h", "1d+1h"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := parseDuration(s)
 		if err != nil {
 			return
+		}
+		if d < 0 || d > maxDuration {
+			t.Fatalf("%q → %v: outside 0 to 100 years", s, d)
 		}
 		// What is accepted prints back as something accepted, to the same value.
 		v := durationFlag{d}

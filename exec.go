@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -15,31 +14,26 @@ import (
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
-// envName reports whether s may name an environment variable.
-func envName(s string) bool {
-	if s == "" || s[0] >= '0' && s[0] <= '9' {
-		return false
-	}
-	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == ""
-}
-
 func execCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "exec",
-		Usage:     "run a command with the session it is to use: CRYOSPARC_BASE_URL and CRYOSPARC_EMAIL set, so that CryoSPARC() picks it",
+		Usage:     "run a command with the session it is to use: CRYOSPARC_BASE_URL, CRYOSPARC_EMAIL and CRYOSPARC_SESSION_EXPIRES set, so that CryoSPARC() picks it",
 		UsageText: helper.Name + " exec [--url URL] [--email EMAIL] [--min-ttl DURATION|job] [--token-env NAME] -- COMMAND [ARGS...]",
 		Description: "Chooses the session as token does (--url/--email, else cryosparc-tools' environment, else the first " +
 			"session) and refuses, without starting COMMAND, when there is none or it expires within --min-ttl " +
 			"(--min-ttl job: before this Slurm job ends, from $SLURM_JOB_END_TIME). Then it replaces itself with COMMAND, " +
-			"whose environment has CRYOSPARC_BASE_URL and CRYOSPARC_EMAIL set to the session and " +
-			"CRYOSPARC_MASTER_HOSTNAME/CRYOSPARC_BASE_PORT removed; nothing else changes. COMMAND's exit status and " +
-			"signals are its own. The token is not put in the environment unless --token-env names a variable for it " +
-			"(visible to the user's own processes, e.g. in /proc/PID/environ).",
+			"whose environment has CRYOSPARC_BASE_URL and CRYOSPARC_EMAIL set to the session, CRYOSPARC_SESSION_EXPIRES to " +
+			"its expiry (RFC 3339, UTC), and CRYOSPARC_MASTER_HOSTNAME/CRYOSPARC_BASE_PORT and " +
+			"CRYOSPARC_PASSWORD/CRYOSPARC_LICENSE_ID removed; nothing else changes. COMMAND's exit status and " +
+			"signals are its own. A job without a time limit (SLURM_JOB_END_TIME 0, or a year ahead) has no end for " +
+			"--min-ttl job: give a duration. The token is not put in the environment unless --token-env names a variable for it " +
+			"(visible to the user's own processes, e.g. in /proc/PID/environ); names the loader, the shell or exec own " +
+			"(LD_*, DYLD_*, PATH, HOME, SHELL, IFS, ENV, BASH_*, the CRYOSPARC_* exec sets or removes) are refused.",
 		Flags: []cli.Flag{
 			urlFlag("instance URL (default: $CRYOSPARC_BASE_URL, else the first instance with a session)"),
 			emailFlag("email (default: $CRYOSPARC_EMAIL, else the instance's first session)"),
 			&cli.StringFlag{Name: "min-ttl", Usage: "refuse unless the session is valid for at least this long, e.g. 2h, 7d, or job: until $SLURM_JOB_END_TIME"},
-			&cli.StringFlag{Name: "token-env", Usage: "also put the token in this environment variable, for programs that read it there"},
+			&cli.StringFlag{Name: "token-env", Usage: "also put the token in this environment variable, for programs that read it there (not one the loader, the shell or exec use, such as LD_PRELOAD, PATH, HOME or CRYOSPARC_EMAIL)"},
 		},
 		Action: func(c *cli.Context) error { return e.exec(c) },
 	}
@@ -54,8 +48,13 @@ func (e *env) exec(c *cli.Context) error {
 		return usagef("exec needs a command to run: %s exec [--url URL] [--email EMAIL] -- COMMAND [ARGS...]", helper.Name)
 	}
 	tokenEnv := c.String("token-env")
-	if tokenEnv != "" && !envName(tokenEnv) {
-		return usagef("--token-env %s is not a variable name", text.Quote(tokenEnv))
+	if c.IsSet("token-env") {
+		if err := helper.CheckTokenEnv(tokenEnv); err != nil {
+			return err
+		}
+	}
+	if c.IsSet("min-ttl") && c.String("min-ttl") == "" {
+		return usagef("--min-ttl is empty: give %s, or job", durationForms)
 	}
 	minTTL, err := e.minTTL(c.String("min-ttl"))
 	if err != nil {
@@ -88,15 +87,9 @@ func (e *env) minTTL(v string) (time.Duration, error) {
 	case v == "":
 		return 0, nil
 	case v == "job":
-		end, ok := e.lookup("SLURM_JOB_END_TIME")
-		if !ok || end == "" {
-			return 0, usagef("--min-ttl job needs $SLURM_JOB_END_TIME, which Slurm sets inside a job; outside one, give a duration such as 12h")
-		}
-		secs, err := strconv.ParseInt(strings.TrimSpace(end), 10, 64)
-		if err != nil || secs <= 0 {
-			return 0, usagef("SLURM_JOB_END_TIME=%s is not a time in epoch seconds", text.Quote(end))
-		}
-		return max(time.Unix(secs, 0).Sub(e.now()), time.Second), nil
+		end, set := e.lookup("SLURM_JOB_END_TIME")
+		start, _ := e.lookup("SLURM_JOB_START_TIME")
+		return helper.JobTimeLeft(end, set, start, e.now())
 	}
 	d, err := parseDuration(v)
 	if err != nil {

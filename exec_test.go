@@ -77,7 +77,8 @@ func TestExecChildPicksTheSession(t *testing.T) {
 // unless asked.
 func TestExecEnvironment(t *testing.T) {
 	file := execFile(t)
-	code, out, stderr := execRun(t, []string{"CRYOSPARC_MASTER_HOSTNAME=h", "CRYOSPARC_BASE_PORT=1", "KEEP=me", "CRYOSPARC_EMAIL=bo@example.com"},
+	code, out, stderr := execRun(t, []string{"CRYOSPARC_MASTER_HOSTNAME=h", "CRYOSPARC_BASE_PORT=1", "KEEP=me", "CRYOSPARC_EMAIL=bo@example.com",
+		"CRYOSPARC_PASSWORD=PARENT-PASSWORD", "CRYOSPARC_LICENSE_ID=PARENT-LICENSE", "CRYOSPARC_SESSION_EXPIRES=parent"},
 		"--file", file, "exec", "--url", "https://a.example.com", "--", "env")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -86,13 +87,25 @@ func TestExecEnvironment(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		vars[line]++
 	}
-	for _, want := range []string{"CRYOSPARC_BASE_URL=https://a.example.com", "CRYOSPARC_EMAIL=bo@example.com", "KEEP=me"} {
+	// bo's session ends in 30 minutes (execFile), to the second.
+	expires := ""
+	for line := range vars {
+		if v, ok := strings.CutPrefix(line, "CRYOSPARC_SESSION_EXPIRES="); ok {
+			expires = v
+		}
+	}
+	if at, err := time.Parse(time.RFC3339, expires); err != nil || at.Location() != time.UTC || time.Until(at) < 25*time.Minute || time.Until(at) > 31*time.Minute {
+		t.Errorf("CRYOSPARC_SESSION_EXPIRES=%q, want bo's expiry, RFC 3339 in UTC (%v)", expires, err)
+	}
+	for _, want := range []string{"CRYOSPARC_BASE_URL=https://a.example.com", "CRYOSPARC_EMAIL=bo@example.com", "KEEP=me", "CRYOSPARC_SESSION_EXPIRES=" + expires} {
 		if vars[want] != 1 {
 			t.Errorf("the child's environment lacks %s (once):\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "CRYOSPARC_MASTER_HOSTNAME") || strings.Contains(out, "CRYOSPARC_BASE_PORT") || strings.Contains(out, "bo-a") {
-		t.Errorf("the child's environment holds host/port variables or the token:\n%s", out)
+	for _, never := range []string{"CRYOSPARC_MASTER_HOSTNAME", "CRYOSPARC_BASE_PORT", "CRYOSPARC_PASSWORD", "PARENT-PASSWORD", "CRYOSPARC_LICENSE_ID", "PARENT-LICENSE", "=parent", "bo-a"} {
+		if strings.Contains(out, never) {
+			t.Errorf("the child's environment holds %s (host/port, password, license or token):\n%s", never, out)
+		}
 	}
 	code, out, _ = execRun(t, nil, "--file", file, "exec", "--token-env", "CS_TOKEN", "--", "env")
 	if code != 0 || !strings.Contains(out, "CS_TOKEN=ali-a\n") {
@@ -121,6 +134,26 @@ func TestExecRefusesBeforeStarting(t *testing.T) {
 		{"ends before --min-ttl", []string{"CRYOSPARC_EMAIL=bo@example.com"}, []string{"--min-ttl", "1h"}, 1, "sooner than"},
 		{"no Slurm job", nil, []string{"--min-ttl", "job"}, 2, "SLURM_JOB_END_TIME"},
 		{"bad --token-env", nil, []string{"--token-env", "A-B"}, 2, "not a variable name"},
+		{"--token-env LD_PRELOAD", nil, []string{"--token-env", "LD_PRELOAD"}, 2, "dynamic loader"},
+		{"--token-env PATH", nil, []string{"--token-env", "PATH"}, 2, "shell"},
+		{"--token-env HOME", nil, []string{"--token-env", "HOME"}, 2, "shell"},
+		{"--token-env CRYOSPARC_BASE_URL", nil, []string{"--token-env", "CRYOSPARC_BASE_URL"}, 2, "exec sets or removes"},
+		{"--token-env CRYOSPARC_EMAIL", nil, []string{"--token-env", "CRYOSPARC_EMAIL"}, 2, "exec sets or removes"},
+		{"--token-env CRYOSPARC_MASTER_HOSTNAME", nil, []string{"--token-env", "CRYOSPARC_MASTER_HOSTNAME"}, 2, "exec sets or removes"},
+		{"--token-env ''", nil, []string{"--token-env", ""}, 2, "--token-env is empty"},
+		{"--token-env=", nil, []string{"--token-env="}, 2, "--token-env is empty"},
+		// SLURM_JOB_END_TIME is bounded before arithmetic: an overflow never
+		// turns it into a short wait that a 30-minute session passes.
+		{"job end at int64's end", []string{"SLURM_JOB_END_TIME=9223372036854775807", "CRYOSPARC_EMAIL=bo@example.com"}, []string{"--min-ttl", "job"}, 2, "no end time"},
+		{"job end 9.2e18", []string{"SLURM_JOB_END_TIME=9.2e18", "CRYOSPARC_EMAIL=bo@example.com"}, []string{"--min-ttl", "job"}, 2, "not a time in epoch seconds"},
+		{"job without a time limit", []string{"SLURM_JOB_END_TIME=0"}, []string{"--min-ttl", "job"}, 2, "give --min-ttl DURATION"},
+		{"job end a year ahead", []string{"SLURM_JOB_END_TIME=" + fmt.Sprint(time.Now().Add(366*24*time.Hour).Unix())}, []string{"--min-ttl", "job"}, 2, "no end time"},
+		{"job end past", []string{"SLURM_JOB_END_TIME=" + fmt.Sprint(time.Now().Add(-3*time.Hour).Unix())}, []string{"--min-ttl", "job"}, 2, "ended 3 h ago"},
+		{"negative --min-ttl", []string{"CRYOSPARC_EMAIL=bo@example.com"}, []string{"--min-ttl", "-1s"}, 2, "negative"},
+		{"empty --min-ttl", nil, []string{"--min-ttl", ""}, 2, "--min-ttl is empty"},
+		{"empty --url", nil, []string{"--url", ""}, 2, "--url is empty"},
+		{"empty --email", nil, []string{"--email", ""}, 2, "--email is empty"},
+		{"refusal in the words of every message", []string{"CRYOSPARC_EMAIL=bo@example.com"}, []string{"--min-ttl", "2h"}, 1, "sooner than the 2 h asked for"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := execRun(t, tt.env, append(append([]string{"--file", file, "exec"}, tt.args...), cmd...)...)

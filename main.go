@@ -317,10 +317,23 @@ func newApp(e *env) *cli.App {
 				cli.VersionPrinter(c)
 				return errVersionShown
 			}
-			return nil
+			return explicitlyEmpty(c)
 		}
 	}
 	return app
+}
+
+// explicitlyEmpty refuses an --url or --email given an empty value: an
+// unset variable in "--url $URL", which must never mean "the first session"
+// as a missing flag does.
+func explicitlyEmpty(c *cli.Context) error {
+	for _, name := range []string{"url", "email"} {
+		if c.IsSet(name) && c.String(name) == "" {
+			return usagef("--%s is empty (an unset variable?); give a value, or leave the flag out: an empty one never means any %s", name,
+				map[string]string{"url": "instance", "email": "email"}[name])
+		}
+	}
+	return nil
 }
 
 // flag returns the value of a flag given before or after the command: the
@@ -345,10 +358,7 @@ func (e *env) file(c *cli.Context) (*helper.Commands, error) {
 	if err := store.CheckPath(path); err != nil {
 		return nil, err
 	}
-	timeout := duration(flagCtx(c, "lock-timeout"), "lock-timeout")
-	if timeout < 0 {
-		return nil, usagef("--lock-timeout %s is negative; give a duration such as 10s, or 0 to try once", timeout)
-	}
+	timeout := duration(flagCtx(c, "lock-timeout"), "lock-timeout") // never negative: parseDuration refuses it
 	return &helper.Commands{
 		Path:             path,
 		Options:          store.Options{Now: e.now, LockTimeout: timeout},

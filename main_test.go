@@ -234,3 +234,64 @@ func TestEverydayMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyAndNegativeInput: what a script with an unset variable or a
+// slip of the sign passes is bad usage (exit 2, one line saying what),
+// never "the first session", "any email", "no limit" or an empty token;
+// and the file is left as it was. git's own requests keep working: git
+// may store an empty user name and password (TestGitEmptyUsername).
+func TestEmptyAndNegativeInput(t *testing.T) {
+	const content = `{"https://x.example.com": {"a@x": {"token": {"access_token": "tok-a", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"}}}`
+	file := filepath.Join(t.TempDir(), "auth.json")
+	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, stdin string
+		args        []string
+		inStderr    string
+	}{
+		{"token --url ''", "", []string{"token", "--url", ""}, "--url is empty"},
+		{"token --url=", "", []string{"token", "--url="}, "--url is empty"},
+		{"token --email ''", "", []string{"token", "--email", ""}, "--email is empty"},
+		{"list --url ''", "", []string{"list", "--url", ""}, "--url is empty"},
+		{"status --email ''", "", []string{"status", "--email", ""}, "--email is empty"},
+		{"logout --url ''", "", []string{"logout", "--url", ""}, "--url is empty"},
+		{"logout --all --email ''", "", []string{"logout", "--all", "--yes", "--email", ""}, "--email is empty"},
+		{"login --url ''", "", []string{"login", "--url", "", "--password-stdin"}, "--url is empty"},
+		{"an empty port", "", []string{"token", "--url", "http://x.example.com:"}, "port is empty"},
+		{"an empty port in url=", "url=https://x.example.com:\n", []string{"get"}, "port is empty"},
+		{"get email=", "url=https://x.example.com\nemail=\n", []string{"get"}, "email= is empty"},
+		{"erase email=", "url=https://x.example.com\nemail=\n", []string{"erase"}, "email= is empty"},
+		{"store access_token=", "url=https://x.example.com\nemail=b@x\naccess_token=\n", []string{"store"}, "access_token= is empty"},
+		{"store email=", "url=https://x.example.com\nemail=\naccess_token=t\n", []string{"store"}, "email= is empty"},
+		{"token --min-ttl -1s", "", []string{"token", "--min-ttl", "-1s"}, "negative"},
+		{"--lock-timeout -1s", "", []string{"--lock-timeout", "-1s", "list"}, "negative"},
+		{"status --timeout -1s", "", []string{"status", "--timeout", "-1s"}, "negative"},
+		{"login --renew-within -1h", "", []string{"login", "--renew-within", "-1h", "--url", "https://x.example.com", "--email", "a@x", "--password-stdin"}, "negative"},
+		{"login --timeout -1s", "", []string{"login", "--timeout", "-1s", "--url", "https://x.example.com", "--email", "a@x", "--password-stdin"}, "negative"},
+		{"a duration that overflows", "", []string{"token", "--min-ttl", "36500d2562047h"}, "100 years"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runBinary(t, tt.stdin, append([]string{"--file", file}, tt.args...)...)
+			if code != 2 || !strings.Contains(stderr, tt.inStderr) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want 2 and one line saying %q", code, stderr, tt.inStderr)
+			}
+			if strings.Contains(stdout+stderr, "tok-a") {
+				t.Errorf("the first session's token was served: %q", stdout)
+			}
+			if data, _ := os.ReadFile(file); string(data) != content {
+				t.Errorf("the file changed: %s", data)
+			}
+		})
+	}
+	// git's empty user name and password still store (t0303's "can store
+	// empty username"), and an absent --url still means the first session.
+	if _, stderr, code := runBinary(t, "protocol=https\nhost=sso.example.com\nusername=\npassword=\n", "--file", file, "store"); code != 0 {
+		t.Errorf("git's empty username and password: exit %d %s", code, stderr)
+	}
+	if stdout, stderr, code := runBinary(t, "", "--file", file, "token"); code != 0 || stdout != "tok-a\n" {
+		t.Errorf("token without --url: exit %d %q %s", code, stdout, stderr)
+	}
+}

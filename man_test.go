@@ -82,10 +82,13 @@ instead of CRYOSPARC_BASE_URL: http://HOST:PORT (host localhost, port 61000 by d
 the email every command means when given none, as CryoSPARC() does
 .TP
 \fBCRYOSPARC_PASSWORD\fP
-login's password when not given otherwise (the name cryosparc-tools reads)
+login's password when not given otherwise (the name cryosparc-tools reads); exec removes it, and \fBCRYOSPARC_LICENSE_ID\fP, from its command's environment, so that CryoSPARC() there uses the chosen session instead of logging in
 .TP
-\fBSLURM_JOB_END_TIME\fP
-exec --min-ttl job: when the Slurm job ends (epoch seconds)
+\fBCRYOSPARC_SESSION_EXPIRES\fP
+set by exec for its command: when the session expires (RFC 3339, UTC)
+.TP
+\fBSLURM_JOB_END_TIME\fP, \fBSLURM_JOB_START_TIME\fP
+exec --min-ttl job: when the Slurm job ends (epoch seconds); 0, a year or more ahead, or a year after the start is Slurm's mark for a job without a time limit, refused (exit 2): give --min-ttl DURATION
 .TP
 \fBSSL_CERT_FILE\fP
 a certificate authority to trust for https instances

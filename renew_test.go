@@ -241,7 +241,7 @@ func TestRenewalWaitBounded(t *testing.T) {
 	start := time.Now()
 	_, errs, code := runBinary(t, "", args...)
 	took := time.Since(start)
-	if code != 3 || !strings.Contains(errs, "another renewal of the sessions in") || !strings.Contains(errs, "auth.json.renew.lock after 3s") {
+	if code != 3 || !strings.Contains(errs, "another renewal of the sessions in") || !strings.Contains(errs, "auth.json.renew.lock after 3 s") {
 		t.Errorf("exit %d (%s); want 3 saying another renewal is running", code, errs)
 	}
 	if took < 3*time.Second || took > 20*time.Second {

@@ -283,3 +283,66 @@ func TestUncarriableValuesRefused(t *testing.T) {
 		t.Errorf("doctor on an unservable session: exit %d %q", r.code, r.stdout)
 	}
 }
+
+// TestRootReadsNoPlantedLink: as root with HOME in a user's tree (sudo -E,
+// an admin script), a session file link the user planted toward a file of
+// root's makes no command print that file's token: get, token, list,
+// status, exec and doctor all refuse (exit 3, saying why), and exec starts
+// nothing.
+func TestRootReadsNoPlantedLink(t *testing.T) {
+	testkit.Require(t, os.Geteuid() == 0, "needs root")
+	const nobody, secret = 65534, "ROOT-SECRET-TOKEN"
+	dir, err := os.MkdirTemp("", "root-reads") // t.TempDir's parent is closed to others
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	home, system := filepath.Join(dir, "home"), filepath.Join(dir, "system")
+	folder := filepath.Join(home, ".config", "cryosparc-tools")
+	os.MkdirAll(folder, 0o700)
+	os.Mkdir(system, 0o700)
+	for _, p := range []string{home, filepath.Join(home, ".config"), folder} {
+		os.Chown(p, nobody, nobody)
+	}
+	rootFile := filepath.Join(system, "auth.json")
+	os.WriteFile(rootFile, []byte(`{"https://x.example.com": {"root@x": {"token": {"access_token": "`+secret+`", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"}}}`), 0o600)
+	link := filepath.Join(folder, "auth.json")
+	if err := os.Symlink(rootFile, link); err != nil {
+		t.Fatal(err)
+	}
+	os.Lchown(link, nobody, nobody)
+	marker := filepath.Join(dir, "started")
+	for _, c := range []struct {
+		stdin string
+		args  []string
+	}{
+		{"url=https://x.example.com\n", []string{"get"}},
+		{"protocol=https\nhost=x.example.com\n", []string{"get"}},
+		{"", []string{"token"}},
+		{"", []string{"token", "--url", "https://x.example.com", "--header"}},
+		{"", []string{"list", "--json"}},
+		{"", []string{"status"}},
+		{"", []string{"exec", "--token-env", "CS_TOKEN", "--", "touch", marker}},
+		{"", []string{"doctor"}},
+		{"", []string{"doctor", "--fix"}},
+	} {
+		cmd := exec.Command(binary(t), c.args...)
+		cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}
+		cmd.Stdin = strings.NewReader(c.stdin)
+		stdout, stderr, code := runCmd(t, cmd)
+		if strings.Contains(stdout+stderr, secret) {
+			t.Errorf("%v printed root's token: %q %q", c.args, stdout, stderr)
+		}
+		if code != 3 || !strings.Contains(stderr, "link owned by user 65534") {
+			t.Errorf("%v: exit %d, stderr %q; want 3 saying the link is the user's", c.args, code, stderr)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("exec started its command")
+	}
+	entries, _ := os.ReadDir(system)
+	if data, _ := os.ReadFile(rootFile); !strings.Contains(string(data), secret) || len(entries) != 1 {
+		t.Errorf("root's folder changed: %q, %d entries", data, len(entries))
+	}
+}

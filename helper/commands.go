@@ -55,27 +55,15 @@ func (f *Commands) Live(url, email string, minTTL time.Duration) (store.Session,
 		if left := sess.Expires.Time().Sub(now); left < minTTL {
 			if minTTL >= MaxLifetime {
 				return sess, errkind.Errorf(errkind.NotFound, "the session of %s for %s expires %s, sooner than the %s asked for, which is longer than any session can last (one year)",
-					text.Safe(sess.Email), text.URL(sess.URL), relative(sess.Expires.Time(), now), days(minTTL))
+					text.Safe(sess.Email), text.URL(sess.URL), relative(sess.Expires.Time(), now), text.Duration(minTTL))
 			}
 			day := now.Add(min(minTTL+24*time.Hour, MaxLifetime)).Format("2006-01-02")
 			return sess, errkind.Errorf(errkind.NotFound, "the session of %s for %s expires %s, sooner than the %s asked for; log in again: %s --expires %s",
-				text.Safe(sess.Email), text.URL(sess.URL), relative(sess.Expires.Time(), now), days(minTTL),
+				text.Safe(sess.Email), text.URL(sess.URL), relative(sess.Expires.Time(), now), text.Duration(minTTL),
 				loginCommand(sess.URL, sess.Email), day)
 		}
 	}
 	return sess, nil
-}
-
-// days writes d in days when it is a whole number of them, as it was
-// probably given.
-func days(d time.Duration) string {
-	switch {
-	case d > 0 && d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%.1f days", d.Hours()/24)
-	}
-	return d.Round(time.Second).String()
 }
 
 // Listed is one session as List shows it in JSON: never a token.
@@ -311,42 +299,44 @@ func relative(t, now time.Time) string {
 	if t.Sub(now) >= 100*365*24*time.Hour {
 		return fmt.Sprintf("in %d days", (t.Unix()-now.Unix()+12*3600)/(24*3600))
 	}
+	// To the nearest unit, in the words of every message (text.Duration):
+	// a 14-day session is "in 14 days" a moment later.
 	d := t.Sub(now)
-	// To the nearest unit: a 14-day session is "in 14 days" a moment later.
-	unit := func(n int64, what string) string {
-		if n == 1 {
-			return fmt.Sprintf("in 1 %s", what)
-		}
-		return fmt.Sprintf("in %d %ss", n, what)
-	}
-	round := func(u time.Duration) int64 { return int64((d + u/2) / u) }
+	unit := time.Second
 	switch {
 	case d >= 48*time.Hour:
-		return unit(round(24*time.Hour), "day")
+		unit = 24 * time.Hour
 	case d >= 2*time.Hour:
-		return unit(round(time.Hour), "hour")
+		unit = time.Hour
 	case d >= 2*time.Minute:
-		return unit(round(time.Minute), "minute")
+		unit = time.Minute
 	}
-	return unit(round(time.Second), "second")
+	return "in " + text.Duration((d+unit/2)/unit*unit)
 }
 
 // ExecEnv returns the environment for a program that is to use sess: the
 // environment given, with CRYOSPARC_BASE_URL and CRYOSPARC_EMAIL set to the
-// session's and CRYOSPARC_MASTER_HOSTNAME and CRYOSPARC_BASE_PORT removed
-// (cryosparc-tools refuses both kinds at once), so that CryoSPARC() in it
-// picks exactly that session; with tokenEnv, also tokenEnv=<the token>.
-// Every other variable is kept, in its order; the ones set come last, each
-// once (a duplicate could otherwise win in the program).
+// session's and CRYOSPARC_SESSION_EXPIRES to its expiry (RFC 3339, UTC),
+// and CRYOSPARC_MASTER_HOSTNAME and CRYOSPARC_BASE_PORT (cryosparc-tools
+// refuses both kinds at once), CRYOSPARC_PASSWORD and CRYOSPARC_LICENSE_ID
+// (with them CryoSPARC() would log in anew instead) removed, so that
+// CryoSPARC() in it uses exactly that session; with tokenEnv (checked by
+// CheckTokenEnv), also tokenEnv=<the token>. Every other variable is kept,
+// in its order; the ones set come last, each once (a duplicate could
+// otherwise win in the program).
 func ExecEnv(environ []string, sess store.Session, tokenEnv string) []string {
-	managed := map[string]bool{EnvBaseURL: true, EnvEmail: true, EnvHost: true, EnvPort: true, tokenEnv: tokenEnv != ""}
-	out := make([]string, 0, len(environ)+3)
+	managed := map[string]bool{tokenEnv: tokenEnv != ""}
+	for _, k := range execManaged {
+		managed[k] = true
+	}
+	out := make([]string, 0, len(environ)+4)
 	for _, kv := range environ {
 		if k, _, _ := strings.Cut(kv, "="); !managed[k] {
 			out = append(out, kv)
 		}
 	}
-	out = append(out, EnvBaseURL+"="+sess.URL, EnvEmail+"="+sess.Email)
+	out = append(out, EnvBaseURL+"="+sess.URL, EnvEmail+"="+sess.Email,
+		EnvSessionExpires+"="+sess.Expires.Time().UTC().Format(time.RFC3339))
 	if tokenEnv != "" {
 		out = append(out, tokenEnv+"="+sess.Token)
 	}

@@ -169,7 +169,8 @@ func TestRelativeFarAhead(t *testing.T) {
 		{now.Add(14 * 24 * time.Hour), "in 14 days"},
 		{now.Add(-time.Second), "expired"},
 		{now, "expired"},
-		{now.Add(90 * time.Minute), "in 90 minutes"},
+		{now.Add(90 * time.Minute), "in 90 min"},
+		{now.Add(3*time.Hour + 10*time.Minute), "in 3 h"},
 		{time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), "in 29123"},
 	}
 	for _, tt := range tests {
@@ -547,5 +548,21 @@ func TestStatusOtherUser(t *testing.T) {
 				t.Errorf("JSON: %s", out.String())
 			}
 		})
+	}
+}
+
+// TestStatusSecondsLeftFarAhead: seconds_left is exact for any expiry the
+// file may hold, year 9999 included (a Duration stops at 292 years).
+func TestStatusSecondsLeftFarAhead(t *testing.T) {
+	h, _ := newHelper(t, `{"http://127.0.0.1:1": {"a@x": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "9999-12-31T23:59:59Z"}}}`)
+	var out bytes.Buffer
+	h.Status(&out, StatusQuery{JSON: true, Timeout: 5 * time.Second}) // unreachable: exit 6, the row is still printed
+	var rows []Checked
+	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) != 1 {
+		t.Fatalf("status --json: %v %q", err, out.String())
+	}
+	want := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix() - now.Unix()
+	if rows[0].SecondsLeft != want {
+		t.Errorf("seconds_left = %d, want %d", rows[0].SecondsLeft, want)
 	}
 }

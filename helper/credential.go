@@ -171,6 +171,10 @@ func (f *Commands) Store(in io.Reader) error {
 		return bad("store needs email= (or git's username=)")
 	case !r.tokenSet:
 		return bad("store needs access_token= (or git's password=)")
+	case r.token == "" && !r.git:
+		// git may store an empty password (its helpers' test suite does);
+		// a CryoSPARC session never has an empty token.
+		return bad("access_token= is empty; an empty token is not stored")
 	case !Carriable(r.token) || !Carriable(r.email):
 		return bad("the token or email holds a carriage return, line break or NUL, or is too long; such a session could never be read back")
 	}

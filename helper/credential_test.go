@@ -200,7 +200,8 @@ func TestStore(t *testing.T) {
 			[2]string{"http://new.example.com", "cy@x"}, "http://new.example.com cy@x tok 2026-03-04T05:07:07Z"},
 		{"git keys", "protocol=https\nhost=git.example.com:8443\npath=/cs/\nusername=cy@x\npassword=pw\npassword_expiry_utc=4102444800\n",
 			[2]string{"https://git.example.com:8443/cs", "cy@x"}, "https://git.example.com:8443/cs cy@x pw 2100-01-01T00:00:00Z"},
-		{"empty token allowed", "url=https://new.example.com\nemail=cy@x\naccess_token=\n",
+		// git may store an empty password (its helpers' test suite does).
+		{"git's empty password allowed", "protocol=https\nhost=new.example.com\nusername=cy@x\npassword=\n",
 			[2]string{"https://new.example.com", "cy@x"}, "https://new.example.com cy@x  2026-03-18T05:06:07Z"},
 	}
 	for _, tt := range tests {
@@ -260,6 +261,13 @@ func TestBadInput(t *testing.T) {
 		{"store without url", "store", "email=a\naccess_token=" + secret + "\n"},
 		{"store without email", "store", "url=https://x\naccess_token=" + secret + "\n"},
 		{"store without token", "store", "url=https://x\nemail=a\n"},
+		{"store with an empty token", "store", "url=https://x\nemail=a\naccess_token=\n"},
+		{"store with an empty email", "store", "url=https://x\nemail=\naccess_token=" + secret + "\n"},
+		{"get with an empty email", "get", "url=https://cryosparc.example.com\nemail=\n"},
+		{"get with an empty username in url= keys", "get", "url=https://cryosparc.example.com\nusername=\n"},
+		{"erase with an empty email", "erase", "url=https://cryosparc.example.com\nemail=\n"},
+		{"an empty port", "get", "url=https://cryosparc.example.com:\n"},
+		{"an empty port in git's host", "get", "protocol=https\nhost=cryosparc.example.com:\n"},
 		{"invalid UTF-8", "store", "url=https://x\nemail=a\xff\naccess_token=" + secret + "\n"},
 		{"erase with neither url nor email", "erase", "access_token=" + secret + "\n"},
 		{"url and git keys together", "get", "url=https://x\nprotocol=https\nhost=x\n"},

@@ -124,7 +124,7 @@ func (f *Commands) valid(out io.Writer, sess store.Session, within time.Duration
 	}
 	if r == nil {
 		fmt.Fprintf(out, "The session of %s at %s is valid until %s, longer than %s: nothing to renew.\n",
-			text.Safe(sess.Email), text.URL(sess.URL), when(sess.Expires.Time(), now), days(within))
+			text.Safe(sess.Email), text.URL(sess.URL), when(sess.Expires.Time(), now), text.Duration(within))
 		return true
 	}
 	by := "another process"

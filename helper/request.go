@@ -70,6 +70,11 @@ func (f *Commands) read(in io.Reader) (*request, error) {
 		}
 	}
 	r.email = firstOf(attrs, "email", "username")
+	if !r.git && r.email == "" && (r.has("email") || r.has("username")) {
+		// An unset variable in "email=$EMAIL": never "any email". (git
+		// may store and ask for an empty user name: its requests keep it.)
+		return nil, bad("email= is empty; give the email of the session, or leave the line out")
+	}
 	r.token = firstOf(attrs, "access_token", "password")
 	r.tokenSet = r.has("access_token") || r.has("password")
 	get := attrs.Value

@@ -96,7 +96,9 @@ func (f *Commands) Status(out io.Writer, q StatusQuery) error {
 	for i, sess := range sessions {
 		left := int64(0)
 		if sess.Expires.Live(now) {
-			left = int64(sess.Expires.Time().Sub(now) / time.Second)
+			// In microseconds, which hold any expiry (years 1 to 9999):
+			// a Duration would stop at 292 years.
+			left = (sess.Expires.Time().UnixMicro() - now.UnixMicro()) / 1e6
 		}
 		rows[i] = Checked{URL: sess.URL, Email: sess.Email, Expires: sess.Expires.String(), ExpiresUnix: sess.Expires.Unix(), SecondsLeft: left}
 		if !sess.Expires.Live(now) {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
 // The lock has two parts (docs/reliability.md, "Locking on every file
@@ -108,7 +110,7 @@ func lock(target string, opt *Options, ref fs.FileInfo) (func(), error) {
 		if timeout <= 0 {
 			return fmt.Errorf("%w %s: %s holds it", ErrLockTimeout, printable(lp), who)
 		}
-		return fmt.Errorf("%w %s after %s: %s holds it", ErrLockTimeout, printable(lp), timeout, who)
+		return fmt.Errorf("%w %s after %s: %s holds it", ErrLockTimeout, printable(lp), text.Duration(timeout), who)
 	}
 
 	f, err := openLockFile(lp, want)

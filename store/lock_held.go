@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
 // holder is what a lock file says about the process holding it.
@@ -298,7 +300,7 @@ func (s seenLock) stale(target string) string {
 	}
 	// This clock may be ahead: ask the file system's.
 	if age := fsNow(target).Sub(mtime); age >= LockStaleAfter {
-		return fmt.Sprintf("not refreshed for %s", age.Round(time.Second))
+		return fmt.Sprintf("not refreshed for %s", text.Duration(age))
 	}
 	return ""
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
 // readReplaced reads the file f, found at path, as it is now; nil when it
@@ -42,7 +44,7 @@ func readReplaced(f *os.File, path string, opt *Options, same []byte) (*Sessions
 			return s, nil
 		}
 		if max(now.Sub(start), slept) >= MaxWait {
-			return nil, fmt.Errorf("%w: %s was written, but a program that opened it before was still writing after %s, and what it saved may be lost; check with list", ErrBusy, printable(path), MaxWait)
+			return nil, fmt.Errorf("%w: %s was written, but a program that opened it before was still writing after %s, and what it saved may be lost; check with list", ErrBusy, printable(path), text.Duration(MaxWait))
 		}
 		opt.sleep(delay)
 		slept += delay

@@ -107,13 +107,17 @@ func resolve(path string) (string, error) {
 var errDangling = errors.New("dangling link")
 
 // walk resolves path component by component (see resolve).
-func walk(path string) (result string, err error) {
-	var linkOwners []int // of the links followed that root does not own
-	defer func() {
-		if err == nil && len(linkOwners) > 0 && os.Geteuid() == 0 {
-			err = rootMayFollow(path, result, linkOwners)
-		}
-	}()
+func walk(path string) (string, error) {
+	result, linkOwners, err := walkLinks(path)
+	if err == nil && len(linkOwners) > 0 && os.Geteuid() == 0 {
+		err = rootMayFollow(path, result, linkOwners)
+	}
+	return result, err
+}
+
+// walkLinks resolves path as walk does, and returns the owners of the links
+// it followed that root does not own.
+func walkLinks(path string) (result string, linkOwners []int, err error) {
 	var (
 		real   string // the real path reached: "" (the working folder), "/" or a path
 		todo   = strings.Split(path, "/")
@@ -138,7 +142,7 @@ func walk(path string) (result string, err error) {
 				real = parent(real)
 			}
 			if last {
-				return "", fmt.Errorf("%w: %s leads to a folder, not a file", ErrBadPath, printable(path))
+				return "", nil, fmt.Errorf("%w: %s leads to a folder, not a file", ErrBadPath, printable(path))
 			}
 			continue
 		}
@@ -146,31 +150,31 @@ func walk(path string) (result string, err error) {
 		fi, err := os.Lstat(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && last:
-			return p, nil // the file is created there
+			return p, linkOwners, nil // the file is created there
 		case errors.Is(err, fs.ErrNotExist) && fromLink:
-			return "", fmt.Errorf("%w: %s leads through the link %s to %s, which does not exist; create that folder or correct the link (%w)", ErrUnsafe, printable(path), printable(via), printable(p), errDangling)
+			return "", nil, fmt.Errorf("%w: %s leads through the link %s to %s, which does not exist; create that folder or correct the link (%w)", ErrUnsafe, printable(path), printable(via), printable(p), errDangling)
 		case errors.Is(err, fs.ErrNotExist):
 			// Missing folders, from here on: created as written, which
 			// ".." cannot be (open(2) fails on it too).
 			if slices.Contains(todo, "..") {
-				return "", fmt.Errorf("%w: %s climbs with \"..\" out of %s, which does not exist; give the path without it", ErrBadPath, printable(path), printable(p))
+				return "", nil, fmt.Errorf("%w: %s climbs with \"..\" out of %s, which does not exist; give the path without it", ErrBadPath, printable(path), printable(p))
 			}
-			return filepath.Clean(p + "/" + strings.Join(todo, "/")), nil
+			return filepath.Clean(p + "/" + strings.Join(todo, "/")), linkOwners, nil
 		case err != nil:
-			return "", fmt.Errorf("%w: %w", ErrUnsafe, err)
+			return "", nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
 		case fi.Mode()&fs.ModeSymlink != 0:
 			if links++; links > 40 {
-				return "", fmt.Errorf("%w: too many symbolic links at %s", ErrUnsafe, printable(path))
+				return "", nil, fmt.Errorf("%w: too many symbolic links at %s", ErrUnsafe, printable(path))
 			}
 			if uid, _, ok := owner(fi); ok && uid != 0 {
 				linkOwners = append(linkOwners, uid)
 			}
 			target, err := os.Readlink(p)
 			if err != nil {
-				return "", fmt.Errorf("%w: %w", ErrUnsafe, err)
+				return "", nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
 			}
 			if target == "" {
-				return "", fmt.Errorf("%w: the link %s is empty", ErrUnsafe, printable(p))
+				return "", nil, fmt.Errorf("%w: the link %s is empty", ErrUnsafe, printable(p))
 			}
 			if strings.HasPrefix(target, "/") {
 				real = "/"
@@ -180,14 +184,14 @@ func walk(path string) (result string, err error) {
 			linked += len(more)
 			via = p
 		case last:
-			return p, nil
+			return p, linkOwners, nil
 		case !fi.IsDir():
-			return "", fmt.Errorf("%w: %s: %s is not a folder", ErrUnsafe, printable(path), printable(p))
+			return "", nil, fmt.Errorf("%w: %s: %s is not a folder", ErrUnsafe, printable(path), printable(p))
 		default:
 			real = p
 		}
 	}
-	return "", fmt.Errorf("%w: %s names a folder, not a file", ErrBadPath, printable(path))
+	return "", nil, fmt.Errorf("%w: %s names a folder, not a file", ErrBadPath, printable(path))
 }
 
 // rootMayFollow refuses, to root, links that a user planted to lead it

@@ -182,6 +182,9 @@ func canonicalURL(raw string) (string, error) {
 		return "", badURL(raw, "its scheme is misspelt; write http://host or https://host")
 	case u.Opaque != "":
 		return "", badURL(raw, "it is not of the form scheme://host[:port][/path]")
+	case strings.HasSuffix(u.Host, ":"):
+		// An unset variable in "http://$HOST:$PORT": not the default port.
+		return "", badURL(raw, "its port is empty; give the port after ':', or leave out the ':'")
 	}
 	scheme := strings.ToLower(u.Scheme)
 	host := strings.ToLower(u.Host)
@@ -193,7 +196,6 @@ func canonicalURL(raw string) (string, error) {
 			host = strings.TrimSuffix(host, ":"+port)
 		}
 	}
-	host = strings.TrimSuffix(host, ":")
 	path := strings.TrimRight(u.EscapedPath(), "/")
 	return scheme + "://" + host + path, nil
 }

@@ -3,8 +3,10 @@
 package text
 
 import (
+	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -109,3 +111,52 @@ func schemePrefix(raw string) string {
 }
 
 func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
+
+// Duration writes d as every message writes a length of time: in days when
+// it is at least two days, else in hours (h) from two hours, minutes (min)
+// from two minutes, else seconds (s); with the next smaller unit after it
+// when that is not zero once rounded to it: "14 days", "36 h", "2 h",
+// "2 h 30 min", "90 s". A positive d under a second is "1 s"; zero or
+// less is "0 s".
+func Duration(d time.Duration) string {
+	type unit struct {
+		size, from time.Duration
+		name       string
+	}
+	units := []unit{
+		{24 * time.Hour, 48 * time.Hour, " days"},
+		{time.Hour, 2 * time.Hour, " h"},
+		{time.Minute, 2 * time.Minute, " min"},
+		{time.Second, 0, " s"},
+	}
+	switch {
+	case d <= 0:
+		return "0 s"
+	case d < time.Second:
+		return "1 s"
+	}
+	// Rounding to the smaller unit may carry into a larger one (47 h 59
+	// min 59 s is 2 days): choose again after it.
+	for range 2 {
+		for i, u := range units {
+			if d < u.from {
+				continue
+			}
+			small := units[min(i+1, len(units)-1)].size
+			if d > math.MaxInt64-small {
+				d = math.MaxInt64 / small * small
+			} else {
+				d = (d + small/2) / small * small
+			}
+			if i > 0 && d >= units[i-1].from {
+				break // carried: choose again
+			}
+			s := strconv.FormatInt(int64(d/u.size), 10) + u.name
+			if rest := d % u.size / small; rest > 0 && small != u.size {
+				s += " " + strconv.FormatInt(int64(rest), 10) + units[i+1].name
+			}
+			return s
+		}
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10) + " s"
+}

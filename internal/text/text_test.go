@@ -1,8 +1,10 @@
 package text
 
 import (
+	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSafe(t *testing.T) {
@@ -122,4 +124,33 @@ func FuzzURL(f *testing.F) {
 			t.Fatalf("URL shows %d bytes", len(got))
 		}
 	})
+}
+
+func TestDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{2 * time.Hour, "2 h"},
+		{2*time.Hour + 30*time.Minute, "2 h 30 min"},
+		{36 * time.Hour, "36 h"},
+		{14 * 24 * time.Hour, "14 days"},
+		{30*24*time.Hour + 12*time.Hour, "30 days 12 h"},
+		{14*24*time.Hour - time.Second, "14 days"},  // rounded, not "13 days 23 h"
+		{48*time.Hour - time.Second, "2 days"},      // carried into days
+		{2*time.Hour - 200*time.Millisecond, "2 h"}, // carried into hours
+		{2*time.Hour - 20*time.Second, "119 min 40 s"},
+		{90 * time.Second, "90 s"},
+		{10 * time.Minute, "10 min"},
+		{time.Second, "1 s"},
+		{time.Millisecond, "1 s"},
+		{0, "0 s"},
+		{-time.Hour, "0 s"},
+		{math.MaxInt64, "106751 days 23 h"},
+	}
+	for _, tt := range tests {
+		if got := Duration(tt.d); got != tt.want {
+			t.Errorf("Duration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
 }
