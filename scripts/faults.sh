@@ -84,11 +84,12 @@ echo "== one system call failing"
 for e in ENOLCK ENOSYS EOPNOTSUPP EINVAL; do
 	case_ "flock → $e (every call): stored" store 0 new root -e trace=flock -e inject=flock:error=$e
 done
-# store opens the session file relative to its folder (openat(dirfd,
-# "auth.json"), which strace's -P cannot match), so the open faults are
-# injected into get, which opens it by path; reads (read, pread64) into both.
-case_ "openat → ESTALE once on the file: get reads again, answers" get 0 old root -P @F -e trace=openat -e inject=openat:error=ESTALE:when=1
-case_ "openat → EIO once on the file: get refuses" get 3 old root -P @F -e trace=openat -e inject=openat:error=EIO:when=1
+# store, and get as root, open the session file relative to its folder
+# (openat(dirfd, "auth.json")), which strace's -P matches by the name as
+# written: so -P names the file both ways. The open faults are injected
+# into get; reads (read, pread64) into both.
+case_ "openat → ESTALE once on the file: get reads again, answers" get 0 old root -P @F -P auth.json -e trace=openat -e inject=openat:error=ESTALE:when=1
+case_ "openat → EIO once on the file: get refuses" get 3 old root -P @F -P auth.json -e trace=openat -e inject=openat:error=EIO:when=1
 case_ "read → ESTALE once on the file: read again, stored" store 0 new root -P @F -e trace=read,pread64 -e inject=read,pread64:error=ESTALE:when=1
 case_ "read → ESTALE once on the file: get reads again, answers" get 0 old root -P @F -e trace=read,pread64 -e inject=read,pread64:error=ESTALE:when=1
 case_ "read → EIO once on the file: refused" store 3 old root -P @F -e trace=read,pread64 -e inject=read,pread64:error=EIO:when=1
