@@ -8,7 +8,7 @@ import "syscall"
 // signals are its own. The standard streams in closed are closed first.
 func execve(path string, argv, envv []string, closed []int) error {
 	for _, fd := range closed {
-		syscall.Close(fd)
+		_ = syscall.Close(fd) // a stream closed at start: an error leaves it as closed to the command
 	}
 	return syscall.Exec(path, argv, envv)
 }

@@ -20,7 +20,7 @@ import (
 type terminal interface {
 	Prompt(label string) (string, error)
 	PromptPassword(label string) (string, error)
-	Close() error
+	io.Closer
 }
 
 // ttyTerminal prompts on the controlling terminal, /dev/tty.
@@ -43,7 +43,7 @@ func openTTY() (terminal, error) {
 func (t *ttyTerminal) Close() error { return t.f.Close() }
 
 func (t *ttyTerminal) Prompt(label string) (string, error) {
-	fmt.Fprint(t.f, label)
+	_, _ = fmt.Fprint(t.f, label) // a terminal that cannot be written is not read either: the read reports it
 	line, err := t.r.ReadString('\n')
 	if err != nil {
 		// End of input (Ctrl-D), even after some characters: no answer.
@@ -53,9 +53,9 @@ func (t *ttyTerminal) Prompt(label string) (string, error) {
 }
 
 func (t *ttyTerminal) PromptPassword(label string) (string, error) {
-	fmt.Fprint(t.f, label)
+	_, _ = fmt.Fprint(t.f, label) // as in Prompt: the read reports a terminal gone
 	pw, err := readPassword(t.f, t.r)
-	fmt.Fprintln(t.f)
+	_, _ = fmt.Fprintln(t.f) // ends the line the hidden password left; the password is read either way
 	return pw, err
 }
 

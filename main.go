@@ -191,7 +191,7 @@ func report(stderr io.Writer, err error) int {
 	if helper.IsSilent(err) {
 		return code
 	}
-	fmt.Fprintf(stderr, "%s: %s\n", helper.Name, oneLine(err.Error()+hint))
+	_, _ = fmt.Fprintf(stderr, "%s: %s\n", helper.Name, oneLine(err.Error()+hint)) // the exit status still tells
 	return code
 }
 

@@ -29,7 +29,8 @@ func readPassword(f *os.File, r *bufio.Reader) (string, error) {
 	if err := unix.IoctlSetTermios(fd, setTermios, &quiet); err != nil {
 		return "", err
 	}
-	restore := func() { unix.IoctlSetTermios(fd, setTermios, old) }
+	// Restoring echo can fail only when the terminal is gone: no one left to tell.
+	restore := func() { _ = unix.IoctlSetTermios(fd, setTermios, old) }
 	defer restore()
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)

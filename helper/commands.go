@@ -108,22 +108,22 @@ func (f *Commands) List(out io.Writer, q ListQuery) error {
 	if len(rows) == 0 {
 		if f.Stderr != nil {
 			if sel.URL != "" || sel.Email != "" {
-				fmt.Fprintf(f.Stderr, "%s: no sessions%s in %s\n", Name, sel.describe(), text.Safe(f.Path))
+				say(f.Stderr, "%s: no sessions%s in %s\n", Name, sel.describe(), text.Safe(f.Path))
 			} else {
-				fmt.Fprintf(f.Stderr, "%s: no sessions in %s; log in with `%s login`\n", Name, text.Safe(f.Path), Name)
+				say(f.Stderr, "%s: no sessions in %s; log in with `%s login`\n", Name, text.Safe(f.Path), Name)
 			}
 		}
 		return nil
 	}
 	if (sel.URLFrom != "" || sel.EmailFrom != "") && f.Stderr != nil && f.StderrIsTerminal {
-		fmt.Fprintf(f.Stderr, "%s: showing only the sessions%s\n", Name, sel.describe())
+		say(f.Stderr, "%s: showing only the sessions%s\n", Name, sel.describe())
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INSTANCE\tEMAIL\tEXPIRES")
+	say(tw, "INSTANCE\tEMAIL\tEXPIRES\n")
 	for _, sess := range sessions {
 		// Values from the file are escaped: no escape sequence reaches
 		// the terminal.
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", text.URL(sess.URL), text.Safe(sess.Email), when(sess.Expires.Time(), now))
+		say(tw, "%s\t%s\t%s\n", text.URL(sess.URL), text.Safe(sess.Email), when(sess.Expires.Time(), now))
 	}
 	return outputErr(tw.Flush())
 }
@@ -202,7 +202,7 @@ func (f *Commands) Logout(out io.Writer, q LogoutQuery) error {
 			if !ok {
 				// An answer, not a failure: exit 0.
 				if f.Stderr != nil {
-					fmt.Fprintf(f.Stderr, "%s: nothing erased\n", Name)
+					say(f.Stderr, "%s: nothing erased\n", Name)
 				}
 				return nil
 			}
@@ -257,7 +257,7 @@ func (f *Commands) Logout(out io.Writer, q LogoutQuery) error {
 // noneErased says that a logout matched nothing (not an error: exit 0).
 func (f *Commands) noneErased(sel Selection) error {
 	if f.Stderr != nil {
-		fmt.Fprintf(f.Stderr, "%s: no session%s in %s; nothing erased\n", Name, sel.describe(), text.Safe(f.Path))
+		say(f.Stderr, "%s: no session%s in %s; nothing erased\n", Name, sel.describe(), text.Safe(f.Path))
 	}
 	return nil
 }

@@ -106,7 +106,7 @@ func (f *Commands) sayChosen(sel Selection, sess store.Session) {
 		others = append(others, fmt.Sprintf("%d emails have sessions there", emails))
 	}
 	if len(others) > 0 {
-		fmt.Fprintf(f.Stderr, "%s: using the session of %s at %s (%s; name the instance and email to choose another)\n",
+		say(f.Stderr, "%s: using the session of %s at %s (%s; name the instance and email to choose another)\n",
 			Name, text.Safe(sess.Email), text.URL(sess.URL), strings.Join(others, ", "))
 	}
 }

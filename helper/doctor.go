@@ -31,7 +31,7 @@ func (f *Commands) Doctor(out io.Writer, q DoctorQuery) error {
 		o := f.Options
 		backup, err := store.Repair(f.Path, &o, q.Force)
 		if backup != "" {
-			fmt.Fprintf(out, "Kept the original as %s.\n", text.Safe(backup))
+			say(out, "Kept the original as %s.\n", text.Safe(backup))
 		}
 		if errors.Is(err, store.ErrNotRepaired) {
 			return fmt.Errorf("%w; only `%s doctor --fix --force` replaces it (keeping a backup)", err, Name)
@@ -40,7 +40,7 @@ func (f *Commands) Doctor(out io.Writer, q DoctorQuery) error {
 			return err
 		}
 		if backup != "" {
-			fmt.Fprintf(out, "Rewrote %s with its valid part.\n", text.Safe(f.Path))
+			say(out, "Rewrote %s with its valid part.\n", text.Safe(f.Path))
 		}
 	}
 	return f.doctor(out)
@@ -48,10 +48,10 @@ func (f *Commands) Doctor(out io.Writer, q DoctorQuery) error {
 
 func (f *Commands) doctor(out io.Writer) error {
 	path := f.Path
-	fmt.Fprintf(out, "Checking %s\n", text.Safe(path))
+	say(out, "Checking %s\n", text.Safe(path))
 	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintln(out, "  ok: there is no session file yet (it is created at the first login or store)")
+		say(out, "  ok: there is no session file yet (it is created at the first login or store)\n")
 		return nil
 	}
 	if err != nil {
@@ -60,7 +60,7 @@ func (f *Commands) doctor(out io.Writer) error {
 	problems := 0
 	report := func(format string, a ...any) {
 		problems++
-		fmt.Fprintf(out, "  problem: "+format+"\n", a...)
+		say(out, "  problem: "+format+"\n", a...)
 	}
 	o := f.Options
 	o.KeepExpired = true
@@ -76,28 +76,28 @@ func (f *Commands) doctor(out io.Writer) error {
 		}
 	}
 	if di, err := os.Stat(filepath.Dir(path)); err == nil && di.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(out, "  note: its folder has permissions %#o; 0700 keeps others from listing it\n", di.Mode().Perm())
+		say(out, "  note: its folder has permissions %#o; 0700 keeps others from listing it\n", di.Mode().Perm())
 	}
 	switch {
 	case errors.As(err, &inv) && inv.Foreign():
 		report("%v", err)
-		fmt.Fprintf(out, "  This is not a session file: doctor --fix leaves it alone (`%s doctor --fix --force` would replace it, keeping a backup).\n", Name)
+		say(out, "  This is not a session file: doctor --fix leaves it alone (`%s doctor --fix --force` would replace it, keeping a backup).\n", Name)
 		return fmt.Errorf("%w: %s does not look like a session file; check --file and $CRYOSPARC_AUTH_FILE, or, if it is the session file, run `%s doctor --fix --force` to replace it (a backup is kept)", ErrUnhealthy, text.Safe(path), Name)
 	case errors.As(err, &inv):
 		for _, p := range inv.Problems {
 			report("%s", p)
 		}
 		if inv.Syntax() {
-			fmt.Fprintln(out, "  The file is not valid JSON: cryosparc-tools ignores all of it and will overwrite it at its next login; nothing in it can be kept.")
+			say(out, "  The file is not valid JSON: cryosparc-tools ignores all of it and will overwrite it at its next login; nothing in it can be kept.\n")
 		} else {
-			fmt.Fprintln(out, "  cryosparc-tools rejects the whole file while one entry is invalid (and will overwrite it at its next login).")
+			say(out, "  cryosparc-tools rejects the whole file while one entry is invalid (and will overwrite it at its next login).\n")
 		}
 	case err != nil:
 		return err
 	case fi.Size() == 0:
-		fmt.Fprintln(out, "  ok: the file is empty, which cryosparc-tools reads as no sessions")
+		say(out, "  ok: the file is empty, which cryosparc-tools reads as no sessions\n")
 	default:
-		fmt.Fprintln(out, "  ok: valid for cryosparc-tools")
+		say(out, "  ok: valid for cryosparc-tools\n")
 	}
 	now := f.now()
 	live, expired := 0, 0
@@ -110,11 +110,11 @@ func (f *Commands) doctor(out io.Writer) error {
 			continue
 		}
 		expired++
-		fmt.Fprintf(out, "  note: the session of %s for %s expired %s (cryosparc-tools ignores it; --fix removes it)\n", text.Safe(sess.Email), text.URL(sess.URL), sess.Expires)
+		say(out, "  note: the session of %s for %s expired %s (cryosparc-tools ignores it; --fix removes it)\n", text.Safe(sess.Email), text.URL(sess.URL), sess.Expires)
 	}
-	fmt.Fprintf(out, "  %d live session(s), %d expired\n", live, expired)
+	say(out, "  %d live session(s), %d expired\n", live, expired)
 	if backups, err := store.Backups(path); err == nil && len(backups) > 0 {
-		fmt.Fprintf(out, "  note: %d backup(s) beside it, the newest %s; remove them once they are not needed\n", len(backups), text.Safe(filepath.Base(backups[len(backups)-1])))
+		say(out, "  note: %d backup(s) beside it, the newest %s; remove them once they are not needed\n", len(backups), text.Safe(filepath.Base(backups[len(backups)-1])))
 	}
 	if problems > 0 {
 		if inv != nil && inv.Syntax() {

@@ -66,8 +66,16 @@ func (f *Commands) now() time.Time {
 
 func (f *Commands) warnf(format string, a ...any) {
 	if f.Stderr != nil {
-		fmt.Fprintf(f.Stderr, Name+": warning: "+format+"\n", a...)
+		say(f.Stderr, Name+": warning: "+format+"\n", a...)
 	}
+}
+
+// say writes text for people to w, stdout or stderr, dropping the error on
+// purpose: the command line's stdout keeps its first failed write and
+// reports it once the command is done (exit 5), and a failed write to
+// stderr has nowhere to be reported.
+func say(w io.Writer, format string, a ...any) {
+	_, _ = fmt.Fprintf(w, format, a...)
 }
 
 func (f *Commands) options() *store.Options {

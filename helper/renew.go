@@ -123,7 +123,7 @@ func (f *Commands) valid(out io.Writer, sess store.Session, within time.Duration
 		return false
 	}
 	if r == nil {
-		fmt.Fprintf(out, "The session of %s at %s is valid until %s, longer than %s: nothing to renew.\n",
+		say(out, "The session of %s at %s is valid until %s, longer than %s: nothing to renew.\n",
 			text.Safe(sess.Email), text.URL(sess.URL), when(sess.Expires.Time(), now), text.Duration(within))
 		return true
 	}
@@ -131,7 +131,7 @@ func (f *Commands) valid(out io.Writer, sess store.Session, within time.Duration
 	if last, ok, err := r.Last(sess.URL, sess.Email); err == nil && ok && !last.Refused {
 		by = last.By() + " at " + last.At.Local().Format("15:04:05")
 	}
-	fmt.Fprintf(out, "Joined the renewal by %s: the session of %s at %s is valid until %s.\n",
+	say(out, "Joined the renewal by %s: the session of %s at %s is valid until %s.\n",
 		by, text.Safe(sess.Email), text.URL(sess.URL), when(sess.Expires.Time(), now))
 	return true
 }

@@ -46,7 +46,7 @@ func (r *request) has(key string) bool {
 
 func (f *Commands) read(in io.Reader) (*request, error) {
 	if f.StdinIsTerminal && f.Stderr != nil {
-		fmt.Fprintf(f.Stderr, "%s: waiting for key=value lines on standard input, ended by a blank line\n", Name)
+		say(f.Stderr, "%s: waiting for key=value lines on standard input, ended by a blank line\n", Name)
 	}
 	attrs, err := protocol.Read(in)
 	if err != nil {

@@ -182,7 +182,7 @@ func check(ctx context.Context, c *api.Client, sess store.Session, row *Checked)
 
 func printStatus(out io.Writer, rows []Checked, now time.Time) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INSTANCE\tEMAIL\tNAME\tVERSION\tEXPIRES\tSTATUS")
+	say(tw, "INSTANCE\tEMAIL\tNAME\tVERSION\tEXPIRES\tSTATUS\n")
 	for _, r := range rows {
 		status := r.Status
 		switch r.Status {
@@ -196,7 +196,7 @@ func printStatus(out io.Writer, rows []Checked, now time.Time) error {
 				status = "unreachable: " + r.Detail
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", text.URL(r.URL), text.Safe(r.Email), orDash(text.Safe(r.Name)),
+		say(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", text.URL(r.URL), text.Safe(r.Email), orDash(text.Safe(r.Name)),
 			orDash(text.Safe(r.ServerVersion)), when(time.Unix(r.ExpiresUnix, 0), now), text.Safe(status))
 	}
 	return outputErr(tw.Flush())

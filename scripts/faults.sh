@@ -96,6 +96,12 @@ case_ "read → EIO once on the file: refused" store 3 old root -P @F -e trace=r
 case_ "fsync → EIO (the new file): nothing replaced" store 3 old root -e trace=fsync -e inject=fsync:error=EIO:when=1
 case_ "fsync → ENOSPC (the new file): nothing replaced" store 3 old root -e trace=fsync -e inject=fsync:error=ENOSPC:when=1
 case_ "fsync → EDQUOT (the new file): nothing replaced" store 3 old root -e trace=fsync -e inject=fsync:error=EDQUOT:when=1
+# The second fsync is the folder's, after the rename: the new file is in
+# place, but the change is reported (exit 3), as it may not survive a crash.
+case_ "fsync → EIO (the folder, after the rename): replaced, reported" store 3 new root -e trace=fsync -e inject=fsync:error=EIO:when=2
+# The writer stalls 2.5 s in the new file's fsync while every refresh of its
+# lock file fails: another host could take the lock, so nothing is replaced.
+case_ "utimensat → EIO (the lock file's refresh) during a 2.5 s stall: nothing replaced" store 3 old root -e trace=fsync,utimensat -e inject=fsync:delay_enter=2500000:when=1 -e inject=utimensat:error=EIO
 case_ "close → EIO (every call): nothing replaced" store 3 old root -e trace=close -e inject=close:error=EIO
 case_ "renameat → EXDEV: nothing replaced" store 3 old root -e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:error=EXDEV
 case_ "renameat → EBUSY: nothing replaced" store 3 old root -e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:error=EBUSY

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Maintainer checks, beside ./test.sh: staticcheck (built from source the
-# first time: minutes on a cold cache), vet and builds for every release
-# target, the release built twice in two folders (byte-identical), its
+# first time: minutes on a cold cache), errcheck, vet and builds for every
+# release target, the release built twice in two folders (byte-identical), its
 # archives and .deb/.rpm packages checked (the amd64 .deb installed with
 # dpkg -i and removed, as root), and the README's recommended build.
 set -euo pipefail
@@ -9,6 +9,14 @@ cd "$(dirname "$0")/.."
 
 echo "== staticcheck"
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+echo "== errcheck: no error dropped but the cleanup closes and removes of scripts/errcheck-excludes.txt"
+# Built for this machine, run on each OS's files (GOOS for the checker
+# only); test files aside.
+for os in linux darwin windows; do
+	go run -exec "env GOOS=$os" github.com/kisielk/errcheck@v1.30.0 -ignoretests -exclude scripts/errcheck-excludes.txt ./... ||
+		{ echo "errcheck ($os files): an error is dropped above; handle it, or discard it as _ = f() with the reason"; exit 1; }
+done
 
 echo "== release: built twice, in two folders, byte-identical"
 # Two copies of the tree as it is (committed or not, without .git: the

@@ -49,7 +49,7 @@ const (
 // lockTarget resolves path to the file to replace, checks that it may be
 // replaced, and takes the lock on it. A file that is not a session file is
 // refused before anything is created beside it.
-func lockTarget(path string, opt *Options) (target string, unlock func(), err error) {
+func lockTarget(path string, opt *Options) (target string, l *writeLock, err error) {
 	if target, err = resolve(path); err != nil { // resolve checks the path too
 		return "", nil, err
 	}
@@ -70,12 +70,12 @@ func lockTarget(path string, opt *Options) (target string, unlock func(), err er
 	if err := mkdirAll(filepath.Dir(target)); err != nil {
 		return "", nil, err
 	}
-	unlock, err = lock(target, opt, fi)
+	l, err = lock(target, opt, fi)
 	if err != nil {
 		return "", nil, err
 	}
 	removeStaleTemps(target)
-	return target, unlock, nil
+	return target, l, nil
 }
 
 func isForeign(err error) bool {
@@ -94,13 +94,16 @@ func breakPath(target string) string { return target + ".lock.break" }
 // gives those it creates to that owner, and refuses any that is a link, is
 // not a regular file or belongs to someone else, so that no one can lead it
 // to open another path.
-func lock(target string, opt *Options, ref fs.FileInfo) (func(), error) {
+func lock(target string, opt *Options, ref fs.FileInfo) (*writeLock, error) {
 	var timeout time.Duration
-	tryFlock := platformFlock
+	tryFlock, refresh := platformFlock, touch
 	if opt != nil {
 		timeout = opt.LockTimeout
 		if opt.flock != nil {
 			tryFlock = opt.flock
+		}
+		if opt.touch != nil {
+			refresh = opt.touch
 		}
 	}
 	deadline := time.Now().Add(timeout)
@@ -139,21 +142,45 @@ func lock(target string, opt *Options, ref fs.FileInfo) (func(), error) {
 			return nil, timedOut("another process")
 		}
 	}
-	release := func() {
-		if f != nil {
-			f.Close() // releases the flock
-		}
-	}
-
-	h, err := takeHeld(target, want, deadline, timedOut)
-	if err != nil {
-		release()
+	l := &writeLock{flock: f}
+	if l.held, err = takeHeld(target, want, deadline, timedOut, refresh); err != nil {
+		l.closeFlock()
 		return nil, err
 	}
-	return func() {
-		h.release()
-		release()
-	}, nil
+	return l, nil
+}
+
+// writeLock is the lock lock took, held until Unlock.
+type writeLock struct {
+	flock *os.File  // the flock file; nil where the file system refuses flock
+	held  *lockFile // the exclusive lock file
+}
+
+// Held returns nil while the lock is still this writer's, else why it is
+// not: its lock file could not be refreshed (so another host may take it
+// for a dead writer's), or it is no longer in d, the session file's
+// folder: removed, or replaced by another process's. A writer calls it
+// right before it renames a new file into d.
+func (l *writeLock) Held(d *folder) error {
+	if err := l.held.failed(); err != nil {
+		return err
+	}
+	if !d.holds(filepath.Base(l.held.path), l.held.f) {
+		return fmt.Errorf("the lock file %s was removed or replaced by another process", printable(l.held.path))
+	}
+	return nil
+}
+
+// Unlock releases the lock.
+func (l *writeLock) Unlock() {
+	l.held.release()
+	l.closeFlock()
+}
+
+func (l *writeLock) closeFlock() {
+	if l.flock != nil {
+		l.flock.Close() // releases the flock
+	}
 }
 
 // owner of the lock files, as lockOwnerOf works it out.

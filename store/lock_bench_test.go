@@ -24,7 +24,7 @@ func BenchmarkLock(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				unlock()
+				unlock.Unlock()
 			}
 		})
 	}

@@ -93,6 +93,8 @@ type lockFile struct {
 	mu      sync.Mutex
 	stopped bool
 	timer   *time.Timer
+	touch   func(*os.File) error // refreshes f's modification time
+	lost    error                // why the lock is no longer held, once a refresh found out
 }
 
 // createHeld creates the lock file at path holding h. fs.ErrExist when it
@@ -152,15 +154,28 @@ func linksRefused(err error) bool {
 }
 
 // refresh keeps the lock file's modification time recent while it is held,
-// so that other hosts do not take it for a dead holder's.
+// so that other hosts do not take it for a dead holder's. A refresh that
+// fails ends the refreshes and marks the lock lost: another host may take
+// a lock file that is not refreshed for LockStaleAfter, so its holder must
+// write nothing more under it (see writeLock.Held).
 func (l *lockFile) refresh() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.stopped {
+	if l.stopped || l.lost != nil {
 		return
 	}
-	touch(l.f)
+	if err := l.touch(l.f); err != nil {
+		l.lost = fmt.Errorf("refreshing the lock file %s failed: %w", printable(l.path), err)
+		return
+	}
 	l.timer = time.AfterFunc(lockRefresh, l.refresh)
+}
+
+// failed returns why a refresh failed, or nil.
+func (l *lockFile) failed() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lost
 }
 
 // release removes the lock file, if it is still this one.
@@ -182,8 +197,8 @@ func (l *lockFile) release() {
 
 // takeHeld creates target's exclusive lock file, waiting until deadline
 // for another holder to finish and removing the lock files of holders
-// that died.
-func takeHeld(target string, want lockOwner, deadline time.Time, timedOut func(string) error) (*lockFile, error) {
+// that died; touch refreshes it while it is held.
+func takeHeld(target string, want lockOwner, deadline time.Time, timedOut func(string) error, touch func(*os.File) error) (*lockFile, error) {
 	path := heldPath(target)
 	wait := poll{}
 	quick := 0 // tries in a row without a pause
@@ -191,6 +206,7 @@ func takeHeld(target string, want lockOwner, deadline time.Time, timedOut func(s
 		l, err := createHeld(path, want, newHolder())
 		if err == nil {
 			l.mu.Lock()
+			l.touch = touch
 			l.timer = time.AfterFunc(lockRefresh, l.refresh)
 			l.mu.Unlock()
 			return l, nil

@@ -24,9 +24,10 @@ func flockUnsupported(err error) bool { return errors.Is(err, errNoFlock) }
 
 func isLoop(error) bool { return false }
 
-func touch(f *os.File) {
+// touch sets f's modification time to now.
+func touch(f *os.File) error {
 	now := time.Now()
-	os.Chtimes(f.Name(), now, now)
+	return os.Chtimes(f.Name(), now, now)
 }
 
 func processAlive(int, time.Time) bool { return true }

@@ -56,10 +56,16 @@ func flockUnsupported(err error) bool {
 func isLoop(err error) bool { return errors.Is(err, unix.ELOOP) }
 
 // touch sets f's modification time to now, by the file system's clock.
-func touch(f *os.File) {
-	if c, err := f.SyscallConn(); err == nil {
-		c.Control(func(fd uintptr) { unix.Futimes(int(fd), nil) })
+func touch(f *os.File) error {
+	c, err := f.SyscallConn()
+	if err != nil {
+		return err
 	}
+	var terr error
+	if err := c.Control(func(fd uintptr) { terr = unix.Futimes(int(fd), nil) }); err != nil {
+		return err
+	}
+	return terr
 }
 
 // processAlive reports whether process pid may still be running on this

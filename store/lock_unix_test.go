@@ -94,18 +94,18 @@ func TestLockKindsExcludeEachOther(t *testing.T) {
 			o.LockTimeout = 30 * time.Millisecond
 			if u, err := lock(path, &o, nil); !errors.Is(err, ErrLockTimeout) {
 				if err == nil {
-					u()
+					u.Unlock()
 				}
 				t.Fatalf("second writer while the first holds the lock: %v, want ErrLockTimeout", err)
 			} else if !strings.Contains(err.Error(), fmt.Sprintf("process %d", os.Getpid())) && c.first == fails {
 				t.Errorf("the message does not name the holder: %v", err)
 			}
-			unlock()
+			unlock.Unlock()
 			u, err := lock(path, &o, nil)
 			if err != nil {
 				t.Fatalf("second writer once the first let go: %v", err)
 			}
-			u()
+			u.Unlock()
 		})
 	}
 }
@@ -134,7 +134,7 @@ func TestLockHelperProcess(t *testing.T) {
 		}
 		fmt.Println("held")
 		io.Copy(io.Discard, os.Stdin) // until killed
-		unlock()
+		unlock.Unlock()
 	case "write":
 		n, _ := strconv.Atoi(os.Getenv("LOCK_N"))
 		inside := path + ".inside"
@@ -406,7 +406,7 @@ func TestLockRefreshed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unlock()
+	defer unlock.Unlock()
 	old := time.Now().Add(-time.Hour)
 	os.Chtimes(heldPath(path), old, old)
 	deadline := time.Now().Add(10 * lockRefresh)
@@ -547,7 +547,7 @@ func TestLockBreakRechecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unlock()
+	defer unlock.Unlock()
 	mine, _ := os.ReadFile(heldPath(path))
 	// This waiter, late, acts on what it saw before.
 	if free, err := breakStale(path, want, seen); free || err != nil {

@@ -66,6 +66,9 @@ type Options struct {
 	// flock, when set, replaces flock(2) on the lock file: tests make it
 	// fail as the file systems that refuse it do.
 	flock func(*os.File) error
+	// touch, when set, replaces the refresh of a held lock file's
+	// modification time: tests make it fail.
+	touch func(*os.File) error
 	// fault, when set, gives the error an operation on the session file
 	// ("open", "read") is to fail with, as a file server would (ESTALE),
 	// or nil: tests make reads fail as NFS makes them.

@@ -84,7 +84,9 @@ func (d *folder) isRegular(name string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-func (d *folder) sync() {}
+// sync does nothing: a folder is not opened here, so it cannot be
+// flushed.
+func (d *folder) sync() error { return nil }
 
 func (d *folder) holds(name string, f *os.File) bool {
 	fi, err := os.Lstat(d.join(name))

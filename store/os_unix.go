@@ -108,10 +108,14 @@ func makeFolder(fd int, name string) (int, error) {
 	}
 	if os.Geteuid() == 0 {
 		var st unix.Stat_t
-		if unix.Fstat(fd, &st) == nil {
-			// By name, not following a link: if the folder was swapped
-			// for one, the link changes owner, not what it points to.
-			unix.Fchownat(fd, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW)
+		if err := unix.Fstat(fd, &st); err != nil {
+			return -1, err
+		}
+		// By name, not following a link: if the folder was swapped for
+		// one, the link changes owner, not what it points to. Left root's,
+		// the folder would keep its user out: an error.
+		if err := unix.Fchownat(fd, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return -1, &fs.PathError{Op: "chown", Path: name, Err: err}
 		}
 	}
 	return unix.Openat(fd, name, walkFlags, 0)
@@ -174,7 +178,9 @@ func (d *folder) renameNew(from, to string) error {
 	err := unix.Linkat(d.fd, from, d.fd, to, 0)
 	switch {
 	case err == nil:
-		unix.Unlinkat(d.fd, from, 0)
+		// The new name is in place; the temporary one, if it stays, is
+		// removed by the next writer (removeStaleTemps).
+		_ = unix.Unlinkat(d.fd, from, 0)
 		return nil
 	case errors.Is(err, unix.EEXIST):
 		return &fs.PathError{Op: "link", Path: d.path + "/" + to, Err: err}
@@ -218,7 +224,12 @@ func (d *folder) isRegular(name string) bool {
 
 // sync flushes the folder's entries to disk, so that a rename survives a
 // crash.
-func (d *folder) sync() { unix.Fsync(d.fd) }
+func (d *folder) sync() error {
+	if err := unix.Fsync(d.fd); err != nil {
+		return &fs.PathError{Op: "fsync", Path: d.path, Err: err}
+	}
+	return nil
+}
 
 // holds reports whether name in the folder is still the file f has open:
 // another writer may have renamed a file over it.

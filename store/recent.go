@@ -365,8 +365,8 @@ func noted(old, made []recentWrite) []recentWrite {
 // writes (removes it when there are none): a new private file renamed over
 // the old one, with the session file's owner. It is not flushed to disk:
 // it guards against programs that run beside this one, which a crash ends
-// too.
-func writeRecent(d *folder, target string, writes []recentWrite, ref fs.FileInfo) error {
+// too. Nothing is replaced once the lock lk is lost.
+func writeRecent(d *folder, target string, writes []recentWrite, ref fs.FileInfo, lk *writeLock) error {
 	name := filepath.Base(recentPath(target))
 	if len(writes) == 0 {
 		if err := d.remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -400,6 +400,10 @@ func writeRecent(d *folder, target string, writes []recentWrite, ref fs.FileInfo
 	if err := f.Close(); err != nil {
 		d.remove(tmp)
 		return fmt.Errorf("%w: writing %s: %w", ErrUnsafe, printable(recentPath(target)), err)
+	}
+	if err := lk.Held(d); err != nil {
+		d.remove(tmp)
+		return fmt.Errorf("%w: the lock on %s was lost, so %s was not written: %w", ErrUnsafe, printable(target), printable(recentPath(target)), err)
 	}
 	if err := d.rename(tmp, name); err != nil {
 		d.remove(tmp)

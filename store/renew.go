@@ -236,12 +236,12 @@ func LockRenewal(path string, opt *Options, wait time.Duration) (*Renewal, error
 		o.flock = opt.flock
 	}
 	base := renewBase(target)
-	unlock, err := lock(base, &o, ref)
+	l, err := lock(base, &o, ref)
 	if err != nil {
 		return nil, err
 	}
 	removeStaleTemps(base)
-	return &Renewal{target: target, want: lockOwnerOf(filepath.Dir(target), ref), unlock: unlock}, nil
+	return &Renewal{target: target, want: lockOwnerOf(filepath.Dir(target), ref), unlock: l.Unlock}, nil
 }
 
 // Unlock releases the renewal lock.

@@ -43,12 +43,12 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 	if fi.Size() == 0 {
 		return "", nil
 	}
-	var unlock func()
+	var lk *writeLock
 	if force {
-		unlock, err = lock(target, opt, fi)
+		lk, err = lock(target, opt, fi)
 	} else {
 		// Refuses a file that is not a session file before locking.
-		_, unlock, err = lockTarget(target, &Options{Now: opt.now, LockTimeout: opt.LockTimeout, Sleep: opt.sleep, flock: opt.flock})
+		_, lk, err = lockTarget(target, &Options{Now: opt.now, LockTimeout: opt.LockTimeout, Sleep: opt.sleep, flock: opt.flock, touch: opt.touch})
 	}
 	if err != nil {
 		if isForeign(err) {
@@ -56,7 +56,7 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 		}
 		return "", err
 	}
-	defer unlock()
+	defer lk.Unlock()
 
 	d, err := openFolder(filepath.Dir(target), false)
 	if err != nil {
@@ -93,7 +93,7 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 	// Read again by replace when another program saves meanwhile: with
 	// the same clock and expiry rule as s.
 	ropt := &Options{Now: opt.now, Sleep: opt.sleep}
-	if _, err := replace(d, target, ropt, old, s.clone(), raw, s); err != nil {
+	if _, err := replace(d, target, ropt, lk, old, s.clone(), raw, s); err != nil {
 		return backup, err
 	}
 	return backup, nil
@@ -128,10 +128,12 @@ func writeBackup(d *folder, target string, now time.Time, data []byte, ref fs.Fi
 	}
 	if os.Geteuid() == 0 {
 		if uid, gid, ok := owner(ref); ok {
-			keepOwner(f, uid, gid)
+			err = keepOwner(f, uid, gid)
 		}
 	}
-	_, err = f.Write(data)
+	if err == nil {
+		_, err = f.Write(data)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -142,7 +144,11 @@ func writeBackup(d *folder, target string, now time.Time, data []byte, ref fs.Fi
 		d.remove(name)
 		return "", fmt.Errorf("%w: writing the backup %s: %w", ErrUnsafe, printable(path), err)
 	}
-	d.sync()
+	if err := d.sync(); err != nil {
+		// The file is not touched without a backup that survives a crash.
+		d.remove(name)
+		return "", fmt.Errorf("%w: flushing the backup %s to disk: %w", ErrUnsafe, printable(path), err)
+	}
 	return path, nil
 }
 

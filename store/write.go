@@ -48,11 +48,11 @@ func existing(target string) (fs.FileInfo, error) {
 // file). If change reports nothing to write (ErrNoChange), the file is
 // left untouched.
 func Update(path string, opt *Options, change func(*Sessions) error) error {
-	target, unlock, err := lockTarget(path, opt)
+	target, lk, err := lockTarget(path, opt)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer lk.Unlock()
 	d, err := openFolder(filepath.Dir(target), false)
 	if err != nil {
 		return err
@@ -140,7 +140,7 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 		}
 		return false
 	}
-	final, err := replaceGuarded(d, target, opt, old, base, before, s, stale)
+	final, err := replaceGuarded(d, target, opt, lk, old, base, before, s, stale)
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 	made = append(made, changes(s, final, now)...)
 	if len(made) > 0 || hadRecent {
 		fi, _ := os.Stat(target)
-		if err := writeRecent(d, target, noted(recent, made), fi); err != nil {
+		if err := writeRecent(d, target, noted(recent, made), fi, lk); err != nil {
 			// The write itself is done: only its guard against a racing
 			// save is missing.
 			opt.warn("%v; a save by cryosparc-tools racing this write could drop it unnoticed", err)
@@ -257,7 +257,8 @@ const (
 )
 
 // replace writes next over target, in the folder d, then makes sure that
-// no save by another program was lost meanwhile. old is the file being
+// no save by another program was lost meanwhile, under the lock lk (nothing
+// is renamed once it is lost: see writeLock.Held). old is the file being
 // replaced, open (nil when there was none); base is what was read from it
 // before next was made from it, and baseData its bytes, when known.
 //
@@ -278,11 +279,11 @@ const (
 // writes then repairs. After maxRounds writes that each found another save
 // to merge, it stops writing and returns what it would have written next:
 // the record holds what was not written, for the next command to restore.
-func replace(d *folder, target string, opt *Options, old *os.File, base *Sessions, baseData []byte, next *Sessions) (*Sessions, error) {
-	return replaceGuarded(d, target, opt, old, base, baseData, next, nil)
+func replace(d *folder, target string, opt *Options, lk *writeLock, old *os.File, base *Sessions, baseData []byte, next *Sessions) (*Sessions, error) {
+	return replaceGuarded(d, target, opt, lk, old, base, baseData, next, nil)
 }
 
-func replaceGuarded(d *folder, target string, opt *Options, old *os.File, base *Sessions, baseData []byte, next *Sessions, stale func(string, Session) bool) (*Sessions, error) {
+func replaceGuarded(d *folder, target string, opt *Options, lk *writeLock, old *os.File, base *Sessions, baseData []byte, next *Sessions, stale func(string, Session) bool) (*Sessions, error) {
 	name := filepath.Base(target)
 	merging, rechecks := false, 0
 	for round := 0; ; round++ {
@@ -310,7 +311,7 @@ func replaceGuarded(d *folder, target string, opt *Options, old *os.File, base *
 			}
 			return nil, fmt.Errorf("%w: %s would become %d bytes, more than the %s a session file may have, which no command could read; nothing was written", ErrUnsafe, printable(target), len(data), most)
 		}
-		err = writeFile(d, target, data, old)
+		err = writeFile(d, target, data, old, lk)
 		if errors.Is(err, fs.ErrExist) && old == nil || errors.Is(err, errReplaced) {
 			// Created by another program since it was found missing, or
 			// replaced since it was read: nothing was written, and that
@@ -385,8 +386,11 @@ var errReplaced = errors.New("replaced since it was read")
 // file it replaces; a new file created by root gets those of the folder.
 // When they cannot be kept, nothing is replaced. With no old file, the new
 // one is never renamed over a file created meanwhile: writeFile then
-// fails with fs.ErrExist.
-func writeFile(d *folder, target string, data []byte, old *os.File) error {
+// fails with fs.ErrExist. Nor is it renamed when the lock lk, checked
+// right before, is no longer this writer's: another writer may have taken
+// it over. A folder that cannot be flushed after the rename is
+// an error too: the new file is in place, but may not survive a crash.
+func writeFile(d *folder, target string, data []byte, old *os.File, lk *writeLock) error {
 	f, tmp, err := newTemp(d, target)
 	if err != nil {
 		return fmt.Errorf("%w: creating a file in %s: %w", ErrUnsafe, printable(d.path), err)
@@ -425,6 +429,10 @@ func writeFile(d *folder, target string, data []byte, old *os.File) error {
 	if err := f.Close(); err != nil {
 		return fail("closing", err)
 	}
+	if err := lk.Held(d); err != nil {
+		d.remove(tmp)
+		return fmt.Errorf("%w: the lock on %s was lost while it was being written (%w); the new version was not put in place, try again", ErrUnsafe, printable(target), err)
+	}
 	name := filepath.Base(target)
 	if old != nil && !d.holds(name, old) {
 		// Replaced since it was read: by a writer that took the lock over
@@ -445,6 +453,8 @@ func writeFile(d *folder, target string, data []byte, old *os.File) error {
 		}
 		return fmt.Errorf("%w: replacing %s: %w", ErrUnsafe, printable(target), err)
 	}
-	d.sync()
+	if err := d.sync(); err != nil {
+		return fmt.Errorf("%w: %s was replaced, but its folder could not be flushed to disk, so the change may not survive a crash: %w", ErrUnsafe, printable(target), err)
+	}
 	return nil
 }

@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	io.Copy(io.Discard, os.Stdin)
+	_, _ = io.Copy(io.Discard, os.Stdin) // the baseline reads its input and ignores it, as a helper that cannot fail
 }

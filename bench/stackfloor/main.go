@@ -36,5 +36,5 @@ func main() {
 		_ = sha256.Sum256(nil)
 		_, _ = http.Get("http://localhost")
 	}
-	app.Run(os.Args)
+	_ = app.Run(os.Args) // a floor to measure start-up against: what it runs does not matter
 }

@@ -275,9 +275,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.write(w)
 		return
 	}
+	// A write to w fails only when the client has hung up: no one is left
+	// to tell, here and below.
 	switch op {
 	case OpSchema:
-		json.NewEncoder(w).Encode(map[string]any{
+		_ = json.NewEncoder(w).Encode(map[string]any{
 			"openapi": "3.1.0", "info": map[string]any{"title": "CryoSPARC"}, "components": map[string]any{},
 			"paths": map[string]any{
 				"/health":                     map[string]any{"get": map[string]any{"summary": "health"}},
@@ -293,28 +295,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		email, ok := s.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
 		if !ok {
 			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(`{"detail": "Could not validate credentials"}`))
+			_, _ = w.Write([]byte(`{"detail": "Could not validate credentials"}`))
 			return
 		}
 		u := s.users[email]
 		first, last, _ := strings.Cut(u.name, " ")
-		json.NewEncoder(w).Encode(map[string]any{"_id": "0123456789abcdef01234567", "name": u.name, "first_name": first, "last_name": last,
+		_ = json.NewEncoder(w).Encode(map[string]any{"_id": "0123456789abcdef01234567", "name": u.name, "first_name": first, "last_name": last,
 			"emails": []map[string]any{{"address": email, "verified": true}}})
 	case OpVersion:
-		json.NewEncoder(w).Encode(s.Version)
+		_ = json.NewEncoder(w).Encode(s.Version)
 	default:
 		w.WriteHeader(http.StatusNotFound)
-		w.Write([]byte(`{"detail": "Not Found"}`))
+		_, _ = w.Write([]byte(`{"detail": "Not Found"}`))
 	}
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
 		w.WriteHeader(http.StatusUnsupportedMediaType)
-		w.Write([]byte(`{"detail": "bad content type"}`))
+		_, _ = w.Write([]byte(`{"detail": "bad content type"}`)) // the client hung up: no one to tell
 		return
 	}
-	r.ParseForm()
+	_ = r.ParseForm() // a form that does not parse leaves the fields empty: refused below
 	form := map[string]string{}
 	for k := range r.PostForm {
 		form[k] = r.PostForm.Get(k)
@@ -324,10 +326,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	sum := sha256.Sum256([]byte(u.password))
 	if !ok || form["grant_type"] != "password" || form["password"] != hex.EncodeToString(sum[:]) {
 		w.WriteHeader(http.StatusUnauthorized)
-		w.Write([]byte(`{"detail": "Incorrect email or password"}`))
+		_, _ = w.Write([]byte(`{"detail": "Incorrect email or password"}`))
 		return
 	}
-	json.NewEncoder(w).Encode(map[string]string{"access_token": s.issue(form["username"]), "token_type": "bearer"})
+	_ = json.NewEncoder(w).Encode(map[string]string{"access_token": s.issue(form["username"]), "token_type": "bearer"})
 }
 
 func (a answer) write(w http.ResponseWriter) {
@@ -335,7 +337,7 @@ func (a answer) write(w http.ResponseWriter) {
 		w.Header().Set("Location", a.location)
 	}
 	w.WriteHeader(a.status)
-	io.WriteString(w, a.body)
+	_, _ = io.WriteString(w, a.body) // the client hung up: no one to tell
 }
 
 // Hanging is a stand-in for an instance that cannot be reached but does
@@ -380,7 +382,7 @@ func (h *Hanging) serve() {
 		h.wg.Add(1)
 		go func() {
 			defer h.wg.Done()
-			io.Copy(io.Discard, c) // until the client (or close) ends it
+			_, _ = io.Copy(io.Discard, c) // until the client (or close) ends it, however
 			c.Close()
 			h.mu.Lock()
 			delete(h.conns, c)
