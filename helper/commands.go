@@ -50,6 +50,11 @@ func (f *Commands) Live(url, email string, minTTL time.Duration) (store.Session,
 	if err != nil {
 		return sess, err
 	}
+	return f.lasts(sess, minTTL)
+}
+
+// lasts refuses sess when it expires within minTTL.
+func (f *Commands) lasts(sess store.Session, minTTL time.Duration) (store.Session, error) {
 	if minTTL > 0 {
 		now := f.now()
 		if left := sess.Expires.Time().Sub(now); left < minTTL {
@@ -386,14 +391,34 @@ func (f *Commands) Values(out io.Writer, field, url string) error {
 // ForCryoSPARC returns the session a program using cryosparc-tools is to
 // use, as Live does, but refuses a session file that cryosparc-tools would
 // reject as a whole: CryoSPARC() in that program would find no session in
-// it, whatever this program serves from its valid part.
+// it, whatever this program serves from its valid part. It reads the file
+// once; the file's problems come before those of the selection.
 func (f *Commands) ForCryoSPARC(url, email string, minTTL time.Duration) (store.Session, error) {
-	o := f.Options // no warning: the error says it
-	if _, err := store.Load(f.Path, &o); err != nil {
+	sel, selErr := f.Select(url, email)
+	if selErr != nil {
+		sel = Selection{} // the file is still read, for its errors
+	}
+	// Warnings only once the file is known to be usable: the error says
+	// what is wrong with it.
+	o := f.Options
+	var warnings []string
+	o.Warn = func(msg string) { warnings = append(warnings, msg) }
+	a, err := f.ask(sel, false, &o)
+	if err != nil {
 		if servable(err) {
 			return store.Session{}, fmt.Errorf("%w; cryosparc-tools ignores the whole file while it holds one entry it rejects, so CryoSPARC() in the command would find no session", err)
 		}
 		return store.Session{}, err
 	}
-	return f.Live(url, email, minTTL)
+	if selErr != nil {
+		return store.Session{}, selErr
+	}
+	for _, w := range warnings {
+		f.warnf("%s", w)
+	}
+	sess, err := f.answer(sel, false, a)
+	if err != nil {
+		return sess, err
+	}
+	return f.lasts(sess, minTTL)
 }

@@ -58,39 +58,66 @@ func (f *Commands) Get(in io.Reader, out io.Writer) error {
 // session returns the live session sel means, as cryosparc-tools' find
 // gives it, or an error that explains why there is none (silent, for git,
 // when quiet). On a terminal it says which session it chose when several
-// could be meant.
+// could be meant. It reads the file once.
 func (f *Commands) session(sel Selection, quiet bool) (store.Session, error) {
-	sess, ok, err := f.lookup(sel.URL, sel.Email)
+	a, err := f.ask(sel, quiet, f.options())
+	if err != nil && !servable(err) {
+		return store.Session{}, err
+	}
 	if err != nil {
-		return sess, err
+		f.warnf("%v; using the valid entries (run %s doctor)", err, Name)
 	}
-	if !ok {
+	return f.answer(sel, quiet, a)
+}
+
+// ask reads the file once for the session sel means, and for the rest of
+// the file when a command may have to talk about it: why nothing was found
+// (unless quiet), or, on a terminal, what else could have been meant.
+func (f *Commands) ask(sel Selection, quiet bool, o *store.Options) (store.Answer, error) {
+	q := store.Query{URL: sel.URL, Email: sel.Email}
+	switch {
+	case quiet:
+	case f.StderrIsTerminal && (sel.URL == "" || sel.Email == ""):
+		q.Whole = store.WholeAlways
+	default:
+		q.Whole = store.WholeOnMiss
+	}
+	return store.Ask(f.Path, o, q)
+}
+
+// answer is session's result from what ask read.
+func (f *Commands) answer(sel Selection, quiet bool, a store.Answer) (store.Session, error) {
+	if !a.Found {
 		if quiet {
-			return sess, silentError{ErrNotFound} // never shown: no need to explain it
+			return a.Session, silentError{ErrNotFound} // never shown: no need to explain it
 		}
-		return sess, f.expiredOrNotFound(sel)
+		return a.Session, f.expiredOrNotFound(sel, a.Whole)
 	}
+	sess := a.Session
 	if err := servableSession(sess); err != nil {
 		return sess, err
 	}
 	if f.StderrIsTerminal && !quiet && (sel.URL == "" || sel.Email == "") {
-		f.sayChosen(sel, sess)
+		f.sayChosen(sel, sess, a.Whole)
 	}
 	return sess, nil
 }
 
 // sayChosen tells a person which session was used when others could have
 // been meant: sel named no instance and several have sessions, or no email
-// and the instance has several.
-func (f *Commands) sayChosen(sel Selection, sess store.Session) {
-	o := f.Options // no second warning
-	s, err := store.Load(f.Path, &o)
-	if s == nil || err != nil && !servable(err) {
+// and the instance has several. s is the file the session came from,
+// expired sessions included.
+func (f *Commands) sayChosen(sel Selection, sess store.Session, s *store.Sessions) {
+	if s == nil {
 		return
 	}
+	now := f.now()
 	instances, emails := 0, 0
 	last := ""
 	for _, x := range s.All() {
+		if !x.Expires.Live(now) {
+			continue
+		}
 		if x.URL != last {
 			instances, last = instances+1, x.URL
 		}
@@ -120,17 +147,15 @@ func servableSession(sess store.Session) error {
 	return nil
 }
 
-// expiredOrNotFound explains a lookup that found nothing: the session
-// expired (and when), or none is stored.
-func (f *Commands) expiredOrNotFound(sel Selection) error {
+// expiredOrNotFound explains a lookup that found nothing, from s, the
+// file it read (expired sessions included): the session expired (and
+// when), or none is stored.
+func (f *Commands) expiredOrNotFound(sel Selection, s *store.Sessions) error {
 	if !f.exists() {
 		return f.notFound(sel, nil)
 	}
-	o := f.Options // no warning: the lookup gave it
-	o.KeepExpired = true
-	s, err := store.Load(f.Path, &o)
-	if err != nil && !servable(err) {
-		s = &store.Sessions{} // changed since the lookup read it: no more to say
+	if s == nil {
+		s = &store.Sessions{}
 	}
 	if sess, ok := s.Find(sel.URL, sel.Email); ok && !sess.Expires.Live(f.now()) {
 		return errkind.Errorf(errkind.NotFound, "the session of %s for %s expired %s; log in again: %s",

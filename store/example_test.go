@@ -80,6 +80,25 @@ func ExampleLookup() {
 	// Output: true <nil> https://cryosparc.example.com abc123
 }
 
+func ExampleAsk() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "auth.json")
+	os.WriteFile(path, []byte(`{"https://cryosparc.example.com": {"ali@example.com": {
+		"token": {"access_token": "abc123", "token_type": "bearer"},
+		"expires": "2020-01-31T12:00:00Z"}}}`), 0o600)
+
+	// A miss, explained from the same read: the session is there, expired.
+	a, err := store.Ask(path, nil, store.Query{Email: "ali@example.com", Whole: store.WholeOnMiss})
+	fmt.Println(a.Found, err)
+	for _, s := range a.Whole.All() {
+		fmt.Println(s.Email, "expired", s.Expires)
+	}
+	// Output:
+	// false <nil>
+	// ali@example.com expired 2020-01-31T12:00:00Z
+}
+
 func ExampleSessions_Erase() {
 	data := []byte(`{"https://cs.example.com": {
 		"ali@example.com": {"token": {"access_token": "a", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"},

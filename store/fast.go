@@ -23,31 +23,94 @@ package store
 // parser on any bytes.
 
 import (
+	"errors"
 	"runtime/debug"
 	"strings"
+	"time"
 )
 
 // Lookup returns the session Find(url, email) returns in the file at path,
 // reading it as Load does but building no more than the answer needs: it is
 // the fast way to answer one question. When the file holds entries
 // cryosparc-tools would reject, the answer comes from its valid part, with
-// the *InvalidError.
+// the *InvalidError; with any other error there is no answer.
 //
 // Like Load, it answers with a write of this program's that a save by
 // cryosparc-tools dropped, and puts it back.
 func Lookup(path string, opt *Options, url, email string) (sess Session, found bool, err error) {
+	a, err := Ask(path, opt, Query{URL: url, Email: email})
+	return a.Session, a.Found, err
+}
+
+// Query is a question for Ask: the session Find(URL, Email) returns, and
+// whether the whole file read is wanted beside it.
+type Query struct {
+	URL, Email string
+	Whole      Whole
+}
+
+// Whole says when Ask gives, beside the answer, every session of the
+// version of the file the answer came from.
+type Whole int
+
+const (
+	WholeNever  Whole = iota // the answer alone, as Lookup
+	WholeOnMiss              // when there is no answer: to say why
+	WholeAlways              // always: to say what else could have been meant
+)
+
+// Answer is what Ask found in one version of the file.
+type Answer struct {
+	Session Session
+	Found   bool
+	// Whole, when the query asked for it, is every session of the version
+	// the answer came from, expired ones included (Options.KeepExpired),
+	// with what Load puts back; nil otherwise. It is parsed from the same
+	// bytes as the answer: no second read, which could meet another
+	// version of the file, or wait for a torn one again.
+	Whole *Sessions
+}
+
+// Ask answers q from one read of the file at path, as Lookup does; the
+// whole file, when asked for, costs a second parse of the bytes read (a
+// copy of every string in it), never a second read. As with Lookup, an
+// *InvalidError comes with the answer from the file's valid part; with any
+// other error the Answer is empty.
+func Ask(path string, opt *Options, q Query) (Answer, error) {
 	recent := readerRecent(path, opt)
+	var a Answer
 	restored := false
-	err = load(path, opt, mapFile, widen(mayName(url), recent), func(s *Sessions) {
-		restored = restoreDropped(s, recent, opt.now())
-		sess, found = s.Find(url, email)
+	err := loadData(path, opt, mapFile, widen(mayName(q.URL), recent), func(s *Sessions, data []byte) {
+		now := opt.now()
+		restored = restoreDropped(s, recent, now)
+		a.Session, a.Found = s.Find(q.URL, q.Email)
 		// The file's bytes are released after this: keep copies.
-		sess.URL, sess.Email, sess.Token = strings.Clone(sess.URL), strings.Clone(sess.Email), strings.Clone(sess.Token)
+		a.Session.URL, a.Session.Email, a.Session.Token = strings.Clone(a.Session.URL), strings.Clone(a.Session.Email), strings.Clone(a.Session.Token)
+		a.Whole = nil
+		if q.Whole == WholeAlways || q.Whole == WholeOnMiss && !a.Found {
+			// Its error is the answer's: the same bytes.
+			a.Whole, _ = parseFile(data, path, time.Time{}, nil)
+			if a.Whole == nil {
+				a.Whole = &Sessions{}
+			}
+			a.Whole.detach()
+			restored = restoreDropped(a.Whole, recent, now) || restored
+		}
 	})
+	if err != nil && !invalid(err) {
+		return Answer{}, err
+	}
 	if err == nil && restored {
 		writeBack(path, opt)
 	}
-	return sess, found, err
+	return a, err
+}
+
+// invalid reports whether err is an *InvalidError: a file read whole,
+// whose valid part answers.
+func invalid(err error) bool {
+	var inv *InvalidError
+	return errors.As(err, &inv)
 }
 
 // guard runs f, turning a memory fault (a mapped file truncated under

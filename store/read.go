@@ -38,6 +38,9 @@ func Load(path string, opt *Options) (*Sessions, error) {
 func loadFile(path string, opt *Options) (*Sessions, error) {
 	var out *Sessions
 	err := load(path, opt, copyFile, nil, func(s *Sessions) { out = s })
+	if err != nil && !invalid(err) {
+		return nil, err // no sessions with an error: what use got was no answer
+	}
 	if out == nil && err == nil {
 		out = &Sessions{}
 	}
@@ -48,9 +51,14 @@ func loadFile(path string, opt *Options) (*Sessions, error) {
 // which the reader judges whether the file changed recently.
 type reader func(path string, now time.Time, fault func(op string) error) (*snapshot, error)
 
-// load reads and parses the file at path, and hands the result to use
-// while its bytes are still there. It answers from one version of the file
-// only: a read that overlapped a change (the file's size, times, identity
+// load is loadData for a use that needs only the parsed sessions.
+func load(path string, opt *Options, read reader, keep func(string) bool, use func(*Sessions)) error {
+	return loadData(path, opt, read, keep, func(s *Sessions, _ []byte) { use(s) })
+}
+
+// loadData reads and parses the file at path, and hands the result to use,
+// with the bytes it was parsed from, while those are still there. It
+// answers from one version of the file only: a read that overlapped a change (the file's size, times, identity
 // or, for a file changed recently, its bytes read twice, differ) is read
 // again, and so is a file caught while it is rewritten in place (empty, or
 // JSON cut short) and an open or read that the file server refused as
@@ -60,9 +68,11 @@ type reader func(path string, now time.Time, fault func(op string) error) (*snap
 // never on a first look, whatever its times say, since a file system may
 // show a file truncated before it updates its times (ext4 does, for
 // milliseconds on a large file). A file that is missing is handed over as
-// no sessions. use may be called more than once: the last call is the
-// answer.
-func load(path string, opt *Options, read reader, keep func(string) bool, use func(*Sessions)) error {
+// no sessions (and no bytes). use may be called more than once: the last
+// call is the answer, unless loadData returns an error other than an
+// *InvalidError (the bytes of an earlier call were found to be no whole
+// version, and no whole version came after): then there is none.
+func loadData(path string, opt *Options, read reader, keep func(string) bool, use func(*Sessions, []byte)) error {
 	var (
 		start, seen time.Time
 		last        observation
@@ -91,7 +101,7 @@ func load(path string, opt *Options, read reader, keep func(string) bool, use fu
 		var seeing observation
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			use(&Sessions{})
+			use(&Sessions{}, nil)
 			return nil
 		case stale(err):
 			why = err
@@ -115,8 +125,8 @@ func load(path string, opt *Options, read reader, keep func(string) bool, use fu
 					// Left alone for long enough: an abandoned write, taken
 					// as it is (empty: no sessions; cut short: not valid
 					// JSON). What a torn file parses to holds nothing of
-					// its bytes.
-					use(s)
+					// its bytes, which were copied (try > 0).
+					use(s, snap.data)
 					return perr
 				}
 			}
@@ -163,7 +173,7 @@ func stale(err error) bool { return errors.Is(err, syscall.ESTALE) }
 // released and parse returns what a torn file parsed to (to be taken as it
 // is once the write counts as abandoned) and what it looked like, or s nil
 // when the file changed while it was read.
-func (snap *snapshot) parse(path string, opt *Options, keep func(string) bool, use func(*Sessions)) (done bool, s *Sessions, torn observation, perr error) {
+func (snap *snapshot) parse(path string, opt *Options, keep func(string) bool, use func(*Sessions, []byte)) (done bool, s *Sessions, torn observation, perr error) {
 	defer snap.close()
 	// Copied bytes are one version when the file is still as it was when
 	// opened, checked before the parse so that a file rewritten often has
@@ -181,7 +191,7 @@ func (snap *snapshot) parse(path string, opt *Options, keep func(string) bool, u
 		} else {
 			// Mapped bytes can change under the parser: use (which copies
 			// what it keeps) runs before the check that they did not.
-			use(s)
+			use(s, snap.data)
 		}
 	})
 	if faulted || mapped && !snap.unchanged(path) {
