@@ -1,8 +1,11 @@
 // Package helper carries out every command on the session file: get, store
-// and erase in the key=value protocol, and token, list, logout, doctor and
-// the storing step of login. Each command is a method of File that takes
-// its input and output streams, so that the command line only wires flags
-// to it.
+// and erase in the key=value protocol, and token, list, logout, status,
+// doctor, login and its renewal, and the session and environment of exec.
+// Get, Store and Erase, methods of Commands, read their request from a
+// reader; Token, List, Logout, Status, Doctor, Login and Renew take an
+// output writer and a query struct; exec's session comes from ForCryoSPARC
+// and its environment from ExecEnv. Warnings and hints for people go to
+// Commands.Stderr.
 package helper
 
 import (
