@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 )
 
 // TestTempFilePrivateFromCreation checks that the file a change is written
@@ -16,11 +18,11 @@ func TestTempFilePrivateFromCreation(t *testing.T) {
 	old := syscall.Umask(0)
 	defer syscall.Umask(old)
 	target := filepath.Join(t.TempDir(), "auth.json")
-	d, err := openFolder(filepath.Dir(target), false)
+	d, err := safefile.OpenFolder(filepath.Dir(target), false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.close()
+	defer d.Close()
 	f, _, err := newTemp(d, target)
 	if err != nil {
 		t.Fatal(err)

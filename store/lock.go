@@ -2,54 +2,23 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"time"
 
-	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/lockfile"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 )
 
-// The lock has two parts (docs/reliability.md, "Locking on every file
-// system"):
-//
-//   - flock(2) on auth.json.lock, a file that stays, where the file system
-//     grants it: waiters on the same lock wake as it is released, and older
-//     versions of this program take the same lock;
-//   - auth.json.lock.held, created exclusively (O_EXCL) by every writer and
-//     removed when it is done, holding the writer's host, process and start.
-//     It is what excludes writers where flock is refused (ENOLCK, ENOSYS,
-//     EOPNOTSUPP, EINVAL: NFS without a lock manager, Lustre without the
-//     flock option, some BeeGFS, CIFS and FUSE mounts), and it is taken by
-//     flock's holders too, so that writers of both kinds exclude each other
-//     in any mix of hosts.
-//
-// A holder that dies leaves auth.json.lock.held behind. It is stale, and
-// removed by the next writer, when its process is gone (same host and
-// process namespace: checked at once) or when it has not been refreshed for
-// LockStaleAfter by the file system's clock (another host): a holder
-// refreshes it every lockRefresh while it holds the lock. A stale lock is
-// removed only under auth.json.lock.break, itself created exclusively, after
-// checking that it is still the one judged stale, so that two waiters that
-// both judge it stale never remove each other's fresh lock.
-
-// lockRefresh is how often a holder refreshes its lock file's modification
-// time, far below LockStaleAfter.
-const lockRefresh = time.Second
-
-// Waiting for a lock polls with a backoff, never blocks in the kernel: a
-// library caller's goroutine is not left blocked once the timeout passed.
-const (
-	pollFirst = time.Millisecond
-	pollMax   = 25 * time.Millisecond
-)
+// The writer lock is internal/lockfile's (auth.json.lock, .lock.held and
+// .lock.break beside the session file; docs/reliability.md, "Locking on
+// every file system"). Here: what store checks before taking it, and its
+// options taken from Options.
 
 // lockTarget resolves path to the file to replace, checks that it may be
 // replaced, and takes the lock on it. A file that is not a session file is
 // refused before anything is created beside it.
-func lockTarget(path string, opt *Options) (target string, l *writeLock, err error) {
+func lockTarget(path string, opt *Options) (target string, l *lockfile.Lock, err error) {
 	if target, err = resolve(path); err != nil { // resolve checks the path too
 		return "", nil, err
 	}
@@ -59,7 +28,7 @@ func lockTarget(path string, opt *Options) (target string, l *writeLock, err err
 	}
 	if fi != nil && fi.Size() > 0 {
 		// (An empty file cannot be another program's: nothing to check.)
-		if _, err := os.Lstat(lockPath(target)); err != nil {
+		if _, err := os.Lstat(lockfile.Path(target)); err != nil {
 			// No lock file yet: make sure this is a session file before
 			// creating one beside it.
 			if _, err := loadFile(target, &Options{Now: opt.now, KeepExpired: true, Sleep: opt.sleep}); isForeign(err) {
@@ -67,7 +36,7 @@ func lockTarget(path string, opt *Options) (target string, l *writeLock, err err
 			}
 		}
 	}
-	if err := mkdirAll(filepath.Dir(target)); err != nil {
+	if err := safefile.MkdirAll(filepath.Dir(target)); err != nil {
 		return "", nil, err
 	}
 	l, err = lock(target, opt, fi)
@@ -83,232 +52,13 @@ func isForeign(err error) bool {
 	return errors.As(err, &inv) && inv.Foreign()
 }
 
-func lockPath(target string) string  { return target + ".lock" }
-func heldPath(target string) string  { return target + ".lock.held" }
-func breakPath(target string) string { return target + ".lock.break" }
-
-// lock takes the exclusive lock on target, waiting at most the lock timeout
-// (zero: trying once). ref is the session file, nil when there is none yet.
-// The lock files must belong to the session file's owner (for a new file:
-// to the folder's owner when root creates it, else to this user): root
-// gives those it creates to that owner, and refuses any that is a link, is
-// not a regular file or belongs to someone else, so that no one can lead it
-// to open another path.
-func lock(target string, opt *Options, ref fs.FileInfo) (*writeLock, error) {
-	var timeout time.Duration
-	tryFlock, refresh := platformFlock, touch
+// lock takes the exclusive lock on target (see lockfile.Take), waiting at
+// most opt's lock timeout. ref is the session file, nil when there is none
+// yet.
+func lock(target string, opt *Options, ref fs.FileInfo) (*lockfile.Lock, error) {
+	var o lockfile.Options
 	if opt != nil {
-		timeout = opt.LockTimeout
-		if opt.flock != nil {
-			tryFlock = opt.flock
-		}
-		if opt.touch != nil {
-			refresh = opt.touch
-		}
+		o = lockfile.Options{Timeout: opt.LockTimeout, Flock: opt.flock, Touch: opt.touch}
 	}
-	deadline := time.Now().Add(timeout)
-	want := lockOwnerOf(filepath.Dir(target), ref)
-	lp := lockPath(target)
-	timedOut := func(who string) error {
-		if timeout <= 0 {
-			return fmt.Errorf("%w %s: %s holds it", ErrLockTimeout, printable(lp), who)
-		}
-		return fmt.Errorf("%w %s after %s: %s holds it", ErrLockTimeout, printable(lp), text.Duration(timeout), who)
-	}
-
-	f, err := openLockFile(lp, want)
-	if err != nil {
-		return nil, err
-	}
-	wait := poll{}
-	for {
-		err := tryFlock(f)
-		if err == nil {
-			break
-		}
-		if flockUnsupported(err) {
-			// The file system refuses flock: the exclusive lock file
-			// below excludes every other writer on its own.
-			f.Close()
-			f = nil
-			break
-		}
-		if !flockBusy(err) {
-			f.Close()
-			return nil, fmt.Errorf("%w: locking %s: %w", ErrUnsafe, printable(lp), err)
-		}
-		if !wait.next(deadline) {
-			f.Close()
-			return nil, timedOut("another process")
-		}
-	}
-	l := &writeLock{flock: f}
-	if l.held, err = takeHeld(target, want, deadline, timedOut, refresh); err != nil {
-		l.closeFlock()
-		return nil, err
-	}
-	return l, nil
-}
-
-// writeLock is the lock lock took, held until Unlock.
-type writeLock struct {
-	flock *os.File  // the flock file; nil where the file system refuses flock
-	held  *lockFile // the exclusive lock file
-}
-
-// Held returns nil while the lock is still this writer's, else why it is
-// not: its lock file could not be refreshed (so another host may take it
-// for a dead writer's), or it is no longer in d, the session file's
-// folder: removed, or replaced by another process's. A writer calls it
-// right before it renames a new file into d.
-func (l *writeLock) Held(d *folder) error {
-	if err := l.held.failed(); err != nil {
-		return err
-	}
-	if !d.holds(filepath.Base(l.held.path), l.held.f) {
-		return fmt.Errorf("the lock file %s was removed or replaced by another process", printable(l.held.path))
-	}
-	return nil
-}
-
-// Unlock releases the lock.
-func (l *writeLock) Unlock() {
-	l.held.release()
-	l.closeFlock()
-}
-
-func (l *writeLock) closeFlock() {
-	if l.flock != nil {
-		l.flock.Close() // releases the flock
-	}
-}
-
-// owner of the lock files, as lockOwnerOf works it out.
-type lockOwner struct {
-	uid, gid int
-	known    bool // false where files have no Unix owner (Windows)
-	give     bool // root creates the files: chown them to uid:gid
-}
-
-// lockOwnerOf returns whom the lock files beside a session file in dir
-// must belong to: the session file's owner (ref); for a new file, the
-// folder's owner when root creates it, else this user.
-func lockOwnerOf(dir string, ref fs.FileInfo) lockOwner {
-	root := os.Geteuid() == 0
-	if ref == nil && root {
-		ref, _ = os.Stat(dir)
-	}
-	if ref != nil {
-		if uid, gid, ok := owner(ref); ok {
-			return lockOwner{uid: uid, gid: gid, known: true, give: root}
-		}
-		return lockOwner{}
-	}
-	if uid := os.Geteuid(); uid >= 0 {
-		return lockOwner{uid: uid, gid: os.Getegid(), known: true}
-	}
-	return lockOwner{}
-}
-
-// check refuses a lock file that is not a regular file or belongs to
-// someone other than want.
-func (want lockOwner) check(path string, fi fs.FileInfo) error {
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w: the lock file %s is not a regular file (%s); remove it (rm %s) while no other program uses the session file",
-			ErrUnsafe, printable(path), kind(fi.Mode()), printable(path))
-	}
-	if !want.known {
-		return nil
-	}
-	if uid, _, ok := owner(fi); ok && uid != want.uid {
-		return fmt.Errorf("%w: the lock file %s belongs to user %d, not to user %d, the owner of the session file (an older version run as root leaves it so); remove it (rm %s) while no other program uses the session file",
-			ErrUnsafe, printable(path), uid, want.uid, printable(path))
-	}
-	return nil
-}
-
-// refuseOpen explains why a lock file could not be opened.
-func (want lockOwner) refuseOpen(path string, err error) error {
-	if isLoop(err) {
-		return fmt.Errorf("%w: the lock file %s is a symbolic link, which is never followed; remove it (rm %s) while no other program uses the session file",
-			ErrUnsafe, printable(path), printable(path))
-	}
-	if errors.Is(err, fs.ErrPermission) {
-		if fi, lerr := os.Lstat(path); lerr == nil {
-			if cerr := want.check(path, fi); cerr != nil {
-				return cerr
-			}
-		}
-	}
-	return fmt.Errorf("%w: opening the lock file %s: %w", ErrUnsafe, printable(path), err)
-}
-
-// openLockFile opens the flock file at path for writing, never through a
-// link, creating it (exclusively, then given to its owner) when missing.
-func openLockFile(path string, want lockOwner) (*os.File, error) {
-	for range 3 { // missing, then created by another process meanwhile
-		f, err := os.OpenFile(path, os.O_RDWR|oNoFollow|oNonBlock, 0)
-		if errors.Is(err, fs.ErrNotExist) {
-			f, err = createExclusive(path, want)
-			if errors.Is(err, fs.ErrExist) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			return f, nil
-		}
-		if err != nil {
-			return nil, want.refuseOpen(path, err)
-		}
-		fi, err := f.Stat()
-		if err == nil {
-			err = want.check(path, fi)
-		}
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		return f, nil
-	}
-	return nil, fmt.Errorf("%w: the lock file %s keeps appearing and disappearing; is another program removing it?", ErrUnsafe, printable(path))
-}
-
-// createExclusive creates path, which must not exist, 0600, and gives it
-// to its owner when root creates it. fs.ErrExist when it exists.
-func createExclusive(path string, want lockOwner) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return nil, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: creating the lock file %s: %w", ErrUnsafe, printable(path), err)
-	}
-	if want.known && want.give && (want.uid != os.Geteuid() || want.gid != os.Getegid()) {
-		if err := f.Chown(want.uid, want.gid); err != nil {
-			f.Close()
-			os.Remove(path)
-			return nil, fmt.Errorf("%w: giving the lock file %s to user %d: %w", ErrUnsafe, printable(path), want.uid, err)
-		}
-	}
-	return f, nil
-}
-
-// poll paces the retries of a lock: 1 ms, doubling to 25 ms, with jitter
-// so that waiters do not retry in step, never past the deadline.
-type poll struct{ d time.Duration }
-
-// next sleeps before the next try and reports whether there is one.
-func (p *poll) next(deadline time.Time) bool {
-	left := time.Until(deadline)
-	if left <= 0 {
-		return false
-	}
-	if p.d == 0 {
-		p.d = pollFirst
-	}
-	d := p.d/2 + rand.N(p.d/2+1)
-	p.d = min(2*p.d, pollMax)
-	time.Sleep(min(d, left))
-	return true
+	return lockfile.Take(target, o, ref)
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/lockfile"
 )
 
 // TestLockLostRefusesWrite: a writer whose lock is no longer its own by
@@ -32,7 +34,7 @@ func TestLockLostRefusesWrite(t *testing.T) {
 	}{
 		{name: "a refresh works: written",
 			touch: func(refreshed func()) func(*os.File) error {
-				return func(f *os.File) error { err := touch(f); refreshed(); return err }
+				return func(f *os.File) error { err := lockfile.Touch(f); refreshed(); return err }
 			},
 			meddle: waitFor},
 		{name: "a refresh fails: refused",
@@ -108,12 +110,12 @@ func TestLockLostRefusesWrite(t *testing.T) {
 	}
 }
 
-// waitFor waits for the lock file's first refresh (lockRefresh after the
+// waitFor waits for the lock file's first refresh (lockfile.RefreshEvery after the
 // lock was taken), with a generous bound.
 func waitFor(t *testing.T, _ string, refreshed <-chan struct{}) {
 	select {
 	case <-refreshed:
-	case <-time.After(30 * lockRefresh):
+	case <-time.After(30 * lockfile.RefreshEvery):
 		t.Error("the lock file was never refreshed")
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cryosparc-credential/cryosparc-credential/internal/lockfile"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
@@ -72,42 +72,6 @@ func TestLockWhereFlockIsRefused(t *testing.T) {
 			t.Errorf("the file changed: %q", data)
 		}
 	})
-}
-
-// TestLockKindsExcludeEachOther: a writer whose flock works and one whose
-// flock is refused (a mixed cluster) never hold the lock at once, in either
-// order.
-func TestLockKindsExcludeEachOther(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth.json")
-	works, fails := testOptions(t), testOptions(t)
-	fails.flock = refused(syscall.ENOLCK)
-	for _, c := range []struct {
-		name         string
-		first, other *Options
-	}{{"flock first", works, fails}, {"fallback first", fails, works}, {"both fallback", fails, fails}} {
-		t.Run(c.name, func(t *testing.T) {
-			unlock, err := lock(path, c.first, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			o := *c.other
-			o.LockTimeout = 30 * time.Millisecond
-			if u, err := lock(path, &o, nil); !errors.Is(err, ErrLockTimeout) {
-				if err == nil {
-					u.Unlock()
-				}
-				t.Fatalf("second writer while the first holds the lock: %v, want ErrLockTimeout", err)
-			} else if !strings.Contains(err.Error(), fmt.Sprintf("process %d", os.Getpid())) && c.first == fails {
-				t.Errorf("the message does not name the holder: %v", err)
-			}
-			unlock.Unlock()
-			u, err := lock(path, &o, nil)
-			if err != nil {
-				t.Fatalf("second writer once the first let go: %v", err)
-			}
-			u.Unlock()
-		})
-	}
 }
 
 // TestLockHelperProcess is not a test: it is the process the tests below
@@ -212,18 +176,25 @@ func TestLockManyWritersMixed(t *testing.T) {
 	}
 }
 
+// lockPath, heldPath and breakPath are the lock files beside the session
+// file path (internal/lockfile's names).
+func lockPath(path string) string  { return lockfile.Path(path) }
+func heldPath(path string) string  { return path + ".lock.held" }
+func breakPath(path string) string { return path + ".lock.break" }
+
 // plantHeld leaves a lock file at path's held path as a writer in space
-// would, last refreshed at mtime.
-func plantHeld(t *testing.T, path, space string, mtime time.Time) holder {
+// would, last refreshed at mtime, and returns its line: process 1 on
+// node7.
+func plantHeld(t *testing.T, path, space string, mtime time.Time) string {
 	t.Helper()
-	h := holder{pid: 1, host: "node7", space: space, since: mtime, nonce: "planted"}
-	if err := os.WriteFile(heldPath(path), []byte(h.line()), 0o600); err != nil {
+	line := fmt.Sprintf("pid=1 host=node7 space=%s since=%s nonce=planted\n", space, mtime.UTC().Format(time.RFC3339Nano))
+	if err := os.WriteFile(heldPath(path), []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chtimes(heldPath(path), mtime, mtime); err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return line
 }
 
 // TestLockKilledHolder: a holder killed with kill -9 delays the next
@@ -323,7 +294,7 @@ func TestLockStaleElsewhere(t *testing.T) {
 			if c.parsed && !strings.Contains(err.Error(), "process 1 on node7") {
 				t.Errorf("the message does not name the holder: %v", err)
 			}
-			if data, _ := os.ReadFile(heldPath(path)); c.parsed && string(data) != h.line() {
+			if data, _ := os.ReadFile(heldPath(path)); c.parsed && string(data) != h {
 				t.Errorf("the holder's lock file changed: %q", data)
 			}
 		})
@@ -394,35 +365,6 @@ func runAsNobody(t *testing.T, cmd *exec.Cmd) string {
 		t.Fatalf("helper as nobody: %v %s", err, out)
 	}
 	return string(out)
-}
-
-// TestLockRefreshed: a holder keeps its lock file's modification time
-// recent, so that another host never takes a long hold for a dead one.
-func TestLockRefreshed(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth.json")
-	opt := testOptions(t)
-	opt.flock = refused(syscall.ENOLCK)
-	unlock, err := lock(path, opt, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock.Unlock()
-	old := time.Now().Add(-time.Hour)
-	os.Chtimes(heldPath(path), old, old)
-	deadline := time.Now().Add(10 * lockRefresh)
-	for {
-		fi, err := os.Stat(heldPath(path))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.ModTime().After(old.Add(time.Minute)) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the lock file was not refreshed in %s", 10*lockRefresh)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // TestLockFilesNeverFollowed: root's update of a file in a user's folder,
@@ -526,122 +468,13 @@ func TestLockPermissionDenied(t *testing.T) {
 	}
 }
 
-// TestLockBreakRechecks: a waiter that judged a lock file stale removes it
-// only if it is still that file: when another waiter has broken it and
-// taken the lock meanwhile, the new holder's lock file stays.
-func TestLockBreakRechecks(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "auth.json")
-	want := lockOwnerOf(filepath.Dir(path), nil)
-	plantHeld(t, path, "another-boot/1", time.Now().Add(-time.Hour))
-	seen, err := inspect(heldPath(path), want)
-	if err != nil || seen.stale(path) == "" {
-		t.Fatalf("the planted lock file is not stale: %v", err)
-	}
-	// Another waiter breaks it and takes the lock.
-	if free, err := breakStale(path, want, seen); !free || err != nil {
-		t.Fatalf("breaking a stale lock: %v %v", free, err)
-	}
-	opt := testOptions(t)
-	opt.flock = refused(syscall.ENOSYS)
-	unlock, err := lock(path, opt, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock.Unlock()
-	mine, _ := os.ReadFile(heldPath(path))
-	// This waiter, late, acts on what it saw before.
-	if free, err := breakStale(path, want, seen); free || err != nil {
-		t.Errorf("breaking the lock judged stale, now another's: %v %v; want it left alone", free, err)
-	}
-	if now, _ := os.ReadFile(heldPath(path)); string(now) != string(mine) {
-		t.Errorf("the new holder's lock file was removed or changed: %q", now)
-	}
-	if _, err := os.Lstat(breakPath(path)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the break lock is left behind: %v", err)
-	}
-}
-
-// FuzzParseHolder: what a lock file line parses to writes back as the same
-// line, and parsing never panics.
-func FuzzParseHolder(f *testing.F) {
-	f.Add([]byte(holder{pid: 12, host: "node7", space: "b/4026531836", since: fixedNow, nonce: "n"}.line()))
-	f.Add([]byte(""))
-	f.Add([]byte("pid=1 space=x nonce=y"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		h, ok := parseHolder(data)
-		if !ok {
-			return
-		}
-		again, ok := parseHolder([]byte(h.line()))
-		if !ok || again.pid != h.pid || again.nonce != fieldSafe(h.nonce) || again.space != fieldSafe(h.space) || !again.since.Equal(h.since) {
-			t.Errorf("%q parsed to %+v, which writes back as %q, parsed to %+v", data, h, h.line(), again)
-		}
-	})
-}
-
-// TestLockLiveHolderNeverTakenOver: on the same host, a holder whose
-// process still runs keeps the lock however old its lock file (it may be
-// stopped or stalled for longer than LockStaleAfter); one whose pid now
-// belongs to a process started after it took the lock has ended.
-func TestLockLiveHolderNeverTakenOver(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("a live holder is told from a reused pid by /proc on Linux only")
-	}
-	opt := testOptions(t)
-	opt.LockTimeout = 0
-	old := time.Now().Add(-10 * LockStaleAfter)
-	for _, c := range []struct {
-		name  string
-		since time.Time
-		taken bool
-	}{
-		{"stalled for minutes", time.Now(), false},
-		{"pid reused since", time.Now().Add(-time.Hour * 24 * 365 * 30), true},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "auth.json")
-			// This test's own process stands for the live holder: its pid,
-			// its host, its process space.
-			h := self()
-			h.since, h.nonce = c.since, "stalled"
-			if err := os.WriteFile(heldPath(path), []byte(h.line()), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			os.Chtimes(heldPath(path), old, old)
-			err := Update(path, opt, insertOne("https://x", "a@x", "t"))
-			if c.taken && err != nil {
-				t.Fatalf("a lock whose pid was reused: %v", err)
-			}
-			if !c.taken && !errors.Is(err, ErrLockTimeout) {
-				t.Fatalf("a live holder's lock, %s old, was taken over: %v", time.Since(old).Round(time.Second), err)
-			}
-		})
-	}
-}
-
-// TestHeldNeverEmpty: the lock file appears with its line already in it
-// (written to a file of the writer's own, then linked), so a writer killed
-// between creating and writing leaves no empty lock file that others could
-// judge only by its age: what it leaves is a temporary file the next
-// holder clears.
-func TestHeldNeverEmpty(t *testing.T) {
+// TestHeldTempCleared: what a writer killed before linking its lock file
+// leaves (internal/lockfile's TestHeldNeverEmpty) is a temporary file,
+// cleared by the next store, never a lock.
+func TestHeldTempCleared(t *testing.T) {
 	opt := testOptions(t)
 	opt.LockTimeout = 0
 	path := filepath.Join(t.TempDir(), "auth.json")
-	h := newHolder()
-	l, err := createHeld(heldPath(path), lockOwnerOf(filepath.Dir(path), nil), h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := os.ReadFile(heldPath(path))
-	if string(data) != h.line() {
-		t.Errorf("the lock file holds %q, want its line", data)
-	}
-	if _, err := createHeld(heldPath(path), lockOwnerOf(filepath.Dir(path), nil), newHolder()); !errors.Is(err, fs.ErrExist) {
-		t.Errorf("a second holder: %v, want fs.ErrExist", err)
-	}
-	l.release()
-	// What a writer killed before the link leaves: cleared, never a lock.
 	left := filepath.Join(filepath.Dir(path), tempPrefix(path)+"held-killed")
 	os.WriteFile(left, []byte("pid=1 host=x space=y since=2026-01-01T00:00:00Z nonce=killed\n"), 0o600)
 	if err := Update(path, opt, insertOne("https://x", "a@x", "t")); err != nil {

@@ -6,14 +6,18 @@ import (
 	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/lockfile"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 )
 
 // Errors callers branch on.
 var (
 	// ErrLockTimeout: another process held the lock for longer than allowed.
-	ErrLockTimeout = errkind.New(errkind.File, "timed out waiting for the lock on the session file")
+	// It is lockfile.ErrTimeout.
+	ErrLockTimeout = lockfile.ErrTimeout
 	// ErrUnsafe: the file or its folder cannot be read or written safely.
-	ErrUnsafe = errkind.New(errkind.File, "session file cannot be accessed safely")
+	// It is safefile.ErrUnsafe, which the file helpers and the lock return.
+	ErrUnsafe = safefile.ErrUnsafe
 	// ErrBusy: the file stayed incomplete, and kept changing, for longer
 	// than a reader waits: another program is writing it.
 	ErrBusy = errkind.New(errkind.File, "the session file is being written by another program")
@@ -43,7 +47,7 @@ const (
 	// and removes it: the most that a writer killed while holding the lock
 	// delays the others. On its own host they see at once that its process
 	// has ended.
-	LockStaleAfter = 30 * time.Second
+	LockStaleAfter = lockfile.StaleAfter
 )
 
 // Options tune reading and updating a session file. The zero value is

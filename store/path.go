@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
@@ -96,7 +97,7 @@ func resolve(path string) (string, error) {
 	if _, base := filepath.Split(path); base == "" || base == "." || base == ".." {
 		return "", fmt.Errorf("%w: %s names a folder, not a file", ErrBadPath, printable(path))
 	}
-	if isWindows() {
+	if safefile.IsWindows() {
 		return resolveWindows(path)
 	}
 	return walk(path)
@@ -166,7 +167,7 @@ func walkLinks(path string) (result string, linkOwners []int, err error) {
 			if links++; links > 40 {
 				return "", nil, fmt.Errorf("%w: too many symbolic links at %s", ErrUnsafe, printable(path))
 			}
-			if uid, _, ok := owner(fi); ok && uid != 0 {
+			if uid, _, ok := safefile.Owner(fi); ok && uid != 0 {
 				linkOwners = append(linkOwners, uid)
 			}
 			target, err := os.Readlink(p)
@@ -210,7 +211,7 @@ func rootMayFollow(path, result string, owners []int) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnsafe, err)
 	}
-	uid, _, ok := owner(fi)
+	uid, _, ok := safefile.Owner(fi)
 	if !ok {
 		return nil
 	}

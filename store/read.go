@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
@@ -333,7 +334,7 @@ func copyOpen(path string, f *os.File, fi fs.FileInfo, now time.Time, fault func
 // regular file of at most MaxFileSize bytes. Run as root, it opens it
 // through no link a user planted toward what that user does not own.
 func openStat(path string, fault func(string) error) (*os.File, fs.FileInfo, error) {
-	open := openRead
+	open := safefile.OpenRead
 	if os.Geteuid() == 0 {
 		open = openReadAsRoot // through no link a user planted
 	}
@@ -364,26 +365,12 @@ func openStat(path string, fault func(string) error) (*os.File, fs.FileInfo, err
 // bytes: a FIFO would block a reader forever, a device never end.
 func checkRegular(path string, fi fs.FileInfo) error {
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w: %s is not a regular file (%s); give the path of the session file", ErrUnsafe, printable(path), kind(fi.Mode()))
+		return fmt.Errorf("%w: %s is not a regular file (%s); give the path of the session file", ErrUnsafe, printable(path), safefile.Kind(fi.Mode()))
 	}
 	if fi.Size() > MaxFileSize {
 		return fmt.Errorf("%w: %s is %d bytes, more than the %d MiB a session file may have; is it the right file?", ErrUnsafe, printable(path), fi.Size(), MaxFileSize>>20)
 	}
 	return nil
-}
-
-func kind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a folder"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "mode " + m.String()
 }
 
 // readAll reads f, which had size bytes when opened, from its start to
@@ -453,7 +440,7 @@ func parseFile(data []byte, path string, now time.Time, keep func(string) bool) 
 }
 
 func checkMode(path string, mode fs.FileMode, opt *Options) {
-	if mode.Perm()&0o077 != 0 && !isWindows() {
+	if mode.Perm()&0o077 != 0 && !safefile.IsWindows() {
 		opt.warn("%s has permissions %#o; it should be readable by its owner only (chmod 600 %s)", printable(path), mode.Perm(), printable(path))
 	}
 }

@@ -33,6 +33,9 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/lockfile"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 )
 
 // RecentKeep is how long a write of this program's is kept in the record
@@ -119,7 +122,7 @@ func restoreDropped(s *Sessions, writes []recentWrite, now time.Time) bool {
 // ignored, with a warning, and so is one that cannot be parsed.
 func readRecent(target string, opt *Options) (writes []recentWrite, exists bool, err error) {
 	path := recentPath(target)
-	f, err := openNoFollow(path)
+	f, err := safefile.OpenNoFollow(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -366,10 +369,10 @@ func noted(old, made []recentWrite) []recentWrite {
 // the old one, with the session file's owner. It is not flushed to disk:
 // it guards against programs that run beside this one, which a crash ends
 // too. Nothing is replaced once the lock lk is lost.
-func writeRecent(d *folder, target string, writes []recentWrite, ref fs.FileInfo, lk *writeLock) error {
+func writeRecent(d *safefile.Folder, target string, writes []recentWrite, ref fs.FileInfo, lk *lockfile.Lock) error {
 	name := filepath.Base(recentPath(target))
 	if len(writes) == 0 {
-		if err := d.remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := d.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%w: %w", ErrUnsafe, err)
 		}
 		return nil
@@ -380,16 +383,16 @@ func writeRecent(d *folder, target string, writes []recentWrite, ref fs.FileInfo
 	}
 	f, tmp, err := newTemp(d, target)
 	if err != nil {
-		return fmt.Errorf("%w: creating a file in %s: %w", ErrUnsafe, printable(d.path), err)
+		return fmt.Errorf("%w: creating a file in %s: %w", ErrUnsafe, printable(d.Path()), err)
 	}
 	fail := func(err error) error {
 		f.Close()
-		d.remove(tmp)
+		d.Remove(tmp)
 		return fmt.Errorf("%w: writing %s: %w", ErrUnsafe, printable(recentPath(target)), err)
 	}
 	if ref != nil {
-		if uid, gid, ok := owner(ref); ok {
-			if err := keepOwner(f, uid, gid); err != nil {
+		if uid, gid, ok := safefile.Owner(ref); ok {
+			if err := safefile.KeepOwner(f, uid, gid); err != nil {
 				return fail(err)
 			}
 		}
@@ -398,15 +401,15 @@ func writeRecent(d *folder, target string, writes []recentWrite, ref fs.FileInfo
 		return fail(err)
 	}
 	if err := f.Close(); err != nil {
-		d.remove(tmp)
+		d.Remove(tmp)
 		return fmt.Errorf("%w: writing %s: %w", ErrUnsafe, printable(recentPath(target)), err)
 	}
 	if err := lk.Held(d); err != nil {
-		d.remove(tmp)
+		d.Remove(tmp)
 		return fmt.Errorf("%w: the lock on %s was lost, so %s was not written: %w", ErrUnsafe, printable(target), printable(recentPath(target)), err)
 	}
-	if err := d.rename(tmp, name); err != nil {
-		d.remove(tmp)
+	if err := d.Rename(tmp, name); err != nil {
+		d.Remove(tmp)
 		return fmt.Errorf("%w: %w", ErrUnsafe, err)
 	}
 	return nil
@@ -418,7 +421,7 @@ func trustedRecent(target string, fi fs.FileInfo) bool {
 	if !fi.Mode().IsRegular() {
 		return false
 	}
-	if isWindows() {
+	if safefile.IsWindows() {
 		return true
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
@@ -428,7 +431,7 @@ func trustedRecent(target string, fi fs.FileInfo) bool {
 	if err != nil {
 		return false
 	}
-	u1, _, ok1 := owner(fi)
-	u2, _, ok2 := owner(tf)
+	u1, _, ok1 := safefile.Owner(fi)
+	u2, _, ok2 := safefile.Owner(tf)
 	return ok1 && ok2 && u1 == u2
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 )
 
 // staleSave writes data over path in place, as cryosparc-tools' save does
@@ -151,7 +153,7 @@ func TestRecentRecordIsPrivate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no record of the write: %v", err)
 	}
-	if !isWindows() && fi.Mode().Perm() != 0o600 {
+	if !safefile.IsWindows() && fi.Mode().Perm() != 0o600 {
 		t.Errorf("record mode %#o, want 0600", fi.Mode().Perm())
 	}
 	staleSave(t, path, loaded)
@@ -161,7 +163,7 @@ func TestRecentRecordIsPrivate(t *testing.T) {
 	if err != nil || found {
 		t.Errorf("a record others may write was believed: found %v, %v", found, err)
 	}
-	if isWindows() {
+	if safefile.IsWindows() {
 		return
 	}
 	if len(warned) != 1 || !strings.Contains(warned[0], "not a private file") {

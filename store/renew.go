@@ -14,6 +14,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/lockfile"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 )
 
 // A renewal (login --renew-within) is one act across every process and
@@ -155,21 +158,21 @@ func noteKey(url string) (string, error) {
 // readRenewNote reads the note beside target: an empty note when there is
 // none. A note that is a link, not a regular file, not the file owner's,
 // or not a note is refused.
-func readRenewNote(target string, want lockOwner) (renewNote, error) {
+func readRenewNote(target string, want lockfile.Owner) (renewNote, error) {
 	path := renewNotePath(target)
-	f, err := os.OpenFile(path, os.O_RDONLY|oNoFollow|oNonBlock, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|safefile.ONoFollow|safefile.ONonBlock, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return renewNote{Version: 1}, nil
 	}
 	if err != nil {
-		return renewNote{}, want.refuseOpen(path, err)
+		return renewNote{}, want.RefuseOpen(path, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
 		return renewNote{}, fmt.Errorf("%w: %w", ErrUnsafe, err)
 	}
-	if err := want.check(path, fi); err != nil {
+	if err := want.Check(path, fi); err != nil {
 		return renewNote{}, err
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxNoteSize+1))
@@ -196,7 +199,7 @@ func LastRenewal(path, url, email string) (RenewalOutcome, bool, error) {
 		return RenewalOutcome{}, false, err
 	}
 	ref, _ := os.Stat(target)
-	n, err := readRenewNote(target, lockOwnerOf(filepath.Dir(target), ref))
+	n, err := readRenewNote(target, lockfile.OwnerOf(filepath.Dir(target), ref))
 	if err != nil {
 		return RenewalOutcome{}, false, err
 	}
@@ -211,7 +214,7 @@ func LastRenewal(path, url, email string) (RenewalOutcome, bool, error) {
 // Renewal is the renewal lock of a session file, held.
 type Renewal struct {
 	target string
-	want   lockOwner
+	want   lockfile.Owner
 	unlock func()
 }
 
@@ -228,7 +231,7 @@ func LockRenewal(path string, opt *Options, wait time.Duration) (*Renewal, error
 	if err != nil {
 		return nil, err
 	}
-	if err := mkdirAll(filepath.Dir(target)); err != nil {
+	if err := safefile.MkdirAll(filepath.Dir(target)); err != nil {
 		return nil, err
 	}
 	o := Options{LockTimeout: wait}
@@ -241,7 +244,7 @@ func LockRenewal(path string, opt *Options, wait time.Duration) (*Renewal, error
 		return nil, err
 	}
 	removeStaleTemps(base)
-	return &Renewal{target: target, want: lockOwnerOf(filepath.Dir(target), ref), unlock: l.Unlock}, nil
+	return &Renewal{target: target, want: lockfile.OwnerOf(filepath.Dir(target), ref), unlock: l.Unlock}, nil
 }
 
 // Unlock releases the renewal lock.
@@ -299,7 +302,7 @@ func (r *Renewal) Record(url, email string, o *RenewalOutcome) error {
 		return err
 	}
 	tmp := filepath.Join(filepath.Dir(path), tempPrefix(renewBase(r.target))+"note-"+crand.Text())
-	f, err := createExclusive(tmp, r.want)
+	f, err := lockfile.CreateExclusive(tmp, r.want)
 	if err != nil {
 		return err
 	}
@@ -319,8 +322,8 @@ func (r *Renewal) Record(url, email string, o *RenewalOutcome) error {
 
 // Outcome returns the outcome of a renewal made now by this process.
 func Outcome(refused bool, at time.Time) *RenewalOutcome {
-	h := self()
-	return &RenewalOutcome{Refused: refused, At: at, Host: h.host, PID: h.pid}
+	host, pid := lockfile.Self()
+	return &RenewalOutcome{Refused: refused, At: at, Host: host, PID: pid}
 }
 
 // ForgetRefusal removes what the renewal note beside the session file at

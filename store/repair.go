@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/lockfile"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 )
 
 // ErrNotRepaired: Repair would have to turn a file that is not a session
@@ -43,7 +45,7 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 	if fi.Size() == 0 {
 		return "", nil
 	}
-	var lk *writeLock
+	var lk *lockfile.Lock
 	if force {
 		lk, err = lock(target, opt, fi)
 	} else {
@@ -58,12 +60,12 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 	}
 	defer lk.Unlock()
 
-	d, err := openFolder(filepath.Dir(target), false)
+	d, err := safefile.OpenFolder(filepath.Dir(target), false)
 	if err != nil {
 		return "", err
 	}
-	defer d.close()
-	old, err := d.open(filepath.Base(target))
+	defer d.Close()
+	old, err := d.Open(filepath.Base(target))
 	if old == nil || err != nil {
 		return "", err
 	}
@@ -81,7 +83,7 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 		err = fmt.Errorf("%w: %s holds nothing that can be kept (%s); only a forced repair replaces it with an empty session file, keeping a backup", ErrNotRepaired, printable(target), inv.Problems[0])
 	case errors.Is(perr, ErrBusy):
 		err = perr
-	case perr == nil && string(s.Marshal()) == string(raw) && (ofi.Mode().Perm() == 0o600 || isWindows()):
+	case perr == nil && string(s.Marshal()) == string(raw) && (ofi.Mode().Perm() == 0o600 || safefile.IsWindows()):
 		// Nothing to repair.
 	default:
 		backup, err = writeBackup(d, target, opt.now(), raw, ofi)
@@ -109,7 +111,7 @@ func backupPrefix(target string) string { return filepath.Base(target) + ".bak-"
 // when root writes it: named after now, with -2, -3, … added while the name is
 // taken (by anything, a link included: none is followed). It returns the
 // backup's path.
-func writeBackup(d *folder, target string, now time.Time, data []byte, ref fs.FileInfo) (string, error) {
+func writeBackup(d *safefile.Folder, target string, now time.Time, data []byte, ref fs.FileInfo) (string, error) {
 	stem := backupPrefix(target) + now.UTC().Format(backupStamp)
 	name := stem
 	var (
@@ -117,7 +119,7 @@ func writeBackup(d *folder, target string, now time.Time, data []byte, ref fs.Fi
 		err error
 	)
 	for n := 2; ; n++ {
-		if f, err = d.create(name); !errors.Is(err, fs.ErrExist) || n > 1000 {
+		if f, err = d.Create(name); !errors.Is(err, fs.ErrExist) || n > 1000 {
 			break
 		}
 		name = stem + "-" + strconv.Itoa(n)
@@ -127,8 +129,8 @@ func writeBackup(d *folder, target string, now time.Time, data []byte, ref fs.Fi
 		return "", fmt.Errorf("%w: creating the backup %s: %w", ErrUnsafe, printable(path), err)
 	}
 	if os.Geteuid() == 0 {
-		if uid, gid, ok := owner(ref); ok {
-			err = keepOwner(f, uid, gid)
+		if uid, gid, ok := safefile.Owner(ref); ok {
+			err = safefile.KeepOwner(f, uid, gid)
 		}
 	}
 	if err == nil {
@@ -141,12 +143,12 @@ func writeBackup(d *folder, target string, now time.Time, data []byte, ref fs.Fi
 		err = cerr
 	}
 	if err != nil {
-		d.remove(name)
+		d.Remove(name)
 		return "", fmt.Errorf("%w: writing the backup %s: %w", ErrUnsafe, printable(path), err)
 	}
-	if err := d.sync(); err != nil {
+	if err := d.Sync(); err != nil {
 		// The file is not touched without a backup that survives a crash.
-		d.remove(name)
+		d.Remove(name)
 		return "", fmt.Errorf("%w: flushing the backup %s to disk: %w", ErrUnsafe, printable(path), err)
 	}
 	return path, nil
@@ -168,12 +170,12 @@ func Backups(path string) ([]string, error) {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	d, err := openFolder(dir, false)
+	d, err := safefile.OpenFolder(dir, false)
 	if err != nil {
 		return nil, err
 	}
-	defer d.close()
-	names, err := d.names()
+	defer d.Close()
+	names, err := d.Names()
 	if err != nil {
 		return nil, fmt.Errorf("%w: listing %s: %w", ErrUnsafe, printable(dir), err)
 	}
@@ -185,7 +187,7 @@ func Backups(path string) ([]string, error) {
 	prefix := backupPrefix(target)
 	for _, name := range names {
 		stamp, n, ok := backupName(strings.TrimPrefix(name, prefix))
-		if ok && strings.HasPrefix(name, prefix) && d.isRegular(name) {
+		if ok && strings.HasPrefix(name, prefix) && d.IsRegular(name) {
 			list = append(list, found{name, stamp, n})
 		}
 	}

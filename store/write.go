@@ -12,6 +12,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/lockfile"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 )
 
 // existing returns what is at target (nil when nothing is), refusing what
@@ -28,7 +31,7 @@ func existing(target string) (fs.FileInfo, error) {
 	if err := checkRegular(target, fi); err != nil {
 		return nil, err
 	}
-	if fi.Mode().Perm()&0o200 == 0 && !isWindows() {
+	if fi.Mode().Perm()&0o200 == 0 && !safefile.IsWindows() {
 		return nil, fmt.Errorf("%w: %s is read-only (mode %#o), so it is not changed (cryosparc-tools cannot write it either); chmod u+w it if it should change", ErrUnsafe, printable(target), fi.Mode().Perm())
 	}
 	return fi, nil
@@ -53,14 +56,14 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 		return err
 	}
 	defer lk.Unlock()
-	d, err := openFolder(filepath.Dir(target), false)
+	d, err := safefile.OpenFolder(filepath.Dir(target), false)
 	if err != nil {
 		return err
 	}
-	defer d.close()
+	defer d.Close()
 	// The file read is kept open, to see after the rename what was written
 	// into it meanwhile, and its bytes, to tell quickly that nothing was.
-	old, err := d.open(filepath.Base(target))
+	old, err := d.Open(filepath.Base(target))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnsafe, err)
 	}
@@ -76,7 +79,7 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 		}
 		// The file kept open is the one read, through a descriptor of its
 		// own that the snapshot may close.
-		f, err := dupFile(old)
+		f, err := safefile.DupFile(old)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
 		}
@@ -175,22 +178,6 @@ func readOpen(f *os.File, path string) ([]byte, fs.FileInfo, error) {
 	return nil, nil, fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(path), err)
 }
 
-// mkdirAll creates dir and the folders above it that are missing, 0700,
-// as mkdir -p does, following no link on the way (see openFolder). Run as
-// root, each new folder gets the owner of the folder above it, so that an
-// administrator creating a user's file leaves it the user's.
-func mkdirAll(dir string) error {
-	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
-		return nil
-	}
-	d, err := openFolder(dir, true)
-	if err != nil {
-		return err
-	}
-	d.close()
-	return nil
-}
-
 // Save replaces the file at path with s, under the lock, atomically, as
 // cryosparc-tools' save() would write it. Whatever the file held is lost,
 // including changes other processes made since s was loaded: to change the
@@ -207,23 +194,22 @@ func Save(path string, opt *Options, s *Sessions) error {
 // untouched.
 var ErrNoChange = errors.New("nothing to change")
 
-// tempPrefix starts the names of new files being written; a file with this
-// prefix found while the lock is held was left by a writer that died.
-func tempPrefix(target string) string { return "." + filepath.Base(target) + ".tmp-" }
+// tempPrefix starts the names of new files being written beside target.
+func tempPrefix(target string) string { return safefile.TempPrefix(target) }
 
 // removeStaleTemps removes what writers that died left beside target: the
 // names only (a link is removed, never what it points to).
 func removeStaleTemps(target string) {
-	d, err := openFolder(filepath.Dir(target), false)
+	d, err := safefile.OpenFolder(filepath.Dir(target), false)
 	if err != nil {
 		return
 	}
-	defer d.close()
-	names, _ := d.names()
+	defer d.Close()
+	names, _ := d.Names()
 	prefix := tempPrefix(target)
 	for _, name := range names {
 		if strings.HasPrefix(name, prefix) {
-			d.remove(name)
+			d.Remove(name)
 		}
 	}
 }
@@ -231,12 +217,12 @@ func removeStaleTemps(target string) {
 // newTemp creates the file that will replace target in the folder d: a
 // random name that holds no secret, mode 0600 from the start, never
 // through a link.
-func newTemp(d *folder, target string) (*os.File, string, error) {
+func newTemp(d *safefile.Folder, target string) (*os.File, string, error) {
 	var b [8]byte
 	for try := 0; ; try++ {
 		rand.Read(b[:])
 		name := tempPrefix(target) + hex.EncodeToString(b[:])
-		f, err := d.create(name)
+		f, err := d.Create(name)
 		if err == nil || !errors.Is(err, fs.ErrExist) || try == 100 {
 			return f, name, err
 		}
@@ -279,17 +265,17 @@ const (
 // writes then repairs. After maxRounds writes that each found another save
 // to merge, it stops writing and returns what it would have written next:
 // the record holds what was not written, for the next command to restore.
-func replace(d *folder, target string, opt *Options, lk *writeLock, old *os.File, base *Sessions, baseData []byte, next *Sessions) (*Sessions, error) {
+func replace(d *safefile.Folder, target string, opt *Options, lk *lockfile.Lock, old *os.File, base *Sessions, baseData []byte, next *Sessions) (*Sessions, error) {
 	return replaceGuarded(d, target, opt, lk, old, base, baseData, next, nil)
 }
 
-func replaceGuarded(d *folder, target string, opt *Options, lk *writeLock, old *os.File, base *Sessions, baseData []byte, next *Sessions, stale func(string, Session) bool) (*Sessions, error) {
+func replaceGuarded(d *safefile.Folder, target string, opt *Options, lk *lockfile.Lock, old *os.File, base *Sessions, baseData []byte, next *Sessions, stale func(string, Session) bool) (*Sessions, error) {
 	name := filepath.Base(target)
 	merging, rechecks := false, 0
 	for round := 0; ; round++ {
 		var err error
 		if round > 0 {
-			if old, err = d.open(name); err != nil {
+			if old, err = d.Open(name); err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
 			}
 		}
@@ -319,7 +305,7 @@ func replaceGuarded(d *folder, target string, opt *Options, lk *writeLock, old *
 			if old != nil {
 				old.Close()
 			}
-			f, err := d.open(name)
+			f, err := d.Open(name)
 			if err != nil || f == nil {
 				return nil, fmt.Errorf("%w: %s appeared and vanished while being written: %w", ErrUnsafe, printable(target), err)
 			}
@@ -355,7 +341,7 @@ func replaceGuarded(d *folder, target string, opt *Options, lk *writeLock, old *
 		// more, after a pause.
 		rechecks++
 		opt.sleep(recheckAfter)
-		f, err := d.open(name)
+		f, err := d.Open(name)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
 		}
@@ -390,17 +376,17 @@ var errReplaced = errors.New("replaced since it was read")
 // right before, is no longer this writer's: another writer may have taken
 // it over. A folder that cannot be flushed after the rename is
 // an error too: the new file is in place, but may not survive a crash.
-func writeFile(d *folder, target string, data []byte, old *os.File, lk *writeLock) error {
+func writeFile(d *safefile.Folder, target string, data []byte, old *os.File, lk *lockfile.Lock) error {
 	f, tmp, err := newTemp(d, target)
 	if err != nil {
-		return fmt.Errorf("%w: creating a file in %s: %w", ErrUnsafe, printable(d.path), err)
+		return fmt.Errorf("%w: creating a file in %s: %w", ErrUnsafe, printable(d.Path()), err)
 	}
 	fail := func(what string, err error) error {
 		f.Close()
-		d.remove(tmp)
+		d.Remove(tmp)
 		return fmt.Errorf("%w: %s %s: %w", ErrUnsafe, what, printable(f.Name()), err)
 	}
-	if err := f.Chmod(0o600); err != nil && !isWindows() {
+	if err := f.Chmod(0o600); err != nil && !safefile.IsWindows() {
 		return fail("setting permissions of", err)
 	}
 	uid, gid, ok := 0, 0, false
@@ -409,14 +395,14 @@ func writeFile(d *folder, target string, data []byte, old *os.File, lk *writeLoc
 		if err != nil {
 			return fail("checking the owner of", err)
 		}
-		uid, gid, ok = owner(fi)
+		uid, gid, ok = safefile.Owner(fi)
 	} else if os.Geteuid() == 0 {
-		uid, gid, ok = d.owner()
+		uid, gid, ok = d.Owner()
 	}
 	if ok {
-		if err := keepOwner(f, uid, gid); err != nil {
+		if err := safefile.KeepOwner(f, uid, gid); err != nil {
 			f.Close()
-			d.remove(tmp)
+			d.Remove(tmp)
 			return fmt.Errorf("%w: %s belongs to another user or group, which a replacement written by this user would not keep (%w); run as its owner", ErrUnsafe, printable(target), err)
 		}
 	}
@@ -430,30 +416,30 @@ func writeFile(d *folder, target string, data []byte, old *os.File, lk *writeLoc
 		return fail("closing", err)
 	}
 	if err := lk.Held(d); err != nil {
-		d.remove(tmp)
+		d.Remove(tmp)
 		return fmt.Errorf("%w: the lock on %s was lost while it was being written (%w); the new version was not put in place, try again", ErrUnsafe, printable(target), err)
 	}
 	name := filepath.Base(target)
-	if old != nil && !d.holds(name, old) {
+	if old != nil && !d.Holds(name, old) {
 		// Replaced since it was read: by a writer that took the lock over
 		// (this one stalled for longer than LockStaleAfter) or by a
 		// program that takes none. Its content is merged, not lost.
-		d.remove(tmp)
+		d.Remove(tmp)
 		return errReplaced
 	}
 	if old != nil {
-		err = d.rename(tmp, name)
+		err = d.Rename(tmp, name)
 	} else {
-		err = d.renameNew(tmp, name)
+		err = d.RenameNew(tmp, name)
 	}
 	if err != nil {
-		d.remove(tmp)
+		d.Remove(tmp)
 		if errors.Is(err, fs.ErrExist) {
 			return err
 		}
 		return fmt.Errorf("%w: replacing %s: %w", ErrUnsafe, printable(target), err)
 	}
-	if err := d.sync(); err != nil {
+	if err := d.Sync(); err != nil {
 		return fmt.Errorf("%w: %s was replaced, but its folder could not be flushed to disk, so the change may not survive a crash: %w", ErrUnsafe, printable(target), err)
 	}
 	return nil

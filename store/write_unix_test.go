@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
@@ -130,8 +131,8 @@ func TestFolderSwappedForLink(t *testing.T) {
 
 	// A folder on the way that became a link after the path was resolved.
 	plant(t, filepath.Join(home, "cfg"), system)
-	if d, err := openFolder(filepath.Join(home, "cfg", "new", "deeper"), true); err == nil {
-		d.close()
+	if d, err := safefile.OpenFolder(filepath.Join(home, "cfg", "new", "deeper"), true); err == nil {
+		d.Close()
 		t.Error("openFolder created folders through a link")
 	} else if !errors.Is(err, ErrUnsafe) {
 		t.Errorf("openFolder: %v", err)

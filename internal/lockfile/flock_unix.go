@@ -1,6 +1,6 @@
 //go:build unix
 
-package store
+package lockfile
 
 import (
 	"bytes"
@@ -8,15 +8,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
-)
-
-const (
-	oNoFollow = syscall.O_NOFOLLOW
-	oNonBlock = syscall.O_NONBLOCK // a FIFO planted there opens at once, then is refused
 )
 
 // platformFlock tries flock(2) on f once, without waiting.
@@ -53,10 +47,8 @@ func flockUnsupported(err error) bool {
 	return false
 }
 
-func isLoop(err error) bool { return errors.Is(err, unix.ELOOP) }
-
-// touch sets f's modification time to now, by the file system's clock.
-func touch(f *os.File) error {
+// Touch sets f's modification time to now, by the file system's clock.
+func Touch(f *os.File) error {
 	c, err := f.SyscallConn()
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package store
+package safefile
 
 import "golang.org/x/sys/unix"
 

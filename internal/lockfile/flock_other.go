@@ -1,16 +1,11 @@
 //go:build !unix && !windows
 
-package store
+package lockfile
 
 import (
 	"errors"
 	"os"
 	"time"
-)
-
-const (
-	oNoFollow = 0
-	oNonBlock = 0
 )
 
 var errNoFlock = errors.New("flock is not available on this system")
@@ -22,10 +17,8 @@ func flockBusy(error) bool { return false }
 
 func flockUnsupported(err error) bool { return errors.Is(err, errNoFlock) }
 
-func isLoop(error) bool { return false }
-
-// touch sets f's modification time to now.
-func touch(f *os.File) error {
+// Touch sets f's modification time to now.
+func Touch(f *os.File) error {
 	now := time.Now()
 	return os.Chtimes(f.Name(), now, now)
 }

@@ -1,4 +1,4 @@
-package store
+package lockfile
 
 import (
 	"errors"
@@ -6,11 +6,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/windows"
-)
-
-const (
-	oNoFollow = 0
-	oNonBlock = 0
 )
 
 // platformFlock tries an exclusive LockFileEx on f once, without waiting.
@@ -24,10 +19,8 @@ func flockUnsupported(err error) bool {
 	return errors.Is(err, windows.ERROR_NOT_SUPPORTED) || errors.Is(err, windows.ERROR_INVALID_FUNCTION)
 }
 
-func isLoop(error) bool { return false }
-
-// touch sets f's modification time to now.
-func touch(f *os.File) error {
+// Touch sets f's modification time to now.
+func Touch(f *os.File) error {
 	now := time.Now()
 	return os.Chtimes(f.Name(), now, now)
 }

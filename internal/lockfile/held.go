@@ -1,4 +1,4 @@
-package store
+package lockfile
 
 import (
 	crand "crypto/rand"
@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
@@ -70,13 +71,20 @@ func parseHolder(data []byte) (h holder, ok bool) {
 }
 
 func (h holder) String() string {
-	return fmt.Sprintf("process %d on %s (since %s)", h.pid, printable(h.host), h.since.Local().Format("15:04:05"))
+	return fmt.Sprintf("process %d on %s (since %s)", h.pid, text.Safe(h.host), h.since.Local().Format("15:04:05"))
 }
 
 var self = sync.OnceValue(func() holder {
 	host, _ := os.Hostname()
 	return holder{pid: os.Getpid(), host: host, space: processSpace(host)}
 })
+
+// Self returns this process's host name and process id, as its lock files
+// name them.
+func Self() (host string, pid int) {
+	h := self()
+	return h.host, h.pid
+}
 
 func newHolder() holder {
 	h := self()
@@ -104,9 +112,9 @@ type lockFile struct {
 // empty, even when its writer is killed between creating and writing it (an
 // empty one could only be judged by its age). Where hard links are
 // refused, path is created exclusively and then written.
-func createHeld(path string, want lockOwner, h holder) (*lockFile, error) {
+func createHeld(path string, want Owner, h holder) (*lockFile, error) {
 	target := strings.TrimSuffix(path, ".lock.held")
-	tmp := filepath.Join(filepath.Dir(path), tempPrefix(target)+"held-"+h.nonce)
+	tmp := filepath.Join(filepath.Dir(path), safefile.TempPrefix(target)+"held-"+h.nonce)
 	f, err := createWithLine(tmp, path, want, h)
 	if err != nil {
 		return nil, err
@@ -123,7 +131,7 @@ func createHeld(path string, want lockOwner, h holder) (*lockFile, error) {
 		return nil, fs.ErrExist
 	case !linksRefused(err):
 		f.Close()
-		return nil, fmt.Errorf("%w: creating the lock file %s: %w", ErrUnsafe, printable(path), err)
+		return nil, fmt.Errorf("%w: creating the lock file %s: %w", safefile.ErrUnsafe, text.Safe(path), err)
 	}
 	f.Close()
 	if f, err = createWithLine(path, path, want, h); err != nil {
@@ -134,15 +142,15 @@ func createHeld(path string, want lockOwner, h holder) (*lockFile, error) {
 
 // createWithLine creates name exclusively and writes h's line into it; on
 // failure nothing is left. path names the lock file in messages.
-func createWithLine(name, path string, want lockOwner, h holder) (*os.File, error) {
-	f, err := createExclusive(name, want)
+func createWithLine(name, path string, want Owner, h holder) (*os.File, error) {
+	f, err := CreateExclusive(name, want)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := f.WriteString(h.line()); err != nil {
 		f.Close()
 		os.Remove(name)
-		return nil, fmt.Errorf("%w: writing the lock file %s: %w", ErrUnsafe, printable(path), err)
+		return nil, fmt.Errorf("%w: writing the lock file %s: %w", safefile.ErrUnsafe, text.Safe(path), err)
 	}
 	return f, nil
 }
@@ -156,8 +164,8 @@ func linksRefused(err error) bool {
 // refresh keeps the lock file's modification time recent while it is held,
 // so that other hosts do not take it for a dead holder's. A refresh that
 // fails ends the refreshes and marks the lock lost: another host may take
-// a lock file that is not refreshed for LockStaleAfter, so its holder must
-// write nothing more under it (see writeLock.Held).
+// a lock file that is not refreshed for StaleAfter, so its holder must
+// write nothing more under it (see Lock.Held).
 func (l *lockFile) refresh() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -165,10 +173,10 @@ func (l *lockFile) refresh() {
 		return
 	}
 	if err := l.touch(l.f); err != nil {
-		l.lost = fmt.Errorf("refreshing the lock file %s failed: %w", printable(l.path), err)
+		l.lost = fmt.Errorf("refreshing the lock file %s failed: %w", text.Safe(l.path), err)
 		return
 	}
-	l.timer = time.AfterFunc(lockRefresh, l.refresh)
+	l.timer = time.AfterFunc(RefreshEvery, l.refresh)
 }
 
 // failed returns why a refresh failed, or nil.
@@ -198,7 +206,7 @@ func (l *lockFile) release() {
 // takeHeld creates target's exclusive lock file, waiting until deadline
 // for another holder to finish and removing the lock files of holders
 // that died; touch refreshes it while it is held.
-func takeHeld(target string, want lockOwner, deadline time.Time, timedOut func(string) error, touch func(*os.File) error) (*lockFile, error) {
+func takeHeld(target string, want Owner, deadline time.Time, timedOut func(string) error, touch func(*os.File) error) (*lockFile, error) {
 	path := heldPath(target)
 	wait := poll{}
 	quick := 0 // tries in a row without a pause
@@ -207,7 +215,7 @@ func takeHeld(target string, want lockOwner, deadline time.Time, timedOut func(s
 		if err == nil {
 			l.mu.Lock()
 			l.touch = touch
-			l.timer = time.AfterFunc(lockRefresh, l.refresh)
+			l.timer = time.AfterFunc(RefreshEvery, l.refresh)
 			l.mu.Unlock()
 			return l, nil
 		}
@@ -252,8 +260,8 @@ type seenLock struct {
 // inspect reads the lock file at path, never through a link. A lock file
 // that is a link or not a regular file is refused: it is not one this
 // program made.
-func inspect(path string, want lockOwner) (seenLock, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|oNoFollow|oNonBlock, 0)
+func inspect(path string, want Owner) (seenLock, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|safefile.ONoFollow|safefile.ONonBlock, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return seenLock{gone: true}, nil
 	}
@@ -266,23 +274,23 @@ func inspect(path string, want lockOwner) (seenLock, error) {
 			return seenLock{gone: true}, nil
 		}
 		if err != nil {
-			return seenLock{}, fmt.Errorf("%w: %w", ErrUnsafe, err)
+			return seenLock{}, fmt.Errorf("%w: %w", safefile.ErrUnsafe, err)
 		}
 		if !fi.Mode().IsRegular() {
-			return seenLock{}, want.check(path, fi)
+			return seenLock{}, want.Check(path, fi)
 		}
 		return seenLock{fi: fi, unreadable: true}, nil
 	}
 	if err != nil {
-		return seenLock{}, want.refuseOpen(path, err)
+		return seenLock{}, want.RefuseOpen(path, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return seenLock{}, fmt.Errorf("%w: %w", ErrUnsafe, err)
+		return seenLock{}, fmt.Errorf("%w: %w", safefile.ErrUnsafe, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return seenLock{}, want.check(path, fi)
+		return seenLock{}, want.Check(path, fi)
 	}
 	data, _ := io.ReadAll(io.LimitReader(f, 1024))
 	h, ok := parseHolder(data)
@@ -309,13 +317,13 @@ func (s seenLock) stale(target string) string {
 		}
 	}
 	mtime := s.fi.ModTime()
-	if time.Since(mtime) < LockStaleAfter {
+	if time.Since(mtime) < StaleAfter {
 		// This machine's clock says it is recent; a clock behind the
 		// file system's only makes the wait longer.
 		return ""
 	}
 	// This clock may be ahead: ask the file system's.
-	if age := fsNow(target).Sub(mtime); age >= LockStaleAfter {
+	if age := fsNow(target).Sub(mtime); age >= StaleAfter {
 		return fmt.Sprintf("not refreshed for %s", text.Duration(age))
 	}
 	return ""
@@ -326,7 +334,7 @@ func (s seenLock) stale(target string) string {
 // moment (named as the temporary files that a writer removes when one was
 // left). Where no file can be created there, this machine's clock.
 func fsNow(target string) time.Time {
-	f, err := os.CreateTemp(filepath.Dir(target), tempPrefix(target)+"clock-")
+	f, err := os.CreateTemp(filepath.Dir(target), safefile.TempPrefix(target)+"clock-")
 	if err != nil {
 		return time.Now()
 	}
@@ -342,7 +350,7 @@ func fsNow(target string) time.Time {
 // breakStale removes the stale lock file seen at target's held path, under
 // the break lock, once it has checked that it is still the same file and
 // still stale. It reports whether the lock file may now be free.
-func breakStale(target string, want lockOwner, seen seenLock) (bool, error) {
+func breakStale(target string, want Owner, seen seenLock) (bool, error) {
 	held, bp := heldPath(target), breakPath(target)
 	b, err := createHeld(bp, want, newHolder())
 	if errors.Is(err, fs.ErrExist) {
@@ -376,7 +384,7 @@ func (s seenLock) who(path string) string {
 	case s.parsed:
 		return s.h.String()
 	case s.unreadable:
-		return fmt.Sprintf("a process whose lock file %s this user cannot read (if no other program uses the session file, remove it: rm %s)", printable(path), printable(path))
+		return fmt.Sprintf("a process whose lock file %s this user cannot read (if no other program uses the session file, remove it: rm %s)", text.Safe(path), text.Safe(path))
 	}
 	return "another process"
 }

@@ -1,5 +1,0 @@
-//go:build windows
-
-package store
-
-func isWindows() bool { return true }
