@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/cmdline"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
@@ -55,23 +57,35 @@ type cliRun struct {
 	stdout, stderr string
 }
 
+// env is what a run gets (its streams, environment, clock, terminal);
+// terminal, what prompts: the command line's own, run in process.
+type (
+	env      = cmdline.Env
+	terminal = cmdline.Terminal
+)
+
+// run runs the command line in process, as the binary's main does.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool), now func() time.Time) int {
+	return cmdline.Run(args, cmdline.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Lookup: lookup, Now: now})
+}
+
 func runWith(t *testing.T, e *env, args ...string) cliRun {
 	t.Helper()
 	var out, errb bytes.Buffer
-	e.stdout, e.stderr = &out, &errb
-	if e.stdin == nil {
-		e.stdin = strings.NewReader("")
+	e.Stdout, e.Stderr = &out, &errb
+	if e.Stdin == nil {
+		e.Stdin = strings.NewReader("")
 	}
-	if e.lookup == nil {
-		e.lookup = func(string) (string, bool) { return "", false }
+	if e.Lookup == nil {
+		e.Lookup = func(string) (string, bool) { return "", false }
 	}
-	if e.now == nil {
-		e.now = time.Now
+	if e.Now == nil {
+		e.Now = time.Now
 	}
-	if e.tty == nil {
-		e.tty = func() (terminal, error) { return nil, errors.New("no terminal") }
+	if e.TTY == nil {
+		e.TTY = func() (terminal, error) { return nil, errors.New("no terminal") }
 	}
-	code := report(&errb, newApp(e).Run(append([]string{helper.Name}, args...)))
+	code := cmdline.Run(append([]string{helper.Name}, args...), *e)
 	return cliRun{code, out.String(), errb.String()}
 }
 
@@ -108,7 +122,7 @@ var sampleNow = time.Date(2026, 5, 18, 0, 0, 0, 0, time.UTC)
 func sampleEnv(t *testing.T, content string) (*env, string) {
 	file := filepath.Join(t.TempDir(), "auth.json")
 	os.WriteFile(file, []byte(content), 0o600)
-	return &env{now: func() time.Time { return sampleNow }}, file
+	return &env{Now: func() time.Time { return sampleNow }}, file
 }
 
 func TestToken(t *testing.T) {
@@ -231,7 +245,7 @@ func TestLogout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		e, file := sampleEnv(t, tt.file)
-		e.lookup = func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+		e.Lookup = func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
 		r := runWith(t, e, append([]string{"--file", file, "logout"}, tt.args...)...)
 		if r.code != tt.code {
 			t.Errorf("%v logout %q: exit %d (%s), want %d", tt.env, tt.args, r.code, r.stderr, tt.code)
@@ -254,10 +268,10 @@ func TestLogoutAllAsks(t *testing.T) {
 	for _, answer := range []string{"y", "n"} {
 		e, file := sampleEnv(t, sampleFile)
 		tty := &fakeTTY{answers: map[string]string{}}
-		e.tty = func() (terminal, error) { return tty, nil }
+		e.TTY = func() (terminal, error) { return tty, nil }
 		tty.answers = map[string]string{}
 		var question string
-		e.tty = func() (terminal, error) {
+		e.TTY = func() (terminal, error) {
 			return &promptSpy{fakeTTY: tty, answer: answer, seen: &question}, nil
 		}
 		r := runWith(t, e, "--file", file, "logout", "--all")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cryosparc-credential/cryosparc-credential/internal/cmdline"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
@@ -40,8 +41,8 @@ func checkGenerated(t *testing.T, path, content string, update bool, regenerate 
 // quietApp is the command line with an empty environment, for generating
 // files from its definition.
 func quietApp() *cli.App {
-	return newApp(&env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, now: time.Now,
-		lookup: func(string) (string, bool) { return "", false }})
+	return cmdline.App(env{Stdin: strings.NewReader(""), Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now,
+		Lookup: func(string) (string, bool) { return "", false }})
 }
 
 // bashCompletion writes the bash completion script from the command line

@@ -17,7 +17,7 @@ func TestLoginPasswordStdin(t *testing.T) {
 	cs := newCryoSPARC(t, "correct horse")
 	file := filepath.Join(t.TempDir(), "auth.json")
 	now := time.Now().UTC().Truncate(time.Second).Add(123456789)
-	r := runWith(t, &env{stdin: strings.NewReader("correct horse\n"), now: func() time.Time { return now }},
+	r := runWith(t, &env{Stdin: strings.NewReader("correct horse\n"), Now: func() time.Time { return now }},
 		"--file", file, "login", "--url", cs.URL, "--email", "ali@example.com", "--password-stdin")
 	if r.code != 0 {
 		t.Fatalf("login exit %d: %s", r.code, r.stderr)
@@ -74,7 +74,7 @@ func TestLoginFailuresChangeNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			os.WriteFile(file, []byte(original), 0o600)
 			lookup := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
-			r := runWith(t, &env{stdin: strings.NewReader(tt.stdin), lookup: lookup}, append([]string{"--file", file, "login"}, tt.args...)...)
+			r := runWith(t, &env{Stdin: strings.NewReader(tt.stdin), Lookup: lookup}, append([]string{"--file", file, "login"}, tt.args...)...)
 			if r.code != tt.code || !strings.Contains(r.stderr, tt.inStderr) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.inStderr)
 			}
@@ -98,7 +98,7 @@ func TestLoginExpiresHonoured(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "auth.json")
 	loc := time.FixedZone("lab", 2*3600)
 	now := time.Date(2026, 5, 6, 7, 8, 9, 0, loc)
-	r := runWith(t, &env{stdin: strings.NewReader("pw"), now: func() time.Time { return now }},
+	r := runWith(t, &env{Stdin: strings.NewReader("pw"), Now: func() time.Time { return now }},
 		"--file", file, "login", "--url", cs.URL, "--email", "a@x", "--password-stdin", "--expires", "2026-05-10")
 	if r.code != 0 {
 		t.Fatalf("exit %d %s", r.code, r.stderr)
@@ -116,7 +116,7 @@ func TestLoginExpiresHonoured(t *testing.T) {
 	// seconds (rounded up) and the stored expiry is still midnight, as
 	// cryosparc-tools stores it.
 	now2 := time.Date(2026, 5, 6, 7, 8, 9, 600_000_000, loc)
-	r = runWith(t, &env{stdin: strings.NewReader("pw"), now: func() time.Time { return now2 }},
+	r = runWith(t, &env{Stdin: strings.NewReader("pw"), Now: func() time.Time { return now2 }},
 		"--file", file, "login", "--url", cs.URL, "--email", "b@x", "--password-stdin", "--expires", "2026-05-10")
 	if r.code != 0 {
 		t.Fatalf("exit %d %s", r.code, r.stderr)
@@ -133,7 +133,7 @@ func TestLoginPrompts(t *testing.T) {
 	cs := newCryoSPARC(t, "s3cret")
 	file := filepath.Join(t.TempDir(), "auth.json")
 	tty := &fakeTTY{answers: map[string]string{"CryoSPARC URL: ": strings.TrimPrefix(cs.URL, "http://"), "Email: ": "bo@example.com", "Password: ": "s3cret"}}
-	r := runWith(t, &env{tty: func() (terminal, error) { return tty, nil }}, "--file", file, "login")
+	r := runWith(t, &env{TTY: func() (terminal, error) { return tty, nil }}, "--file", file, "login")
 	if r.code != 0 {
 		t.Fatalf("exit %d %s", r.code, r.stderr)
 	}
@@ -155,7 +155,7 @@ func TestLoginPrompts(t *testing.T) {
 		}
 		return "", false
 	}
-	r = runWith(t, &env{tty: func() (terminal, error) { return tty2, nil }, lookup: lookup}, "--file", file, "login", "--url", cs.URL)
+	r = runWith(t, &env{TTY: func() (terminal, error) { return tty2, nil }, Lookup: lookup}, "--file", file, "login", "--url", cs.URL)
 	if r.code != 0 || len(tty2.asked) != 0 || cs.Logins()[1]["username"] != "env@example.com" {
 		t.Errorf("exit %d, asked %q, user %q", r.code, tty2.asked, cs.Logins()[1]["username"])
 	}
@@ -166,7 +166,7 @@ func TestLoginRefusesInvalidFileBeforeAsking(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "auth.json")
 	bad := `{"https://x": {"a": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "2099-01-01"}}}`
 	os.WriteFile(file, []byte(bad), 0o600)
-	r := runWith(t, &env{stdin: strings.NewReader("pw")}, "--file", file, "login", "--url", cs.URL, "--email", "a@x", "--password-stdin")
+	r := runWith(t, &env{Stdin: strings.NewReader("pw")}, "--file", file, "login", "--url", cs.URL, "--email", "a@x", "--password-stdin")
 	if r.code != 3 || len(cs.Logins()) != 0 {
 		t.Errorf("exit %d, %d logins; want 3 and no login", r.code, len(cs.Logins()))
 	}

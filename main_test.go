@@ -214,7 +214,7 @@ func TestEverydayMessages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e2 := *e
-			e2.stdin = strings.NewReader(tt.stdin)
+			e2.Stdin = strings.NewReader(tt.stdin)
 			args := tt.args
 			if tt.args[0] != "list" {
 				args = append([]string{"--file", file}, args...)

@@ -222,8 +222,8 @@ func TestCryoSPARCEnvironment(t *testing.T) {
 	}
 	for _, tt := range tests {
 		e2 := *e
-		e2.stdin = strings.NewReader(tt.stdin)
-		e2.lookup = func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+		e2.Stdin = strings.NewReader(tt.stdin)
+		e2.Lookup = func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
 		r := runWith(t, &e2, append([]string{"--file", file}, tt.args...)...)
 		if r.code != tt.code || !strings.Contains(r.stdout, tt.want) {
 			t.Errorf("%v %v: exit %d %q %s; want %d %q", tt.env, tt.args, r.code, r.stdout, r.stderr, tt.code, tt.want)

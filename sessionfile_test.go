@@ -270,7 +270,7 @@ func TestUncarriableValuesRefused(t *testing.T) {
 		"url=https://x\nemail=a\naccess_token=tok\r\r\n",
 		"url=https://x\nemail=a\r\r\naccess_token=tok\n",
 	} {
-		e.stdin = strings.NewReader(in)
+		e.Stdin = strings.NewReader(in)
 		if r := runWith(t, e, "--file", file, "store"); r.code != 2 {
 			t.Errorf("store %q: exit %d %s", in, r.code, r.stderr)
 		}

@@ -27,7 +27,7 @@ func writeSessions(t *testing.T, now time.Time, sessions ...store.Session) (*env
 	if err := os.WriteFile(file, s.Marshal(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &env{now: func() time.Time { return now }}, file
+	return &env{Now: func() time.Time { return now }}, file
 }
 
 func at(t time.Time) store.Expiry { return store.ExpiryFromTime(t.UTC().Truncate(time.Second)) }

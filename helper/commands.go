@@ -171,7 +171,7 @@ type LogoutQuery struct {
 	// will be erased and says whether to go on. With All and no Confirm,
 	// Yes must be set.
 	Confirm func(question string) (bool, error)
-	Yes     bool
+	Yes     bool // goes with All only
 }
 
 // Logout erases the session Select's rule names (the one token would
@@ -179,6 +179,9 @@ type LogoutQuery struct {
 // q.Email when given), and says which. The tokens stay valid on the server
 // until they expire: the CryoSPARC API has no logout.
 func (f *Commands) Logout(out io.Writer, q LogoutQuery) error {
+	if q.Yes && !q.All {
+		return bad("--yes goes with --all")
+	}
 	var erase []store.Session
 	selected := Selection{URL: q.URL, Email: q.Email}
 	if q.All {

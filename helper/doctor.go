@@ -20,13 +20,17 @@ var ErrUnhealthy = errkind.New(errkind.File, "the session file has problems")
 type DoctorQuery struct {
 	Fix bool // repair the file first (see store.Repair), keeping a backup
 	// Force lets Fix replace a file that is not a session file, or not
-	// JSON, with an empty one (the backup keeps the original).
+	// JSON, with an empty one (the backup keeps the original). It goes
+	// with Fix only.
 	Force bool
 }
 
 // Doctor reports on the session file and returns an ErrUnhealthy error
 // when it has problems. With q.Fix, it first repairs the file.
 func (f *Commands) Doctor(out io.Writer, q DoctorQuery) error {
+	if q.Force && !q.Fix {
+		return bad("--force goes with --fix")
+	}
 	if q.Fix {
 		o := f.Options
 		backup, err := store.Repair(f.Path, &o, q.Force)

@@ -102,6 +102,15 @@ func JobTimeLeft(end string, set bool, start string, now time.Time) (time.Durati
 	return time.Unix(secs, 0).Sub(now), nil
 }
 
+// SlurmJobTimeLeft is JobTimeLeft for the Slurm job the environment env
+// describes ($SLURM_JOB_END_TIME, $SLURM_JOB_START_TIME), at now: the
+// session exec --min-ttl job needs.
+func SlurmJobTimeLeft(env func(key string) (string, bool), now time.Time) (time.Duration, error) {
+	end, set := env("SLURM_JOB_END_TIME")
+	start, _ := env("SLURM_JOB_START_TIME")
+	return JobTimeLeft(end, set, start, now)
+}
+
 // epochSeconds reads a whole number of seconds, as Slurm writes it: digits
 // only, at most what an int64 holds.
 func epochSeconds(s string) (int64, bool) {

@@ -2,10 +2,13 @@
 // and erase in the key=value protocol, and token, list, logout, status,
 // doctor, login and its renewal, and the session and environment of exec.
 // Get, Store and Erase, methods of Commands, read their request from a
-// reader; Token, List, Logout, Status, Doctor, Login and Renew take an
-// output writer and a query struct; exec's session comes from ForCryoSPARC
-// and its environment from ExecEnv. Warnings and hints for people go to
-// Commands.Stderr.
+// reader; Token, List, Logout, Status, Doctor, Login, Renew and
+// LoginCommand (the login command: what is asked, in what order, where the
+// password comes from) take an output writer and a query struct; exec's
+// session comes from ForCryoSPARC and its environment from ExecEnv. The
+// rules about flags are here too: which go together, an empty --url or
+// --email (CheckGiven), --min-ttl job (SlurmJobTimeLeft). Warnings and
+// hints for people go to Commands.Stderr.
 package helper
 
 import (

@@ -29,6 +29,17 @@ type Selection struct {
 	URLFrom, EmailFrom string
 }
 
+// CheckGiven refuses a --url or --email (flag "url" or "email") given with
+// an empty value: an unset variable in "--url $URL", which must never mean
+// "the first session" as a flag left out does (Select takes "" for that).
+func CheckGiven(flag string, given bool, value string) error {
+	if !given || value != "" {
+		return nil
+	}
+	what := map[string]string{"url": "instance", "email": "email"}[flag]
+	return bad("--%s is empty (an unset variable?); give a value, or leave the flag out: an empty one never means any %s", flag, what)
+}
+
 // Select applies the one rule by which every command chooses its session,
 // the same as cryosparc-tools' CryoSPARC() in the same environment. The
 // instance is the command's own url (--url, url=), else CRYOSPARC_BASE_URL

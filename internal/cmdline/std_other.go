@@ -1,6 +1,6 @@
 //go:build !unix
 
-package main
+package cmdline
 
 // closedAtStart reports whether standard stream fd was closed when the
 // program started; only known on Unix.

@@ -1,4 +1,4 @@
-package main
+package cmdline
 
 import (
 	"bufio"
@@ -16,8 +16,8 @@ import (
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
-// terminal asks a person for what a command is missing.
-type terminal interface {
+// Terminal asks a person for what a command is missing.
+type Terminal interface {
 	Prompt(label string) (string, error)
 	PromptPassword(label string) (string, error)
 	io.Closer
@@ -29,7 +29,7 @@ type ttyTerminal struct {
 	r *bufio.Reader
 }
 
-func openTTY() (terminal, error) {
+func openTTY() (Terminal, error) {
 	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil || !term.IsTerminal(int(f.Fd())) {
 		if f != nil {
@@ -59,7 +59,7 @@ func (t *ttyTerminal) PromptPassword(label string) (string, error) {
 	return pw, err
 }
 
-func (e *env) terminal() (terminal, error) {
+func (e *env) terminal() (Terminal, error) {
 	if e.tty != nil {
 		return e.tty()
 	}
@@ -129,25 +129,42 @@ func (e *env) login(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Bool("password-stdin") && c.String("password-command") != "" {
-		return usagef("give --password-stdin or --password-command, not both")
+	q := helper.LoginCommandQuery{
+		LoginQuery: helper.LoginQuery{URL: c.String("url"), Email: c.String("email"),
+			Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: helper.Name + "/" + versionNumber(e.version)},
+		Within: duration(c, "renew-within"), Force: c.Bool("force"), Quiet: c.Bool("quiet"),
 	}
-	var until time.Time
 	if v := c.String("expires"); v != "" {
-		if until, err = e.expiresFlag(v); err != nil {
+		if q.Until, err = e.expiresFlag(v); err != nil {
 			return err
 		}
-		if err := f.CheckUntil(until, "--expires "+text.Quote(v)); err != nil {
-			return err
+		q.UntilAs = "--expires " + text.Quote(v)
+	}
+	if c.Bool("password-stdin") {
+		q.PasswordStdin = func() (string, error) {
+			b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20))
+			if err != nil {
+				return "", usagef("reading the password from standard input: %v", err)
+			}
+			return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
 		}
 	}
-	var tty terminal
+	if cmd := c.String("password-command"); cmd != "" {
+		q.PasswordCommand = func() (string, error) {
+			stdin := e.stdin
+			if _, closed := stdin.(closedStream); closed {
+				stdin = nil // the command gets /dev/null: it may not need one
+			}
+			return passwordFromCommand(cmd, stdin, e.stderr, duration(c, "timeout"))
+		}
+	}
+	var tty Terminal
 	defer func() {
 		if tty != nil {
 			tty.Close()
 		}
 	}()
-	ask := func(label string, secret bool) (string, error) {
+	q.Ask = func(label string, secret bool) (string, error) {
 		what := strings.ToLower(strings.TrimSuffix(label, ": "))
 		if tty == nil {
 			t, err := e.terminal()
@@ -167,40 +184,7 @@ func (e *env) login(c *cli.Context) error {
 		}
 		return v, nil
 	}
-
-	sel, err := f.Select(c.String("url"), c.String("email"))
-	if err != nil {
-		return err
-	}
-	if sel.URL == "" {
-		u, err := ask("CryoSPARC URL: ", false)
-		if err != nil {
-			return err
-		}
-		if sel.URL, err = helper.InstanceURL(strings.TrimSpace(u)); err != nil {
-			return err
-		}
-	}
-	q := helper.LoginQuery{URL: sel.URL, Email: sel.Email, Until: until,
-		Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: helper.Name + "/" + versionNumber()}
-	out := e.stdout
-	if c.Bool("quiet") {
-		out = io.Discard
-	}
-	if within := duration(c, "renew-within"); within > 0 {
-		return f.Renew(out, helper.RenewQuery{LoginQuery: q, Within: within, Force: c.Bool("force"), Quiet: c.Bool("quiet"),
-			AskEmail: func() (string, error) { return ask("Email: ", false) },
-			Password: func() (string, error) { return e.password(c, ask) }})
-	}
-	if q.Email == "" {
-		if q.Email, err = ask("Email: ", false); err != nil {
-			return err
-		}
-	}
-	if q.Password, err = e.password(c, ask); err != nil {
-		return err
-	}
-	return f.Login(out, q)
+	return f.LoginCommand(e.stdout, q)
 }
 
 // expiresFlag reads --expires: a date (midnight local time, as
@@ -215,27 +199,4 @@ func (e *env) expiresFlag(v string) (time.Time, error) {
 		return time.Time{}, usagef("--expires %s is neither a date YYYY-MM-DD nor a duration such as 30d", text.Quote(v))
 	}
 	return now.Add(d), nil
-}
-
-// password reads the login's password: from standard input, a command's
-// output, $CRYOSPARC_PASSWORD, or the terminal, in that order.
-func (e *env) password(c *cli.Context, ask func(string, bool) (string, error)) (string, error) {
-	pw, inEnv := e.lookup(helper.EnvPassword)
-	switch cmd := c.String("password-command"); {
-	case c.Bool("password-stdin"):
-		b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20))
-		if err != nil {
-			return "", usagef("reading the password from standard input: %v", err)
-		}
-		return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
-	case cmd != "":
-		stdin := e.stdin
-		if _, closed := stdin.(closedStream); closed {
-			stdin = nil // the command gets /dev/null: it may not need one
-		}
-		return passwordFromCommand(cmd, stdin, e.stderr, duration(c, "timeout"))
-	case inEnv && pw != "":
-		return pw, nil
-	}
-	return ask("Password: ", true)
 }

@@ -1,4 +1,4 @@
-package main
+package cmdline
 
 import (
 	"errors"
@@ -87,9 +87,7 @@ func (e *env) minTTL(v string) (time.Duration, error) {
 	case v == "":
 		return 0, nil
 	case v == "job":
-		end, set := e.lookup("SLURM_JOB_END_TIME")
-		start, _ := e.lookup("SLURM_JOB_START_TIME")
-		return helper.JobTimeLeft(end, set, start, e.now())
+		return helper.SlurmJobTimeLeft(e.lookup, e.now())
 	}
 	d, err := parseDuration(v)
 	if err != nil {

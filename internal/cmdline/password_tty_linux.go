@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package cmdline
 
 import "golang.org/x/sys/unix"
 

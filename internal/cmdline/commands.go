@@ -1,4 +1,4 @@
-package main
+package cmdline
 
 import (
 	"time"
@@ -38,9 +38,6 @@ func commands(e *env) []*cli.Command {
 				&cli.BoolFlag{Name: "yes", Usage: "with --all: do not ask (needed when there is no terminal)"},
 			},
 			Action: e.action("use --url, --email or --all", func(c *cli.Context, f *helper.Commands) error {
-				if c.Bool("yes") && !c.Bool("all") {
-					return usagef("--yes goes with --all")
-				}
 				return f.Logout(e.stdout, helper.LogoutQuery{URL: c.String("url"), Email: c.String("email"),
 					All: c.Bool("all"), Yes: c.Bool("yes"), Confirm: e.confirm()})
 			}),
@@ -77,7 +74,7 @@ func commands(e *env) []*cli.Command {
 			},
 			Action: e.action("use --url and --email", func(c *cli.Context, f *helper.Commands) error {
 				return f.Status(e.stdout, helper.StatusQuery{URL: c.String("url"), Email: c.String("email"), JSON: c.Bool("json"),
-					Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: helper.Name + "/" + versionNumber()})
+					Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: helper.Name + "/" + versionNumber(e.version)})
 			}),
 		},
 		{
@@ -119,9 +116,6 @@ func commands(e *env) []*cli.Command {
 				&cli.BoolFlag{Name: "force", Usage: "with --fix: also replace a file that is not a session file or not JSON (a backup is kept)"},
 			},
 			Action: e.action("see --help", func(c *cli.Context, f *helper.Commands) error {
-				if c.Bool("force") && !c.Bool("fix") {
-					return usagef("--force goes with --fix")
-				}
 				return f.Doctor(e.stdout, helper.DoctorQuery{Fix: c.Bool("fix"), Force: c.Bool("force")})
 			}),
 		},
