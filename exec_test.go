@@ -46,6 +46,7 @@ func execRun(t *testing.T, env []string, args ...string) (int, string, string) {
 // CryoSPARC() does (testdata/cstools.py choose-env) picks exactly the one
 // exec chose, whatever the parent's environment held.
 func TestExecChildPicksTheSession(t *testing.T) {
+	t.Parallel() // mostly waits; runs beside the other waiting tests, after the load tests
 	file := execFile(t)
 	py := filepath.Join(testkit.Root(t), "testdata", "cstools.py")
 	testkit.Need(t, "python3", "-c", "import pydantic")

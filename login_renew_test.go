@@ -116,6 +116,7 @@ func TestPasswordCommandFirstLine(t *testing.T) {
 // timeout and a margin, with the process it started, and no login is
 // tried.
 func TestPasswordCommandTimeout(t *testing.T) {
+	t.Parallel() // mostly waits; runs beside the other waiting tests, after the load tests
 	cs := newCryoSPARC(t, "pw")
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pid")

@@ -177,6 +177,7 @@ func TestRenewalOnceAcrossProcesses(t *testing.T) {
 // it was refused and how to retry. --force sends it again; a login that
 // succeeds ends the hold.
 func TestRefusedRenewalNotRepeated(t *testing.T) {
+	t.Parallel() // mostly waits; runs beside the other waiting tests, after the load tests
 	cs := newCryoSPARC(t, "right")
 	s := newRenewalSetup(t, cs.URL, "wrong")
 	cs.SetDelay(300 * time.Millisecond)
@@ -230,6 +231,7 @@ func TestRefusedRenewalNotRepeated(t *testing.T) {
 // renewal is still running, without a login or a run of the password
 // command.
 func TestRenewalWaitBounded(t *testing.T) {
+	t.Parallel() // mostly waits; runs beside the other waiting tests, after the load tests
 	cs := newCryoSPARC(t, "s3cret")
 	s := newRenewalSetup(t, cs.URL, "s3cret")
 	held, err := store.LockRenewal(s.file, nil, 0) // a renewal in progress

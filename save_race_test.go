@@ -200,14 +200,14 @@ func saveRace(t *testing.T, cfg raceConfig) raceResult {
 // none of the 300. Then again with every fsync of the binary held 100 ms by
 // strace and the writer pausing 0–1000 ms, which widens each store's window
 // between its read and its rename to catch about one save each.
-// SAVE_RACE_SECONDS (40) sets the length; -short runs the first for 4 s;
+// SAVE_RACE_SECONDS (40) sets the length; -short runs the first for 2 s;
 // scripts/stress.sh -r runs it longer, and against cryosparc-tools' own
 // code (CRYOSPARC_TOOLS_SRC).
 func TestSaveRace(t *testing.T) {
 	testkit.Need(t, "python3", "-c", "import pydantic")
 	seconds := envInt("SAVE_RACE_SECONDS", 40)
 	if testing.Short() {
-		seconds = 4
+		seconds = 2
 	}
 	seed := envInt("SAVE_RACE_SEED", 1)
 	check := func(t *testing.T, r raceResult) {

@@ -29,6 +29,7 @@ import (
 // GAP_LARGE_SESSIONS=200000 adds a file of that many (35 MB, where the gap
 // lasts longest), as scripts/stress.sh does.
 func TestTruncationGap(t *testing.T) {
+	t.Parallel() // waits 3 s for old times; asserts only what must never happen
 	testkit.Need(t, "python3")
 	binary(t)
 	type place struct {
