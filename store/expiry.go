@@ -264,7 +264,7 @@ func parseNumericString(s string) (Expiry, bool) {
 	if err != nil || math.IsInf(f, 0) || math.Abs(f) > 9e18 {
 		return Expiry{}, false
 	}
-	if math.Abs(f) > msWatershed {
+	if inMillis(f) {
 		f /= 1000
 	}
 	sec := math.Floor(f)
@@ -315,11 +315,18 @@ func expiryFromFloat(f float64) (Expiry, bool) {
 	whole := math.Floor(f)
 	frac := math.Abs(f - math.Trunc(f))
 	v := int64(whole)
-	if v > msWatershed || v < -msWatershed {
+	if inMillis(float64(v)) {
 		return expiryFromInt(v, int64(math.Round(frac*1e3)))
 	}
 	return expiryFromInt(v, int64(math.Round(frac*1e6)))
 }
+
+// inMillis is the one milliseconds-or-seconds rule (pydantic's): a Unix
+// timestamp whose magnitude is above msWatershed counts as milliseconds.
+// Each reading of a number applies it to what pydantic applies it to: a
+// string's value, then its whole seconds again; a JSON number's whole part.
+// (float64 holds every integer near the watershed exactly.)
+func inMillis(v float64) bool { return math.Abs(v) > msWatershed }
 
 // expiryFromInt converts Unix seconds (or milliseconds beyond the
 // watershed) plus extra microseconds, as pydantic does.
@@ -328,7 +335,7 @@ func expiryFromInt(v int64, extraMicro int64) (Expiry, bool) {
 		return Expiry{}, false
 	}
 	sec, micro := v, int64(0)
-	if v > msWatershed || v < -msWatershed {
+	if inMillis(float64(v)) {
 		sec = v / 1000
 		micro = v % 1000 * 1000
 		if micro < 0 {

@@ -2,9 +2,7 @@
 
 package store
 
-import "time"
-
 // mapFile reads the file: where mapping is not available.
-func mapFile(path string, now time.Time, fault func(string) error) (*snapshot, error) {
-	return copyFile(path, now, fault)
+func mapFile(path string, opt *Options) (*snapshot, error) {
+	return copyFile(path, opt)
 }

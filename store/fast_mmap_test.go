@@ -16,7 +16,7 @@ func TestMappedFileTruncated(t *testing.T) {
 	_, data := benchFile(2000)
 	os.WriteFile(path, data, 0o600)
 	// Seen an hour later, the file is no longer recent: it is mapped.
-	snap, err := mapFile(path, time.Now().Add(time.Hour), nil)
+	snap, err := mapFile(path, &Options{clock: func() time.Time { return time.Now().Add(time.Hour) }})
 	if err != nil {
 		t.Fatal(err)
 	}

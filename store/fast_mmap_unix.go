@@ -4,7 +4,6 @@ package store
 
 import (
 	"syscall"
-	"time"
 )
 
 // mapFile maps the file into memory instead of copying it: the kernel's
@@ -15,20 +14,20 @@ import (
 // resolution of the read. Such a file, changed recently, is copied instead
 // (and read twice, see copyOpen). A file truncated while mapped faults on
 // access; load's guard turns that into a changed file.
-func mapFile(path string, now time.Time, fault func(string) error) (*snapshot, error) {
-	f, fi, err := openStat(path, fault)
+func mapFile(path string, opt *Options) (*snapshot, error) {
+	f, fi, err := openStat(path, opt)
 	if err != nil {
 		return nil, err
 	}
-	snap := &snapshot{version: versionOf(fi), fi: fi, f: f}
+	snap := &snapshot{version: versionOf(fi, opt), fi: fi, f: f, opt: opt}
 	size := fi.Size()
-	if size <= 0 || size != int64(int(size)) || snap.version.recent(now) {
-		return copyOpen(path, f, fi, now, fault)
+	if size <= 0 || size != int64(int(size)) || snap.version.recent(opt.wallNow()) {
+		return copyOpen(path, f, fi, opt)
 	}
 	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
 		// Some file systems cannot map: read instead.
-		return copyOpen(path, f, fi, now, fault)
+		return copyOpen(path, f, fi, opt)
 	}
 	snap.data, snap.unmap = data, func() {
 		_ = syscall.Munmap(data) // fails only for a range not mapped, which this is not

@@ -48,7 +48,7 @@ func TestFastPathMatchesGeneral(t *testing.T) {
 		c := newFakeFS(t, time.Nanosecond)
 		c.write(path, data)
 		c.now = c.now.Add(time.Hour) // not recent: Lookup maps it
-		if snap, err := mapFile(path, wallClock(), nil); err == nil {
+		if snap, err := mapFile(path, c.options()); err == nil {
 			if snap.unmap != nil {
 				mapped++
 			}

@@ -31,7 +31,9 @@ func lockTarget(path string, opt *Options) (target string, l *lockfile.Lock, err
 		if _, err := os.Lstat(lockfile.Path(target)); err != nil {
 			// No lock file yet: make sure this is a session file before
 			// creating one beside it.
-			if _, err := loadFile(target, &Options{Now: opt.now, KeepExpired: true, Sleep: opt.sleep}); isForeign(err) {
+			b := opt.base()
+			b.KeepExpired = true
+			if _, err := loadFile(target, &b); isForeign(err) {
 				return "", nil, err
 			}
 		}
@@ -56,9 +58,11 @@ func isForeign(err error) bool {
 // most opt's lock timeout. ref is the session file, nil when there is none
 // yet.
 func lock(target string, opt *Options, ref fs.FileInfo) (*lockfile.Lock, error) {
-	var o lockfile.Options
+	// The lock waits by this machine's clock (the test's, when set), not
+	// by Now, the clock of sessions' expiry, which a test may hold still.
+	o := lockfile.Options{Now: opt.wallNow}
 	if opt != nil {
-		o = lockfile.Options{Timeout: opt.LockTimeout, Flock: opt.flock, Touch: opt.touch}
+		o.Timeout, o.Flock, o.Touch = opt.LockTimeout, opt.flock, opt.touch
 	}
 	return lockfile.Take(target, o, ref)
 }

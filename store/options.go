@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 
@@ -80,6 +81,49 @@ type Options struct {
 	// maxSize, when set, replaces MaxFileSize as the largest file a write
 	// may make: tests reach it without writing 256 MiB.
 	maxSize int
+	// clock, when set, replaces this machine's clock, to compare with the
+	// times of files (Now is the clock of sessions' expiry and of
+	// waiting): tests move both together.
+	clock func() time.Time
+	// stamps, when set, gives the modification and change times of a
+	// file in place of its own: tests make them coarse.
+	stamps func(fi fs.FileInfo) (mtime, ctime time.Time)
+	// afterRootWalk, when set, runs between openReadAsRoot's look at the
+	// path and its open: tests change what the path leads to.
+	afterRootWalk func()
+}
+
+// base is the clocks and test seams of o, which every read and lock made
+// on its behalf keeps, with nothing else set.
+func (o *Options) base() Options {
+	b := Options{Now: o.now, Sleep: o.sleep}
+	if o != nil {
+		b.clock, b.stamps, b.afterRootWalk = o.clock, o.stamps, o.afterRootWalk
+	}
+	return b
+}
+
+// wallNow is this machine's time, to compare with the times of files.
+func (o *Options) wallNow() time.Time {
+	if o != nil && o.clock != nil {
+		return o.clock()
+	}
+	return time.Now()
+}
+
+// timesOf returns the modification and change times of a file.
+func (o *Options) timesOf(fi fs.FileInfo) (mtime, ctime time.Time) {
+	if o != nil && o.stamps != nil {
+		return o.stamps(fi)
+	}
+	return fi.ModTime(), changeTime(fi)
+}
+
+// rootWalked runs the test's afterRootWalk, if any.
+func (o *Options) rootWalked() {
+	if o != nil && o.afterRootWalk != nil {
+		o.afterRootWalk()
+	}
 }
 
 // maxFileSize is the largest file a write may make.

@@ -9,4 +9,4 @@ import (
 )
 
 // openReadAsRoot is safefile.OpenRead: there is no root here.
-func openReadAsRoot(path string) (*os.File, error) { return safefile.OpenRead(path) }
+func openReadAsRoot(path string, _ *Options) (*os.File, error) { return safefile.OpenRead(path) }

@@ -14,10 +14,6 @@ import (
 	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 )
 
-// afterRootWalk runs between openReadAsRoot's look at the path and its
-// open: a seam where a test changes what the path leads to.
-var afterRootWalk = func() {}
-
 // openReadAsRoot opens path for reading as root does: through no link a
 // user planted toward what that user does not own, the rule writes follow
 // (see rootMayFollow), so that a user's auth.json linked to a file of
@@ -26,7 +22,7 @@ var afterRootWalk = func() {}
 // without following a link, so that a link swapped in meanwhile (on a path
 // that had none, too) is refused rather than followed; and the file opened
 // must belong to the owner of every user's link on the way.
-func openReadAsRoot(path string) (*os.File, error) {
+func openReadAsRoot(path string, opt *Options) (*os.File, error) {
 	notExist := &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
 	target, owners, err := walkLinks(path)
 	switch {
@@ -39,7 +35,7 @@ func openReadAsRoot(path string) (*os.File, error) {
 			return nil, err
 		}
 	}
-	afterRootWalk()
+	opt.rootWalked()
 	d, err := safefile.OpenFolder(filepath.Dir(target), false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, notExist

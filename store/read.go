@@ -48,9 +48,9 @@ func loadFile(path string, opt *Options) (*Sessions, error) {
 	return out, err
 }
 
-// reader reads the file at path once: now is this machine's time, by
-// which the reader judges whether the file changed recently.
-type reader func(path string, now time.Time, fault func(op string) error) (*snapshot, error)
+// reader reads the file at path once: opt's wall clock is this machine's
+// time, by which the reader judges whether the file changed recently.
+type reader func(path string, opt *Options) (*snapshot, error)
 
 // load is loadData for a use that needs only the parsed sessions.
 func load(path string, opt *Options, read reader, keep func(string) bool, use func(*Sessions)) error {
@@ -98,7 +98,7 @@ func loadData(path string, opt *Options, read reader, keep func(string) bool, us
 		if try == 0 {
 			start, seen = now, now
 		}
-		snap, err := read(path, wallClock(), opt.faults())
+		snap, err := read(path, opt)
 		var seeing observation
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -239,11 +239,6 @@ func (v fileVersion) recent(now time.Time) bool {
 	return now.Sub(v.ctime) < window || now.Sub(v.mtime) < window
 }
 
-// wallClock is this machine's clock, to compare with the times of files
-// (Options.Now is the clock of sessions' expiry and of waiting): a seam
-// where a test moves both together.
-var wallClock = time.Now
-
 // fileVersion tells versions of a file apart without reading it.
 type fileVersion struct {
 	size         int64
@@ -251,12 +246,8 @@ type fileVersion struct {
 	mode         fs.FileMode
 }
 
-// timestamps returns the modification and change times of a file: a seam
-// where a test makes them coarse.
-var timestamps = func(fi fs.FileInfo) (mtime, ctime time.Time) { return fi.ModTime(), changeTime(fi) }
-
-func versionOf(fi fs.FileInfo) fileVersion {
-	mtime, ctime := timestamps(fi)
+func versionOf(fi fs.FileInfo, opt *Options) fileVersion {
+	mtime, ctime := opt.timesOf(fi)
 	return fileVersion{size: fi.Size(), mtime: mtime, ctime: ctime, mode: fi.Mode()}
 }
 
@@ -278,6 +269,7 @@ type snapshot struct {
 	fi      fs.FileInfo // when opened, for its identity
 	f       *os.File    // open until close, to be looked at again
 	unmap   func()      // for mapped data
+	opt     *Options    // whose clock and times it was read by
 	// differed: the file had changed recently, and two reads of it gave
 	// different bytes.
 	differed bool
@@ -288,7 +280,7 @@ type snapshot struct {
 // the path still naming it (not replaced by a rename).
 func (snap *snapshot) unchanged(path string) bool {
 	fi, err := snap.f.Stat()
-	if err != nil || versionOf(fi) != snap.version {
+	if err != nil || versionOf(fi, snap.opt) != snap.version {
 		return false
 	}
 	now, err := os.Stat(path)
@@ -304,18 +296,19 @@ func (snap *snapshot) close() {
 
 // copyFile reads the file at path into memory; a file that changed
 // recently (see fileVersion.recent) is read twice.
-func copyFile(path string, now time.Time, fault func(string) error) (*snapshot, error) {
-	f, fi, err := openStat(path, fault)
+func copyFile(path string, opt *Options) (*snapshot, error) {
+	f, fi, err := openStat(path, opt)
 	if err != nil {
 		return nil, err
 	}
-	return copyOpen(path, f, fi, now, fault)
+	return copyOpen(path, f, fi, opt)
 }
 
 // copyOpen reads f, opened at path and then described by fi, into memory;
 // when it changed recently, twice, to compare.
-func copyOpen(path string, f *os.File, fi fs.FileInfo, now time.Time, fault func(string) error) (*snapshot, error) {
-	snap := &snapshot{version: versionOf(fi), fi: fi, f: f}
+func copyOpen(path string, f *os.File, fi fs.FileInfo, opt *Options) (*snapshot, error) {
+	now, fault := opt.wallNow(), opt.faults()
+	snap := &snapshot{version: versionOf(fi, opt), fi: fi, f: f, opt: opt}
 	var err error
 	snap.data, err = readAll(f, fi.Size(), fault)
 	if err == nil && snap.version.recent(now) {
@@ -333,12 +326,15 @@ func copyOpen(path string, f *os.File, fi fs.FileInfo, now time.Time, fault func
 // openStat opens the file, says what it is, and refuses what is not a
 // regular file of at most MaxFileSize bytes. Run as root, it opens it
 // through no link a user planted toward what that user does not own.
-func openStat(path string, fault func(string) error) (*os.File, fs.FileInfo, error) {
-	open := safefile.OpenRead
+func openStat(path string, opt *Options) (*os.File, fs.FileInfo, error) {
+	fault := opt.faults()
+	var f *os.File
+	var err error
 	if os.Geteuid() == 0 {
-		open = openReadAsRoot // through no link a user planted
+		f, err = openReadAsRoot(path, opt) // through no link a user planted
+	} else {
+		f, err = safefile.OpenRead(path)
 	}
-	f, err := open(path)
 	if fault != nil && err == nil {
 		if err = fault("open"); err != nil {
 			f.Close()

@@ -105,7 +105,6 @@ func TestOpenReadAsRootChecksWhatItOpened(t *testing.T) {
 	}
 	reset()
 	plant(t, path, mine)
-	t.Cleanup(func() { afterRootWalk = func() {} })
 	for _, c := range []struct {
 		name string
 		swap func() error
@@ -118,12 +117,12 @@ func TestOpenReadAsRootChecksWhatItOpened(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			reset()
-			afterRootWalk = func() {
+			opt := &Options{afterRootWalk: func() {
 				if err := c.swap(); err != nil {
 					testkit.Require(t, false, "cannot swap: "+err.Error())
 				}
-			}
-			f, err := openReadAsRoot(path)
+			}}
+			f, err := openReadAsRoot(path, opt)
 			if c.name == "nothing swapped" {
 				if err != nil {
 					t.Fatalf("the user's own file: %v", err)
@@ -146,8 +145,8 @@ func TestOpenReadAsRootChecksWhatItOpened(t *testing.T) {
 	plain := filepath.Join(home, "plain.json")
 	os.WriteFile(plain, []byte("{}"), 0o600)
 	os.Chown(plain, nobody, nobody)
-	afterRootWalk = func() { os.Remove(plain); plant(t, plain, victim) }
-	if f, err := openReadAsRoot(plain); err == nil {
+	opt := &Options{afterRootWalk: func() { os.Remove(plain); plant(t, plain, victim) }}
+	if f, err := openReadAsRoot(plain, opt); err == nil {
 		f.Close()
 		t.Error("root followed a link swapped in on a path that had none")
 	} else if !errors.Is(err, ErrUnsafe) {

@@ -12,7 +12,7 @@ import (
 )
 
 // fakeFS is a fake clock that drives everything load looks at: Options.Now
-// and Sleep, this machine's clock (wallClock) and the times the file system
+// and Sleep, this machine's clock (Options.clock) and the times the file system
 // gives files, which are the clock's time of the file's last write
 // (recorded by write), cut to the given resolution, as a file system with
 // coarse timestamps records them. A file it did not write (the clock probe
@@ -35,17 +35,6 @@ func newFakeFS(t *testing.T, res time.Duration) *fakeFS {
 		now = now.Add(500*time.Millisecond + 12345)
 	}
 	c := &fakeFS{t: t, now: now, res: res, written: map[string]time.Time{}}
-	savedStamps, savedClock := timestamps, wallClock
-	timestamps = func(fi fs.FileInfo) (time.Time, time.Time) {
-		w, ok := c.written[fi.Name()]
-		if !ok {
-			w = c.now
-		}
-		w = w.Truncate(c.res)
-		return w, w
-	}
-	wallClock = func() time.Time { return c.now }
-	t.Cleanup(func() { timestamps, wallClock = savedStamps, savedClock })
 	return c
 }
 
@@ -66,7 +55,19 @@ func (c *fakeFS) options() *Options {
 		if c.onSleep != nil {
 			c.onSleep(c.sleeps)
 		}
-	}}
+	}, clock: func() time.Time { return c.now }, stamps: c.stamps}
+}
+
+// stamps gives the times of a file as the fake file system records them:
+// when this test last wrote it, or the clock's present time for a file it
+// did not write, at its resolution.
+func (c *fakeFS) stamps(fi fs.FileInfo) (time.Time, time.Time) {
+	w, ok := c.written[fi.Name()]
+	if !ok {
+		w = c.now
+	}
+	w = w.Truncate(c.res)
+	return w, w
 }
 
 // twoVersions returns two session files of exactly the same size and
@@ -258,7 +259,7 @@ func TestReadNotRecentReadOnce(t *testing.T) {
 			}
 			return nil
 		}
-		snap, err := mapFile(path, wallClock(), inject)
+		snap, err := mapFile(path, withFault(c.options(), inject))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -187,7 +187,9 @@ func readerRecent(path string, opt *Options) []recentWrite {
 func writeBack(path string, opt *Options) {
 	// The lock is tried once, and expired sessions are dropped as by any
 	// write, whatever the reader asked for itself.
-	wopt := &Options{Now: opt.now, Sleep: opt.sleep, flock: opt.flockFunc(), fault: opt.faults(), maxSize: opt.maxFileSize()}
+	wopt := new(Options)
+	*wopt = opt.base()
+	wopt.flock, wopt.fault, wopt.maxSize = opt.flockFunc(), opt.faults(), opt.maxFileSize()
 	if opt != nil {
 		wopt.Warn = opt.Warn
 	}

@@ -234,7 +234,8 @@ func LockRenewal(path string, opt *Options, wait time.Duration) (*Renewal, error
 	if err := safefile.MkdirAll(filepath.Dir(target)); err != nil {
 		return nil, err
 	}
-	o := Options{LockTimeout: wait}
+	o := opt.base() // its clock, for the lock's wait
+	o.LockTimeout = wait
 	if opt != nil {
 		o.flock = opt.flock
 	}

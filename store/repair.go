@@ -50,7 +50,9 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 		lk, err = lock(target, opt, fi)
 	} else {
 		// Refuses a file that is not a session file before locking.
-		_, lk, err = lockTarget(target, &Options{Now: opt.now, LockTimeout: opt.LockTimeout, Sleep: opt.sleep, flock: opt.flock, touch: opt.touch})
+		b := opt.base()
+		b.LockTimeout, b.flock, b.touch = opt.LockTimeout, opt.flock, opt.touch
+		_, lk, err = lockTarget(target, &b)
 	}
 	if err != nil {
 		if isForeign(err) {
@@ -74,7 +76,8 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 		old.Close()
 		return "", err
 	}
-	s, perr := Load(target, &Options{Now: opt.now, Sleep: opt.sleep})
+	lopt := opt.base()
+	s, perr := Load(target, &lopt)
 	var inv *InvalidError
 	switch {
 	case s == nil:
@@ -94,7 +97,8 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 	}
 	// Read again by replace when another program saves meanwhile: with
 	// the same clock and expiry rule as s.
-	ropt := &Options{Now: opt.now, Sleep: opt.sleep}
+	ropt := new(Options)
+	*ropt = opt.base()
 	if _, err := replace(d, target, ropt, lk, old, s.clone(), raw, s); err != nil {
 		return backup, err
 	}

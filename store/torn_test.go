@@ -123,7 +123,7 @@ func TestOldTornFileNotTakenAtFirstLook(t *testing.T) {
 	os.WriteFile(path, nil, 0o600)
 	fi, _ := os.Stat(path)
 	// Old enough, by its times, for the rule this replaced to take it.
-	time.Sleep(AbandonAfter + versionOf(fi).resolution() + 100*time.Millisecond)
+	time.Sleep(AbandonAfter + versionOf(fi, nil).resolution() + 100*time.Millisecond)
 	c := &fakeClock{t: time.Now()}
 	// The save's write lands while the reader waits.
 	c.onTick = func(n int) {

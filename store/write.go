@@ -73,9 +73,9 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 		}
 	}
 	var before []byte
-	first := func(p string, now time.Time, fault func(string) error) (*snapshot, error) {
+	first := func(p string, opt *Options) (*snapshot, error) {
 		if old == nil {
-			return copyFile(p, now, fault)
+			return copyFile(p, opt)
 		}
 		// The file kept open is the one read, through a descriptor of its
 		// own that the snapshot may close.
@@ -91,7 +91,7 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 			f.Close()
 			return nil, err
 		}
-		snap, err := copyOpen(p, f, fi, now, fault)
+		snap, err := copyOpen(p, f, fi, opt)
 		if err == nil {
 			before = snap.data
 		}

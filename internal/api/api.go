@@ -37,6 +37,7 @@ import (
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/urlrule"
 )
 
 // apiPath is where the API lives under the instance URL.
@@ -64,7 +65,8 @@ var (
 	ErrRedirect = errkind.New(errkind.Unreachable, "the server redirects")
 	// ErrBadURL: the instance URL cannot be used. Kind errkind.BadInput
 	// (exit 2).
-	ErrBadURL = errkind.New(errkind.BadInput, "unusable instance URL")
+	// It is urlrule.ErrBadURL, the same value as store.ErrBadURL.
+	ErrBadURL = urlrule.ErrBadURL
 )
 
 // Error is a failed call: what went wrong and what to do about it.
@@ -166,26 +168,14 @@ func (c *Client) init() {
 }
 
 // checkURL refuses an instance URL that requests cannot be made to, or
-// that would send a user name and password as basic authentication.
+// that would send a user name and password as basic authentication: one
+// that urlrule refuses (as store does), or that has no scheme.
 func checkURL(raw string) error {
-	bad := func(reason string) error {
-		return fail(errkind.BadInput, 0, "instance URL %s is not usable: %s", text.URL(raw), reason)
+	if _, err := urlrule.Canonical(raw); err != nil {
+		return fail(errkind.BadInput, 0, "%s", err.Error())
 	}
-	if strings.Contains(raw, "@") { // before parsing: a password may hold '/'
-		return bad("it holds a user name or password")
-	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return bad("it does not parse")
-	case u.User != nil:
-		return bad("it holds a user name or password")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return bad("its scheme is not http:// or https://")
-	case u.Host == "":
-		return bad("it has no host")
-	case u.RawQuery != "" || u.ForceQuery || strings.Contains(raw, "#"):
-		return bad("it has a query or fragment")
+	if urlrule.WithScheme(raw) != raw {
+		return fail(errkind.BadInput, 0, "instance URL %s is not usable: its scheme is not http:// or https://", text.URL(raw))
 	}
 	return nil
 }

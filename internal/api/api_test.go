@@ -167,6 +167,11 @@ func TestErrorKinds(t *testing.T) {
 		{"URL with a password after a slash", "http://alice:se/SECRET@{host}", nil, me, errkind.BadInput, ErrBadURL, []string{"user name or password"}},
 		{"URL not http", "ftp://{host}", nil, login, errkind.BadInput, ErrBadURL, []string{"scheme"}},
 		{"URL with a query", "http://{host}/?token=SECRET", nil, login, errkind.BadInput, ErrBadURL, []string{"query"}},
+		// The rule is store's (internal/urlrule): what it refuses, so does
+		// the client, before any request.
+		{"URL with an empty port", "http://127.0.0.1:", nil, login, errkind.BadInput, ErrBadURL, []string{"port is empty"}},
+		{"URL with a misspelt scheme", "http:/{host}", nil, me, errkind.BadInput, ErrBadURL, []string{"misspelt"}},
+		{"URL with no scheme", "{host}", nil, login, errkind.BadInput, ErrBadURL, []string{"scheme"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,8 +19,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/adrg/xdg"
 	"github.com/urfave/cli/v2"
@@ -28,6 +26,7 @@ import (
 
 	"github.com/cryosparc-credential/cryosparc-credential/helper"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
 
@@ -229,7 +228,7 @@ func oneLine(msg string) string {
 		switch {
 		case r == '\n' || r == '\r':
 			b.WriteByte(' ')
-		case r == utf8.RuneError || !unicode.IsPrint(r) && r != ' ':
+		case !text.Printable(r):
 			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])
 		default:

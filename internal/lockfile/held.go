@@ -206,9 +206,9 @@ func (l *lockFile) release() {
 // takeHeld creates target's exclusive lock file, waiting until deadline
 // for another holder to finish and removing the lock files of holders
 // that died; touch refreshes it while it is held.
-func takeHeld(target string, want Owner, deadline time.Time, timedOut func(string) error, touch func(*os.File) error) (*lockFile, error) {
+func takeHeld(target string, want Owner, c clock, deadline time.Time, timedOut func(string) error, touch func(*os.File) error) (*lockFile, error) {
 	path := heldPath(target)
-	wait := poll{}
+	wait := newPoll(c, deadline)
 	quick := 0 // tries in a row without a pause
 	for {
 		l, err := createHeld(path, want, newHolder())
@@ -230,8 +230,8 @@ func takeHeld(target string, want Owner, deadline time.Time, timedOut func(strin
 			if quick++; quick < 10 {
 				continue
 			}
-		} else if seen.stale(target) != "" {
-			free, err := breakStale(target, want, seen)
+		} else if seen.stale(target, c) != "" {
+			free, err := breakStale(target, want, c, seen)
 			if err != nil {
 				return nil, err
 			}
@@ -242,7 +242,7 @@ func takeHeld(target string, want Owner, deadline time.Time, timedOut func(strin
 			}
 		}
 		quick = 0
-		if !wait.next(deadline) {
+		if !wait.next() {
 			return nil, timedOut(seen.who(path))
 		}
 	}
@@ -298,8 +298,8 @@ func inspect(path string, want Owner) (seenLock, error) {
 }
 
 // stale says why the lock file seen beside target was left by a holder
-// that is gone, or "" when it may still be held.
-func (s seenLock) stale(target string) string {
+// that is gone, or "" when it may still be held; c is this machine's clock.
+func (s seenLock) stale(target string, c clock) string {
 	if s.unreadable {
 		return ""
 	}
@@ -317,7 +317,7 @@ func (s seenLock) stale(target string) string {
 		}
 	}
 	mtime := s.fi.ModTime()
-	if time.Since(mtime) < StaleAfter {
+	if c.now().Sub(mtime) < StaleAfter {
 		// This machine's clock says it is recent; a clock behind the
 		// file system's only makes the wait longer.
 		return ""
@@ -350,13 +350,13 @@ func fsNow(target string) time.Time {
 // breakStale removes the stale lock file seen at target's held path, under
 // the break lock, once it has checked that it is still the same file and
 // still stale. It reports whether the lock file may now be free.
-func breakStale(target string, want Owner, seen seenLock) (bool, error) {
+func breakStale(target string, want Owner, c clock, seen seenLock) (bool, error) {
 	held, bp := heldPath(target), breakPath(target)
 	b, err := createHeld(bp, want, newHolder())
 	if errors.Is(err, fs.ErrExist) {
 		// Another waiter is breaking it, or died doing so.
 		other, err := inspect(bp, want)
-		if err != nil || other.gone || other.stale(target) == "" {
+		if err != nil || other.gone || other.stale(target, c) == "" {
 			return false, err
 		}
 		if again, err := inspect(bp, want); err == nil && again.same(other) {
@@ -372,7 +372,7 @@ func breakStale(target string, want Owner, seen seenLock) (bool, error) {
 	if err != nil || now.gone {
 		return err == nil, err
 	}
-	if !now.same(seen) || now.stale(target) == "" {
+	if !now.same(seen) || now.stale(target, c) == "" {
 		return false, nil
 	}
 	return os.Remove(held) == nil, nil

@@ -83,6 +83,31 @@ type Options struct {
 	// Touch, when set, replaces the refresh of a held lock file's
 	// modification time (Touch): tests make it fail.
 	Touch func(*os.File) error
+	// Now is the clock of the wait and of a lock file's age; nil is
+	// time.Now.
+	Now func() time.Time
+	// Sleep pauses between tries; nil is time.Sleep. A wait ends after
+	// Timeout by Now, or once its pauses add up to Timeout, so that a
+	// clock that does not move still bounds it.
+	Sleep func(time.Duration)
+}
+
+// clock is the time and the pause a lock waits by.
+type clock struct {
+	now   func() time.Time
+	sleep func(time.Duration)
+}
+
+// clock returns opt's clock, time.Now and time.Sleep where not set.
+func (opt Options) clock() clock {
+	c := clock{now: opt.Now, sleep: opt.Sleep}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.sleep == nil {
+		c.sleep = time.Sleep
+	}
+	return c
 }
 
 // Take takes the exclusive lock on target, waiting at most opt.Timeout
@@ -101,7 +126,8 @@ func Take(target string, opt Options, ref fs.FileInfo) (*Lock, error) {
 	if opt.Touch != nil {
 		refresh = opt.Touch
 	}
-	deadline := time.Now().Add(timeout)
+	c := opt.clock()
+	deadline := c.now().Add(timeout)
 	want := OwnerOf(filepath.Dir(target), ref)
 	lp := lockPath(target)
 	timedOut := func(who string) error {
@@ -115,7 +141,7 @@ func Take(target string, opt Options, ref fs.FileInfo) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	wait := poll{}
+	wait := newPoll(c, deadline)
 	for {
 		err := tryFlock(f)
 		if err == nil {
@@ -132,13 +158,13 @@ func Take(target string, opt Options, ref fs.FileInfo) (*Lock, error) {
 			f.Close()
 			return nil, fmt.Errorf("%w: locking %s: %w", safefile.ErrUnsafe, text.Safe(lp), err)
 		}
-		if !wait.next(deadline) {
+		if !wait.next() {
 			f.Close()
 			return nil, timedOut("another process")
 		}
 	}
 	l := &Lock{flock: f}
-	if l.held, err = takeHeld(target, want, deadline, timedOut, refresh); err != nil {
+	if l.held, err = takeHeld(target, want, c, deadline, timedOut, refresh); err != nil {
 		l.closeFlock()
 		return nil, err
 	}
@@ -290,20 +316,32 @@ func CreateExclusive(path string, want Owner) (*os.File, error) {
 }
 
 // poll paces the retries of a lock: 1 ms, doubling to 25 ms, with jitter
-// so that waiters do not retry in step, never past the deadline.
-type poll struct{ d time.Duration }
+// so that waiters do not retry in step, never past the deadline, and
+// never pausing for longer in all than the deadline was away at the
+// start (which bounds the wait by a clock that does not move).
+type poll struct {
+	c        clock
+	deadline time.Time
+	left     time.Duration // of the pauses
+	d        time.Duration
+}
+
+func newPoll(c clock, deadline time.Time) poll {
+	return poll{c: c, deadline: deadline, left: deadline.Sub(c.now())}
+}
 
 // next sleeps before the next try and reports whether there is one.
-func (p *poll) next(deadline time.Time) bool {
-	left := time.Until(deadline)
+func (p *poll) next() bool {
+	left := min(p.deadline.Sub(p.c.now()), p.left)
 	if left <= 0 {
 		return false
 	}
 	if p.d == 0 {
 		p.d = pollFirst
 	}
-	d := p.d/2 + rand.N(p.d/2+1)
+	d := min(p.d/2+rand.N(p.d/2+1), left)
 	p.d = min(2*p.d, pollMax)
-	time.Sleep(min(d, left))
+	p.left -= d
+	p.c.sleep(d)
 	return true
 }

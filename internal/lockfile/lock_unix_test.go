@@ -113,11 +113,11 @@ func TestLockBreakRechecks(t *testing.T) {
 	want := OwnerOf(filepath.Dir(path), nil)
 	plantHeld(t, path, "another-boot/1", time.Now().Add(-time.Hour))
 	seen, err := inspect(heldPath(path), want)
-	if err != nil || seen.stale(path) == "" {
+	if err != nil || seen.stale(path, Options{}.clock()) == "" {
 		t.Fatalf("the planted lock file is not stale: %v", err)
 	}
 	// Another waiter breaks it and takes the lock.
-	if free, err := breakStale(path, want, seen); !free || err != nil {
+	if free, err := breakStale(path, want, Options{}.clock(), seen); !free || err != nil {
 		t.Fatalf("breaking a stale lock: %v %v", free, err)
 	}
 	unlock, err := Take(path, Options{Flock: refused(syscall.ENOSYS)}, nil)
@@ -127,7 +127,7 @@ func TestLockBreakRechecks(t *testing.T) {
 	defer unlock.Unlock()
 	mine, _ := os.ReadFile(heldPath(path))
 	// This waiter, late, acts on what it saw before.
-	if free, err := breakStale(path, want, seen); free || err != nil {
+	if free, err := breakStale(path, want, Options{}.clock(), seen); free || err != nil {
 		t.Errorf("breaking the lock judged stale, now another's: %v %v; want it left alone", free, err)
 	}
 	if now, _ := os.ReadFile(heldPath(path)); string(now) != string(mine) {
@@ -241,6 +241,48 @@ func BenchmarkLock(b *testing.B) {
 					b.Fatal(err)
 				}
 				l.Unlock()
+			}
+		})
+	}
+}
+
+// TestLockWaitsByItsClock: a wait for a held lock goes by the clock in
+// Options: it pauses through Sleep, never time.Sleep, and ends with
+// ErrTimeout once its pauses add up to Timeout, even by a clock that never
+// moves (as a test's may not), for both kinds of lock.
+func TestLockWaitsByItsClock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.json")
+	works, fails := Options{}, Options{Flock: refused(syscall.ENOLCK)}
+	for _, c := range []struct {
+		name   string
+		holder Options
+	}{{"flock held", works}, {"lock file held", fails}} {
+		t.Run(c.name, func(t *testing.T) {
+			held, err := Take(path, c.holder, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer held.Unlock()
+			// About 200 tries; by time.Sleep, at least timeout of real time.
+			const timeout = 5 * time.Second
+			var slept time.Duration
+			pauses := 0
+			o := c.holder
+			o.Timeout = timeout
+			o.Now = func() time.Time { return fixedNow }
+			o.Sleep = func(d time.Duration) { slept += d; pauses++ }
+			start := time.Now()
+			if u, err := Take(path, o, nil); !errors.Is(err, ErrTimeout) {
+				if err == nil {
+					u.Unlock()
+				}
+				t.Fatalf("a second writer while the lock is held: %v, want ErrTimeout", err)
+			}
+			if slept != timeout || pauses < 2 {
+				t.Errorf("paused %d times for %s in all, want several adding up to %s", pauses, slept, timeout)
+			}
+			if d := time.Since(start); d >= timeout {
+				t.Errorf("the wait took %s of real time: it slept, not through Options.Sleep", d)
 			}
 		})
 	}

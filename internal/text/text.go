@@ -50,11 +50,18 @@ func Quote(s string) string {
 
 func printable(s string) bool {
 	for _, r := range s {
-		if r == utf8.RuneError || !unicode.IsPrint(r) && r != ' ' {
+		if !Printable(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// Printable is the one rule for what a message shows as it is: a rune
+// that is printable (unicode.IsPrint) or a space, and not U+FFFD, which
+// ranging over invalid UTF-8 gives. Everything else is shown escaped.
+func Printable(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsPrint(r) || r == ' ')
 }
 
 // URL returns raw, a URL or what was typed as one, as a message may show
