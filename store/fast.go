@@ -1,26 +1,27 @@
 package store
 
-// The fast path. Everything that exists only for speed sits behind one
-// boundary, Lookup, in the files named fast*.go:
+// The speed layers, and where they reach. Not all of them are confined to
+// Lookup or to the files named fast*.go:
 //
-//   - mapFile (fast_mmap_*.go): the file's pages mapped, not copied;
+//   - mapFile (fast_mmap_*.go): the file's pages mapped, not copied; only
+//     Ask (and so Lookup) maps a file, Load copies it;
 //   - the canonical reader (fast_canonical.go): cryosparc-tools' exact
-//     layout matched as fixed text between the strings;
+//     layout matched as fixed text between the strings; parse (parse.go)
+//     tries it first for every parse, Load's and Update's included, and
+//     hands the general parser (json.go) every file it does not recognise;
 //   - the SWAR scan (fast_scan.go): string ends and indentation found
-//     eight bytes at a time;
-//   - zero-copy strings: what the canonical reader returns points into the
-//     file's bytes (unsafe.String), so Lookup copies its answer before they
-//     are released, and load checks, after the parse, that the mapped file
-//     did not change while it was read;
-//   - the garbage collector, turned off by package main for a one-shot
-//     process (debug.SetGCPercent(-1) in main.go), not here.
+//     eight bytes at a time, used by both readers;
+//   - zero-copy strings: the strings both readers return point into the
+//     bytes read (unsafe.String): Load's sessions keep its copy of the file
+//     alive, Lookup copies its answer before a mapped file is released,
+//     Parse, the public function, copies every string; and load checks,
+//     after the parse, that a mapped file did not change while it was read;
+//   - the garbage collector, turned off by the command line for a one-shot
+//     process (debug.SetGCPercent(-1) in internal/cmdline), not here.
 //
-// Its reference is the general path: Load (the file copied) + Find, and the
-// general parser (parse.go, json.go), which the canonical reader hands every
-// file it does not recognise. TestFastPathMatchesGeneral (fast_test.go)
-// checks on random files that Lookup gives exactly what the general path
-// gives, and FuzzParse that the canonical reader agrees with the general
-// parser on any bytes.
+// TestFastPathMatchesGeneral (fast_test.go) checks on random files that
+// Lookup gives exactly what Load + Find give, and FuzzParse that the
+// canonical reader agrees with the general parser on any bytes.
 
 import (
 	"errors"

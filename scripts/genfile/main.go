@@ -1,6 +1,6 @@
 // Command genfile writes a valid session file of n sessions, for the stress
-// and benchmark scripts, in cryosparc-tools' layout (internal/testkit's
-// generator, the one the tests use).
+// and benchmark scripts, in cryosparc-tools' layout (internal/sessiongen,
+// the generator the tests use).
 package main
 
 import (
