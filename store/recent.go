@@ -122,7 +122,15 @@ func restoreDropped(s *Sessions, writes []recentWrite, now time.Time) bool {
 // ignored, with a warning, and so is one that cannot be parsed.
 func readRecent(target string, opt *Options) (writes []recentWrite, exists bool, err error) {
 	path := recentPath(target)
-	f, err := safefile.OpenNoFollow(path)
+	open := safefile.OpenNoFollow
+	if os.Geteuid() == 0 {
+		// Root reads the record as it reads the session file: through no
+		// link a user planted toward what that user does not own (a
+		// user's folder swapped for a link to root's between the two
+		// reads must not bring root's record into the user's answer).
+		open = func(path string) (*os.File, error) { return openReadAsRoot(path, opt) }
+	}
+	f, err := open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
@@ -181,5 +182,38 @@ func TestRootFollowsNoPlantedSessionLink(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(own, "auth.json")); err != nil {
 		t.Errorf("the user's own target was not written: %v", err)
+	}
+}
+
+// TestRootReadsNoRecordThroughPlantedLink: as root, the record of recent
+// writes is read by the rule the session file is: a user's link to a
+// folder of root's (one a user can swap in for their own folder between
+// root's read of their file and of the record) does not lead root to its
+// own record, whose writes would otherwise be restored into the answer
+// from the user's file.
+func TestRootReadsNoRecordThroughPlantedLink(t *testing.T) {
+	home, system, _ := userFolder(t)
+	rootDir := filepath.Join(system, "cfg")
+	if err := os.Mkdir(rootDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rootFile := filepath.Join(rootDir, "auth.json")
+	exp := time.Now().Add(24 * time.Hour)
+	if err := Update(rootFile, &Options{}, put("https://cs.example.com", "root@x", "ROOT-TOKEN", exp)); err != nil {
+		t.Fatal(err)
+	}
+	writes, exists, err := readRecent(rootFile, &Options{})
+	if err != nil || !exists || len(writes) != 1 {
+		t.Fatalf("root's own record: %v, %v, %d writes; want 1", err, exists, len(writes))
+	}
+	plant(t, filepath.Join(home, "swl"), rootDir)
+	var warned []string
+	opt := &Options{Warn: func(msg string) { warned = append(warned, msg) }}
+	writes, _, err = readRecent(filepath.Join(home, "swl", "auth.json"), opt)
+	if err != nil || len(writes) != 0 {
+		t.Errorf("through the user's link: %v, %d writes (%v); want none", err, len(writes), writes)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "link owned by user") {
+		t.Errorf("warnings %q; want one naming the user's link", warned)
 	}
 }
