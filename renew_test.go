@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cryosparc-credential/cryosparc-credential/internal/renewal"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
@@ -234,7 +235,7 @@ func TestRenewalWaitBounded(t *testing.T) {
 	t.Parallel() // mostly waits; runs beside the other waiting tests, after the load tests
 	cs := newCryoSPARC(t, "s3cret")
 	s := newRenewalSetup(t, cs.URL, "s3cret")
-	held, err := store.LockRenewal(s.file, nil, 0) // a renewal in progress
+	held, err := renewal.Take(s.file, renewal.Options{Check: store.Existing}) // a renewal in progress
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/api"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/renewal"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
@@ -51,7 +52,7 @@ func (f *Commands) Login(out io.Writer, q LoginQuery) error {
 	if err := f.login(out, q); err != nil {
 		return err
 	}
-	if err := store.ForgetRefusal(f.Path, f.options(), q.URL, q.Email); err != nil {
+	if err := renewal.ForgetRefusal(f.Path, renewal.Options{Wait: f.Options.LockTimeout, Check: store.Existing}, q.URL, q.Email); err != nil {
 		f.warnf("logged in, but the note of an earlier refused renewal stays: %v", err)
 	}
 	return nil

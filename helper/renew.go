@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/renewal"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
@@ -20,7 +21,7 @@ type RenewQuery struct {
 	// (or missing).
 	Within time.Duration
 	// Force sends the password even though the server refused it in the
-	// last store.RefusalHold.
+	// last renewal.RefusalHold.
 	Force bool
 	// Quiet prints nothing when nothing is due or the renewal succeeded.
 	Quiet bool
@@ -34,12 +35,12 @@ type RenewQuery struct {
 
 // Renew renews the session q names when it is due, as one act across
 // every process and host sharing the session file: it takes the file's
-// renewal lock (store.LockRenewal: not the writer lock, so that no writer
+// renewal lock (renewal.Take: not the writer lock, so that no writer
 // waits on the network), looks again, and logs in only when the session
 // is still due. A renewal that waited for another one finds the session
 // renewed and ends with nil, naming the renewal it joined. When the server
 // refuses the password, the refusal is noted beside the file, and for
-// store.RefusalHold renewals of the session neither ask for the password
+// renewal.RefusalHold renewals of the session neither ask for the password
 // nor send it (unless q.Force): they fail at once (errkind.Login).
 func (f *Commands) Renew(out io.Writer, q RenewQuery) error {
 	if q.Quiet {
@@ -71,7 +72,7 @@ func (f *Commands) Renew(out io.Writer, q RenewQuery) error {
 		// each within q.Timeout, then stores the session.
 		wait = f.Options.LockTimeout + 2*q.Timeout
 	}
-	r, err := store.LockRenewal(f.Path, f.options(), wait)
+	r, err := renewal.Take(f.Path, renewal.Options{Wait: wait, Check: store.Existing})
 	if err != nil {
 		if errors.Is(err, store.ErrLockTimeout) {
 			return fmt.Errorf("another renewal of the sessions in %s is still running: %w", text.Safe(f.Path), err)
@@ -97,18 +98,18 @@ func (f *Commands) Renew(out io.Writer, q RenewQuery) error {
 	err = f.login(out, q.LoginQuery)
 	switch {
 	case err == nil:
-		if rerr := r.Record(q.URL, q.Email, store.Outcome(false, f.now())); rerr != nil {
+		if rerr := r.Record(q.URL, q.Email, renewal.ByThisProcess(false, f.now())); rerr != nil {
 			f.warnf("renewed, but the renewal note could not be written: %v", rerr)
 		}
 		return nil
 	case errors.Is(err, errkind.Login):
 		at := f.now()
-		if rerr := r.Record(q.URL, q.Email, store.Outcome(true, at)); rerr != nil {
+		if rerr := r.Record(q.URL, q.Email, renewal.ByThisProcess(true, at)); rerr != nil {
 			f.warnf("the refusal could not be noted for other renewals: %v", rerr)
 			return err
 		}
 		return fmt.Errorf("%w; renewals of this session will not send the password again until %s: fix it, then log in (`%s`) or renew with --force",
-			err, at.Add(store.RefusalHold).Local().Format("15:04:05"), loginCommand(q.URL, q.Email))
+			err, at.Add(renewal.RefusalHold).Local().Format("15:04:05"), loginCommand(q.URL, q.Email))
 	}
 	return err
 }
@@ -117,7 +118,7 @@ func (f *Commands) Renew(out io.Writer, q RenewQuery) error {
 // is nothing to renew, which it says on out. With r (the renewal lock,
 // taken after the session was seen due), it names the renewal that
 // renewed it meanwhile.
-func (f *Commands) valid(out io.Writer, sess store.Session, within time.Duration, r *store.Renewal) bool {
+func (f *Commands) valid(out io.Writer, sess store.Session, within time.Duration, r *renewal.Lock) bool {
 	now := f.now()
 	if sess.Expires.Time().Sub(now) <= within {
 		return false
@@ -137,9 +138,9 @@ func (f *Commands) valid(out io.Writer, sess store.Session, within time.Duration
 }
 
 // refusedLately fails (errkind.Login) when the renewal note says the
-// server refused the session's password less than store.RefusalHold ago.
-func (f *Commands) refusedLately(url, email string, r *store.Renewal) error {
-	last, ok, err := store.LastRenewal(f.Path, url, email)
+// server refused the session's password less than renewal.RefusalHold ago.
+func (f *Commands) refusedLately(url, email string, r *renewal.Lock) error {
+	last, ok, err := renewal.Last(f.Path, url, email)
 	if r != nil {
 		last, ok, err = r.Last(url, email)
 	}
@@ -147,10 +148,10 @@ func (f *Commands) refusedLately(url, email string, r *store.Renewal) error {
 		return err
 	}
 	now := f.now()
-	if !ok || !last.Refused || now.Sub(last.At) >= store.RefusalHold || last.At.After(now.Add(store.RefusalHold)) {
+	if !ok || !last.Refused || now.Sub(last.At) >= renewal.RefusalHold || last.At.After(now.Add(renewal.RefusalHold)) {
 		return nil
 	}
 	return errkind.Errorf(errkind.Login, "the server refused the password of %s at %s at %s (%s); renewals do not send it again until %s: fix it, then log in now (`%s`) or renew with --force",
 		text.Safe(email), text.URL(url), last.At.Local().Format("15:04:05"), last.By(),
-		last.At.Add(store.RefusalHold).Local().Format("15:04:05"), loginCommand(url, email))
+		last.At.Add(renewal.RefusalHold).Local().Format("15:04:05"), loginCommand(url, email))
 }

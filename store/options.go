@@ -23,7 +23,8 @@ var (
 	// than a reader waits: another program is writing it.
 	ErrBusy = errkind.New(errkind.File, "the session file is being written by another program")
 	// ErrBadPath: the path given for the session file cannot be meant.
-	ErrBadPath = errkind.New(errkind.BadInput, "unusable session file path")
+	// It is safefile.ErrBadPath, which path resolution returns.
+	ErrBadPath = safefile.ErrBadPath
 )
 
 // Limits on the files read and how long a reader waits for a file that is
@@ -88,9 +89,6 @@ type Options struct {
 	// stamps, when set, gives the modification and change times of a
 	// file in place of its own: tests make them coarse.
 	stamps func(fi fs.FileInfo) (mtime, ctime time.Time)
-	// afterRootWalk, when set, runs between openReadAsRoot's look at the
-	// path and its open: tests change what the path leads to.
-	afterRootWalk func()
 }
 
 // base is the clocks and test seams of o, which every read and lock made
@@ -98,7 +96,7 @@ type Options struct {
 func (o *Options) base() Options {
 	b := Options{Now: o.now, Sleep: o.sleep}
 	if o != nil {
-		b.clock, b.stamps, b.afterRootWalk = o.clock, o.stamps, o.afterRootWalk
+		b.clock, b.stamps = o.clock, o.stamps
 	}
 	return b
 }
@@ -117,13 +115,6 @@ func (o *Options) timesOf(fi fs.FileInfo) (mtime, ctime time.Time) {
 		return o.stamps(fi)
 	}
 	return fi.ModTime(), changeTime(fi)
-}
-
-// rootWalked runs the test's afterRootWalk, if any.
-func (o *Options) rootWalked() {
-	if o != nil && o.afterRootWalk != nil {
-		o.afterRootWalk()
-	}
 }
 
 // maxFileSize is the largest file a write may make.

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
 // TestRootReadsNoPlantedLink: as root, a read follows no link a user
@@ -87,69 +85,4 @@ func TestRootReadsNoPlantedLink(t *testing.T) {
 			t.Errorf("root through a dangling link: %q, %v; want no sessions", got, err)
 		}
 	})
-}
-
-// TestOpenReadAsRootChecksWhatItOpened: the file root opens through a
-// user's link must be the user's, whatever the path showed when it was
-// looked at: what the user swaps in between the look and the open (a file
-// of root's in place of the user's, or a link) is refused, checked on
-// what was opened.
-func TestOpenReadAsRootChecksWhatItOpened(t *testing.T) {
-	home, _, victim := userFolder(t)
-	mine := filepath.Join(home, "mine")
-	path := filepath.Join(home, "auth.json")
-	reset := func() {
-		os.Remove(mine)
-		os.WriteFile(mine, []byte("{}"), 0o600)
-		os.Chown(mine, nobody, nobody)
-	}
-	reset()
-	plant(t, path, mine)
-	for _, c := range []struct {
-		name string
-		swap func() error
-	}{
-		{"nothing swapped", func() error { return nil }},
-		// A hard link stands for any way the user's file could become
-		// root's: the path looked at was the user's, what is opened is not.
-		{"a file of root's", func() error { os.Remove(mine); return os.Link(victim, mine) }},
-		{"a link to root's file", func() error { os.Remove(mine); plant(t, mine, victim); return nil }},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			reset()
-			opt := &Options{afterRootWalk: func() {
-				if err := c.swap(); err != nil {
-					testkit.Require(t, false, "cannot swap: "+err.Error())
-				}
-			}}
-			f, err := openReadAsRoot(path, opt)
-			if c.name == "nothing swapped" {
-				if err != nil {
-					t.Fatalf("the user's own file: %v", err)
-				}
-				f.Close()
-				return
-			}
-			if err == nil {
-				f.Close()
-				t.Fatal("root opened through a user's link what the user swapped in")
-			}
-			if !errors.Is(err, ErrUnsafe) {
-				t.Errorf("error %v, want ErrUnsafe", err)
-			}
-			t.Log(err)
-		})
-	}
-	// A path with no link at all when looked at: a link swapped in before
-	// the open is refused too, not followed.
-	plain := filepath.Join(home, "plain.json")
-	os.WriteFile(plain, []byte("{}"), 0o600)
-	os.Chown(plain, nobody, nobody)
-	opt := &Options{afterRootWalk: func() { os.Remove(plain); plant(t, plain, victim) }}
-	if f, err := openReadAsRoot(plain, opt); err == nil {
-		f.Close()
-		t.Error("root followed a link swapped in on a path that had none")
-	} else if !errors.Is(err, ErrUnsafe) {
-		t.Errorf("error %v, want ErrUnsafe", err)
-	}
 }

@@ -11,9 +11,10 @@ import (
 
 const module = "github.com/cryosparc-credential/cryosparc-credential"
 
-// TestImportsNothingOfStore: this package and internal/safefile, and every
-// package of this module they import, on every OS, import no package of
-// this module but under internal/ (so never store, which imports them).
+// TestImportsNothingOfStore: this package, internal/safefile and
+// internal/renewal, and every package of this module they import, on every
+// OS, import no package of this module but under internal/ (so never
+// store, which imports the first two, nor helper, which imports all three).
 func TestImportsNothingOfStore(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -54,6 +55,7 @@ func TestImportsNothingOfStore(t *testing.T) {
 	}
 	visit("internal/lockfile")
 	visit("internal/safefile")
+	visit("internal/renewal")
 	if !seen["internal/safefile"] || len(seen) < 3 {
 		t.Errorf("imports followed: %v", seen)
 	}

@@ -66,7 +66,7 @@ type Folder struct {
 const walkFlags = unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC | pathOnly
 
 // OpenFolder opens dir, which names no link (the caller resolved the
-// links on its path: store's resolve), one folder at a time without
+// links on its path: Resolve), one folder at a time without
 // following links: a folder on the way that has become a link since is
 // refused, not followed. With create, folders that are missing are
 // created, 0700, as `mkdir -p` would; run as root, each gets the owner and

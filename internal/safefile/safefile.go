@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 )
@@ -54,4 +55,22 @@ func MkdirAll(dir string) error {
 	}
 	d.Close()
 	return nil
+}
+
+// RemoveStaleTemps removes what writers that died left beside target (the
+// names TempPrefix starts): the names only, a link is removed, never what
+// it points to. Call it only while holding the lock those writers took.
+func RemoveStaleTemps(target string) {
+	d, err := OpenFolder(filepath.Dir(target), false)
+	if err != nil {
+		return
+	}
+	defer d.Close()
+	names, _ := d.Names()
+	prefix := TempPrefix(target)
+	for _, name := range names {
+		if strings.HasPrefix(name, prefix) {
+			d.Remove(name)
+		}
+	}
 }

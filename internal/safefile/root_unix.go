@@ -1,6 +1,6 @@
 //go:build unix
 
-package store
+package safefile
 
 import (
 	"errors"
@@ -10,23 +10,23 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 )
 
-// openReadAsRoot opens path for reading as root does: through no link a
+// OpenReadAsRoot opens path for reading as root does: through no link a
 // user planted toward what that user does not own, the rule writes follow
 // (see rootMayFollow), so that a user's auth.json linked to a file of
 // root's never shows root that file's token. The path is resolved as the
 // kernel would, then what it resolved to is opened one folder at a time
 // without following a link, so that a link swapped in meanwhile (on a path
 // that had none, too) is refused rather than followed; and the file opened
-// must belong to the owner of every user's link on the way.
-func openReadAsRoot(path string, opt *Options) (*os.File, error) {
+// must belong to the owner of every user's link on the way. afterWalk, when
+// not nil, runs between the look at the path and the open: tests change
+// what the path leads to there.
+func OpenReadAsRoot(path string, afterWalk func()) (*os.File, error) {
 	notExist := &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
 	target, owners, err := walkLinks(path)
 	switch {
-	case errors.Is(err, errDangling):
+	case errors.Is(err, ErrDangling):
 		return nil, notExist // as open(2) finds it
 	case err != nil:
 		return nil, err
@@ -35,8 +35,10 @@ func openReadAsRoot(path string, opt *Options) (*os.File, error) {
 			return nil, err
 		}
 	}
-	opt.rootWalked()
-	d, err := safefile.OpenFolder(filepath.Dir(target), false)
+	if afterWalk != nil {
+		afterWalk()
+	}
+	d, err := OpenFolder(filepath.Dir(target), false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, notExist
 	}
@@ -58,7 +60,7 @@ func openReadAsRoot(path string, opt *Options) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if uid, _, ok := safefile.Owner(fi); ok {
+	if uid, _, ok := Owner(fi); ok {
 		for _, o := range owners {
 			if o != uid {
 				f.Close()
