@@ -3,53 +3,112 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
+	"io/fs"
 	"os"
-	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
+// known is what was read of a file before: its bytes, and the size and
+// times it had then (at), with whether they were settled then: older than
+// the file's timestamp window, so that any change made since moves its
+// change time (where ctimeMoves) and any write its modification time.
+type known struct {
+	data    []byte
+	at      fileVersion
+	settled bool
+	// kept: the file was still as read right before the rename that
+	// replaced it (see lookBefore).
+	kept bool
+}
+
+// lookBefore looks at f right before the rename that replaces it, and notes
+// whether it is still as read: with settled times, a change since the read
+// shows in its change time. An empty file may have just been truncated, its
+// times not yet updated: it is always read.
+func (k *known) lookBefore(f *os.File, opt *Options) {
+	k.kept = false
+	if !k.settled || !ctimeMoves || len(k.data) == 0 || k.at.size != int64(len(k.data)) {
+		return
+	}
+	fi, err := f.Stat()
+	k.kept = err == nil && versionOf(fi, opt) == k.at
+}
+
+// untouched reports whether f, replaced by a rename of target, still holds
+// k's bytes, from its size and times alone: it was kept up to the rename,
+// and its size, modification time and mode are still those read. The rename
+// itself moves its change time (to the one it gave the file renamed in, now
+// at target); so a save that truncates or writes into it after the rename
+// shows in its size (at once: ext4 shows the size before the times) or its
+// modification time. Only a program that writes and then sets the
+// modification time back to the one read escapes, and only at the rename:
+// within its clock tick, or between lookBefore and it.
+func (k known) untouched(f *os.File, target string, opt *Options) bool {
+	if fault := opt.faults(); fault != nil && fault("look") != nil {
+		return false
+	}
+	if !k.kept {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	now := versionOf(fi, opt)
+	if now.size != k.at.size || now.mtime != k.at.mtime || now.mode != k.at.mode {
+		return false
+	}
+	if now.ctime == k.at.ctime {
+		return true // not moved by the rename, nor by anything else
+	}
+	in, err := os.Lstat(target)
+	return err == nil && versionOf(in, opt).ctime == now.ctime
+}
+
 // readReplaced reads the file f, found at path, as it is now; nil when it
-// holds same, bytes already known. When it is empty or cut short,
+// holds same's bytes: known at once when f is untouched since (see
+// known.untouched), else read and compared. A test's fault injector sees
+// the look after the rename as "look" and each read of the bytes as
+// "reread". When it is empty or cut short,
 // something that opened it earlier is writing it, and it is read again
-// until it is whole, as Load does; left so for AbandonAfter, it holds
-// nothing to keep.
-func readReplaced(f *os.File, path string, opt *Options, same []byte) (*Sessions, error) {
-	var (
-		last             []byte
-		slept, sleptSeen time.Duration
-	)
-	start := opt.now()
-	seen := start
-	delay := time.Millisecond
-	for try := 0; ; try++ {
-		data, _, err := readOpen(f, path)
+// until it is whole, as Load does (waitWhole); left so for AbandonAfter, it
+// holds nothing to keep.
+func readReplaced(f *os.File, path string, opt *Options, same known) (*Sessions, error) {
+	v, err := waitWhole(opt, func(try int) look {
+		if try == 0 && same.untouched(f, path, opt) {
+			return look{done: true}
+		}
+		data, fi, err := rereadOpen(f, path, opt)
 		if err != nil {
-			return nil, err
+			return look{done: true, err: err}
 		}
 		// An empty file is never taken for the one read: a save may have
 		// just truncated it, and be about to write.
-		if try == 0 && len(data) > 0 && bytes.Equal(data, same) {
-			return nil, nil
+		if try == 0 && len(data) > 0 && bytes.Equal(data, same.data) {
+			return look{done: true}
 		}
 		s, perr := parseFile(data, path, opt.expiryNow(), nil)
 		if !inProgress(data, perr) {
-			return s, nil // what is invalid in it cannot be kept anyway
+			return look{done: true, v: versionRead{s: s}} // what is invalid in it cannot be kept anyway
 		}
-		now := opt.now()
-		if try == 0 || !bytes.Equal(data, last) {
-			seen, sleptSeen, last = now, slept, data
+		return look{v: versionRead{s: s}, why: errTorn, seen: observation{versionOf(fi, opt), maphash.Bytes(observeSeed, data)}}
+	}, func(error) error {
+		return fmt.Errorf("%w: %s was written, but a program that opened it before was still writing after %s, and what it saved may be lost; check with list", ErrBusy, printable(path), text.Duration(MaxWait))
+	})
+	return v.s, err
+}
+
+// rereadOpen is readOpen of the file replaced, with the test's fault
+// injector.
+func rereadOpen(f *os.File, path string, opt *Options) ([]byte, fs.FileInfo, error) {
+	if fault := opt.faults(); fault != nil {
+		if err := fault("reread"); err != nil {
+			return nil, nil, fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(path), err)
 		}
-		if max(now.Sub(seen), slept-sleptSeen) >= AbandonAfter {
-			return s, nil
-		}
-		if max(now.Sub(start), slept) >= MaxWait {
-			return nil, fmt.Errorf("%w: %s was written, but a program that opened it before was still writing after %s, and what it saved may be lost; check with list", ErrBusy, printable(path), text.Duration(MaxWait))
-		}
-		opt.sleep(delay)
-		slept += delay
-		delay = min(2*delay, 20*time.Millisecond)
 	}
+	return readOpen(f, path)
 }
 
 // merge returns next with what another program saved, theirs, beyond

@@ -37,106 +37,148 @@ func Load(path string, opt *Options) (*Sessions, error) {
 
 // loadFile is Load of the file alone.
 func loadFile(path string, opt *Options) (*Sessions, error) {
-	var out *Sessions
-	err := load(path, opt, copyFile, nil, func(s *Sessions) { out = s })
+	v, err := readVersion(path, opt, copyFile, nil, nil)
+	if err == nil {
+		err = v.perr
+	}
 	if err != nil && !invalid(err) {
-		return nil, err // no sessions with an error: what use got was no answer
+		return nil, err // no sessions with an error: what was read was no answer
 	}
-	if out == nil && err == nil {
-		out = &Sessions{}
+	if v.s == nil && err == nil {
+		v.s = &Sessions{}
 	}
-	return out, err
+	return v.s, err
 }
 
 // reader reads the file at path once: opt's wall clock is this machine's
 // time, by which the reader judges whether the file changed recently.
 type reader func(path string, opt *Options) (*snapshot, error)
 
-// load is loadData for a use that needs only the parsed sessions.
-func load(path string, opt *Options, read reader, keep func(string) bool, use func(*Sessions)) error {
-	return loadData(path, opt, read, keep, func(s *Sessions, _ []byte) { use(s) })
+// loadData is readVersion for a reader that may map the file (Ask's): it
+// hands the version to use, with the bytes it was parsed from, while those
+// are still there. use may be called more than once: the last call is the
+// answer, unless loadData returns an error other than an *InvalidError
+// (the bytes of an earlier call were found to be no whole version, and no
+// whole version came after): then there is none.
+func loadData(path string, opt *Options, read reader, keep func(string) bool, use func(*Sessions, []byte)) error {
+	v, err := readVersion(path, opt, read, keep, use)
+	if err != nil {
+		return err
+	}
+	if !v.shown {
+		use(v.s, v.data)
+	}
+	return v.perr
 }
 
-// loadData reads and parses the file at path, and hands the result to use,
-// with the bytes it was parsed from, while those are still there. It
-// answers from one version of the file only: a read that overlapped a change (the file's size, times, identity
-// or, for a file changed recently, its bytes read twice, differ) is read
-// again, and so is a file caught while it is rewritten in place (empty, or
-// JSON cut short) and an open or read that the file server refused as
-// stale (ESTALE: another client replaced the file), for at most MaxWait.
-// A torn file is taken as it is only once this program has seen it stay
-// exactly the same (size, times, bytes) for AbandonAfter by its own clock:
-// never on a first look, whatever its times say, since a file system may
-// show a file truncated before it updates its times (ext4 does, for
-// milliseconds on a large file). A file that is missing is handed over as
-// no sessions (and no bytes). use may be called more than once: the last
-// call is the answer, unless loadData returns an error other than an
-// *InvalidError (the bytes of an earlier call were found to be no whole
-// version, and no whole version came after): then there is none.
-func loadData(path string, opt *Options, read reader, keep func(string) bool, use func(*Sessions, []byte)) error {
+// A versionRead is one version of a file as a read found it.
+type versionRead struct {
+	s    *Sessions // what it parsed to
+	perr error     // the parse's error: an *InvalidError, whose valid part s is
+	// data is the bytes s was parsed from, copied; nil for no file, and for
+	// a mapped version, whose bytes were released once shown.
+	data  []byte
+	shown bool // mapped: handed to readVersion's show before its check
+	// at is the file's size and times when it was read; settled, that they
+	// were older than the file's timestamp window then (see
+	// fileVersion.recent), so that any later change moves them.
+	at      fileVersion
+	settled bool
+}
+
+// readVersion reads and parses the file at path, answering from one version
+// of it only: a read that overlapped a change (the file's size, times,
+// identity or, for a file changed recently, its bytes read twice, differ)
+// is read again, and so is a file caught while it is rewritten in place
+// (empty, or JSON cut short) and an open or read that the file server
+// refused as stale (ESTALE: another client replaced the file), as
+// waitWhole waits. The first read is read's; the others copy the file (a
+// copy taken in one quick read has a better chance of catching a file
+// rewritten in place whole than a mapping that must stay whole while it is
+// parsed). A file that is missing is no sessions (and no bytes). The error
+// returned comes without a version: the parse's is the version's perr.
+//
+// Mapped bytes can change while they are parsed: a mapped version is
+// handed to show (which copies what it keeps) before the check that they
+// did not, and comes back shown, without its bytes. A reader that maps
+// needs a show; one that copies does not.
+func readVersion(path string, opt *Options, read reader, keep func(string) bool, show func(*Sessions, []byte)) (versionRead, error) {
+	checked := false
+	return waitWhole(opt, func(try int) look {
+		if try == 1 {
+			read = copyFile
+		}
+		snap, err := read(path, opt)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return look{done: true, v: versionRead{s: &Sessions{}}}
+		case stale(err):
+			return look{why: err}
+		case err != nil:
+			return look{done: true, err: err}
+		}
+		if !checked {
+			checkMode(path, snap.version.mode, opt)
+			checked = true
+		}
+		return snap.parse(path, opt, keep, show)
+	}, func(why error) error { return gaveUp(path, why) })
+}
+
+// A look is what one read of a file found. done: v is the answer, or err
+// ends the wait without one. Otherwise why says what stood in the way:
+// errTorn (v is then what the torn file parsed to, and seen what it looked
+// like), errChanged, or an error to try again after (ESTALE).
+type look struct {
+	done bool
+	v    versionRead
+	err  error
+	why  error
+	seen observation
+}
+
+// waitWhole is the one wait for a whole version of a file: it looks (try
+// counts the looks from 0) until a look is done, and returns what it found.
+// Between looks it sleeps by opt's clock, 1 ms at first, doubling up to
+// 20 ms. A torn file is taken as it is only once this program has seen it
+// stay exactly the same (size, times, bytes) for AbandonAfter by its own
+// clock: never on a first look, whatever its times say, since a file system
+// may show a file truncated before it updates its times (ext4 does, for
+// milliseconds on a large file). After MaxWait it gives up with
+// giveUp(why) of the last look. The wait is bounded even by a clock that
+// does not move (a test's): the pauses asked for count too.
+func waitWhole(opt *Options, try func(try int) look, giveUp func(why error) error) (versionRead, error) {
 	var (
 		start, seen time.Time
 		last        observation
-		// slept counts the pauses asked for, so that the wait is bounded
-		// even by a clock that does not move (a test's); sleptSeen is its
-		// value when the file last changed.
+		// slept counts the pauses asked for; sleptSeen is its value when
+		// the file last changed.
 		slept, sleptSeen time.Duration
-		// why says what the last read ran into: a torn file, one that
-		// changed while it was read, or an error (ESTALE).
-		why     error
-		checked bool
 	)
 	delay := time.Millisecond
-	for try := 0; ; try++ {
-		if try == 1 {
-			// The file is being rewritten in place: a copy taken in one
-			// quick read has a better chance of catching it whole than a
-			// mapping that must stay whole while it is parsed.
-			read = copyFile
-		}
+	for n := 0; ; n++ {
 		now := opt.now()
-		if try == 0 {
+		if n == 0 {
 			start, seen = now, now
 		}
-		snap, err := read(path, opt)
+		l := try(n)
+		if l.done {
+			return l.v, l.err
+		}
 		var seeing observation
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			use(&Sessions{}, nil)
-			return nil
-		case stale(err):
-			why = err
-		case err != nil:
-			return err
-		default:
-			if !checked {
-				checkMode(path, snap.version.mode, opt)
-				checked = true
-			}
-			done, s, torn, perr := snap.parse(path, opt, keep, use)
-			if done {
-				return perr
-			}
-			if s == nil {
-				why = errChanged
-			} else {
-				why, seeing = errTorn, torn
-				unchanged := max(now.Sub(seen), slept-sleptSeen)
-				if try > 0 && seeing == last && unchanged >= AbandonAfter {
-					// Left alone for long enough: an abandoned write, taken
-					// as it is (empty: no sessions; cut short: not valid
-					// JSON). What a torn file parses to holds nothing of
-					// its bytes, which were copied (try > 0).
-					use(s, snap.data)
-					return perr
-				}
+		if l.why == errTorn {
+			seeing = l.seen
+			if n > 0 && seeing == last && max(now.Sub(seen), slept-sleptSeen) >= AbandonAfter {
+				// Left alone for long enough: an abandoned write, taken as
+				// it is (empty: no sessions; cut short: not valid JSON).
+				return l.v, nil
 			}
 		}
 		if seeing != last {
 			seen, sleptSeen, last = now, slept, seeing
 		}
 		if max(now.Sub(start), slept) >= MaxWait {
-			return gaveUp(path, why)
+			return versionRead{}, giveUp(l.why)
 		}
 		opt.sleep(delay)
 		slept += delay
@@ -169,12 +211,12 @@ func gaveUp(path string, why error) error {
 // up again, names the new file.
 func stale(err error) bool { return errors.Is(err, syscall.ESTALE) }
 
-// parse parses the snapshot and, when it is one whole version of the file,
-// hands the result to use and reports done. Otherwise the snapshot is
-// released and parse returns what a torn file parsed to (to be taken as it
-// is once the write counts as abandoned) and what it looked like, or s nil
-// when the file changed while it was read.
-func (snap *snapshot) parse(path string, opt *Options, keep func(string) bool, use func(*Sessions, []byte)) (done bool, s *Sessions, torn observation, perr error) {
+// parse parses the snapshot: a whole version of the file is done; a torn
+// one (to be taken as it is once the write counts as abandoned) says what
+// it looked like; one that changed while it was read is no version. A
+// mapped version is handed to show before its check (see readVersion).
+// The snapshot is released.
+func (snap *snapshot) parse(path string, opt *Options, keep func(string) bool, show func(*Sessions, []byte)) look {
 	defer snap.close()
 	// Copied bytes are one version when the file is still as it was when
 	// opened, checked before the parse so that a file rewritten often has
@@ -182,23 +224,29 @@ func (snap *snapshot) parse(path string, opt *Options, keep func(string) bool, u
 	// still change while they are parsed, and are checked after.
 	mapped := snap.unmap != nil
 	if snap.differed || !mapped && !snap.unchanged(path) {
-		return false, nil, torn, nil
+		return look{why: errChanged}
 	}
-	isTorn := false
+	var l look
 	faulted := guard(func() {
-		s, perr = parseFile(snap.data, path, opt.expiryNow(), keep)
-		if isTorn = inProgress(snap.data, perr); isTorn {
-			torn = observation{snap.version, maphash.Bytes(observeSeed, snap.data)}
-		} else {
-			// Mapped bytes can change under the parser: use (which copies
-			// what it keeps) runs before the check that they did not.
-			use(s, snap.data)
+		s, perr := parseFile(snap.data, path, opt.expiryNow(), keep)
+		l.v = versionRead{s: s, perr: perr, at: snap.version, settled: !snap.recent}
+		if inProgress(snap.data, perr) {
+			// What a torn file parses to holds nothing of its bytes once
+			// copied: it is taken as it is only on a later look, a copy.
+			l.why, l.seen = errTorn, observation{snap.version, maphash.Bytes(observeSeed, snap.data)}
+		} else if mapped {
+			show(s, snap.data)
+			l.v.shown = true
 		}
 	})
 	if faulted || mapped && !snap.unchanged(path) {
-		return false, nil, torn, nil
+		return look{why: errChanged}
 	}
-	return !isTorn, s, torn, perr
+	if !mapped {
+		l.v.data = snap.data
+	}
+	l.done = l.why == nil
+	return l
 }
 
 // inProgress reports whether what was read looks like a file caught while
@@ -270,9 +318,10 @@ type snapshot struct {
 	f       *os.File    // open until close, to be looked at again
 	unmap   func()      // for mapped data
 	opt     *Options    // whose clock and times it was read by
-	// differed: the file had changed recently, and two reads of it gave
+	// recent: the file's times were within their window when it was
+	// read (see fileVersion.recent); differed: then two reads of it gave
 	// different bytes.
-	differed bool
+	recent, differed bool
 }
 
 // unchanged reports whether the file is still the one that was read, as
@@ -311,7 +360,7 @@ func copyOpen(path string, f *os.File, fi fs.FileInfo, opt *Options) (*snapshot,
 	snap := &snapshot{version: versionOf(fi, opt), fi: fi, f: f, opt: opt}
 	var err error
 	snap.data, err = readAll(f, fi.Size(), fault)
-	if err == nil && snap.version.recent(now) {
+	if snap.recent = snap.version.recent(now); err == nil && snap.recent {
 		var same bool
 		same, err = readsAgain(f, snap.data, fault)
 		snap.differed = !same

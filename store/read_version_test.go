@@ -103,7 +103,7 @@ func versionOfTokens(sessions []Session) string {
 	return ""
 }
 
-// loadAll runs load with the reader given, and a keep that calls during
+// loadAll runs loadData with the reader given, and a keep that calls during
 // (between the two instances of twoVersions) once; it returns the sessions
 // of the answer and how many times a parse reached the answer.
 func loadAll(t *testing.T, path string, opt *Options, read reader, during func()) (got []Session, answers int) {
@@ -115,7 +115,7 @@ func loadAll(t *testing.T, path string, opt *Options, read reader, during func()
 		}
 		return true
 	}
-	err := load(path, opt, read, keep, func(s *Sessions) {
+	err := loadData(path, opt, read, keep, func(s *Sessions, _ []byte) {
 		answers++
 		got = nil
 		for _, sess := range s.All() {

@@ -62,7 +62,8 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 	}
 	defer d.Close()
 	// The file read is kept open, to see after the rename what was written
-	// into it meanwhile, and its bytes, to tell quickly that nothing was.
+	// into it meanwhile, and its bytes, size and times, to tell quickly that
+	// nothing was.
 	old, err := d.Open(filepath.Base(target))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnsafe, err)
@@ -72,7 +73,6 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 			old.Close()
 		}
 	}
-	var before []byte
 	first := func(p string, opt *Options) (*snapshot, error) {
 		if old == nil {
 			return copyFile(p, opt)
@@ -91,20 +91,22 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 			f.Close()
 			return nil, err
 		}
-		snap, err := copyOpen(p, f, fi, opt)
-		if err == nil {
-			before = snap.data
-		}
-		return snap, err
+		return copyOpen(p, f, fi, opt)
 	}
-	var s *Sessions
-	err = load(target, opt, first, nil, func(got *Sessions) { s = got })
+	v, err := readVersion(target, opt, first, nil, nil)
+	if err == nil {
+		err = v.perr
+	}
 	if err == nil {
 		_, err = existing(target)
 	}
 	if err != nil {
 		closeOld()
 		return err
+	}
+	s, before := v.s, known{}
+	if old != nil {
+		before = known{data: v.data, at: v.at, settled: v.settled}
 	}
 	if s == nil {
 		s = &Sessions{}
@@ -247,6 +249,8 @@ const (
 // is renamed once it is lost: see writeLock.Held). old is the file being
 // replaced, open (nil when there was none); base is what was read from it
 // before next was made from it, and baseData its bytes, when known.
+// replaceGuarded takes what is known of them (see known): with settled
+// times, old is read again only if its size or times changed.
 //
 // A program that opened old before the rename, to truncate and write it
 // as cryosparc-tools does without a lock, can only have written there. So
@@ -266,10 +270,10 @@ const (
 // to merge, it stops writing and returns what it would have written next:
 // the record holds what was not written, for the next command to restore.
 func replace(d *safefile.Folder, target string, opt *Options, lk *lockfile.Lock, old *os.File, base *Sessions, baseData []byte, next *Sessions) (*Sessions, error) {
-	return replaceGuarded(d, target, opt, lk, old, base, baseData, next, nil)
+	return replaceGuarded(d, target, opt, lk, old, base, known{data: baseData}, next, nil)
 }
 
-func replaceGuarded(d *safefile.Folder, target string, opt *Options, lk *lockfile.Lock, old *os.File, base *Sessions, baseData []byte, next *Sessions, stale func(string, Session) bool) (*Sessions, error) {
+func replaceGuarded(d *safefile.Folder, target string, opt *Options, lk *lockfile.Lock, old *os.File, base *Sessions, baseData known, next *Sessions, stale func(string, Session) bool) (*Sessions, error) {
 	name := filepath.Base(target)
 	merging, rechecks := false, 0
 	for round := 0; ; round++ {
@@ -297,7 +301,7 @@ func replaceGuarded(d *safefile.Folder, target string, opt *Options, lk *lockfil
 			}
 			return nil, fmt.Errorf("%w: %s would become %d bytes, more than the %s a session file may have, which no command could read; nothing was written", ErrUnsafe, printable(target), len(data), most)
 		}
-		err = writeFile(d, target, data, old, lk)
+		err = writeFile(d, target, opt, data, old, lk, &baseData)
 		if errors.Is(err, fs.ErrExist) && old == nil || errors.Is(err, errReplaced) {
 			// Created by another program since it was found missing, or
 			// replaced since it was read: nothing was written, and that
@@ -309,13 +313,13 @@ func replaceGuarded(d *safefile.Folder, target string, opt *Options, lk *lockfil
 			if err != nil || f == nil {
 				return nil, fmt.Errorf("%w: %s appeared and vanished while being written: %w", ErrUnsafe, printable(target), err)
 			}
-			theirs, err := readReplaced(f, target, opt, nil)
+			theirs, err := readReplaced(f, target, opt, known{})
 			f.Close()
 			if err != nil {
 				return nil, err
 			}
 			next, _ = mergeGuarded(base, next, theirs, stale)
-			base, baseData = theirs, nil
+			base, baseData = theirs, known{}
 			continue
 		}
 		if old != nil {
@@ -324,7 +328,7 @@ func replaceGuarded(d *safefile.Folder, target string, opt *Options, lk *lockfil
 				if theirs, err = readReplaced(old, target, opt, baseData); err == nil {
 					if merged, changed := mergeGuarded(base, next, theirs, stale); changed {
 						old.Close()
-						base, baseData, next, merging = next, data, merged, true
+						base, baseData, next, merging = next, known{data: data}, merged, true
 						continue
 					}
 				}
@@ -348,7 +352,7 @@ func replaceGuarded(d *safefile.Folder, target string, opt *Options, lk *lockfil
 		if f == nil {
 			return next, nil
 		}
-		theirs, err := readReplaced(f, target, opt, data)
+		theirs, err := readReplaced(f, target, opt, known{data: data})
 		f.Close()
 		if err != nil {
 			return nil, err
@@ -359,7 +363,7 @@ func replaceGuarded(d *safefile.Folder, target string, opt *Options, lk *lockfil
 		// Overwritten by a program that saved what it had loaded before:
 		// what it lacks is written back, with what it added.
 		next, _ = mergeGuarded(next, next, theirs, stale)
-		base, baseData = theirs, nil
+		base, baseData = theirs, known{}
 	}
 }
 
@@ -376,7 +380,8 @@ var errReplaced = errors.New("replaced since it was read")
 // right before, is no longer this writer's: another writer may have taken
 // it over. A folder that cannot be flushed after the rename is
 // an error too: the new file is in place, but may not survive a crash.
-func writeFile(d *safefile.Folder, target string, data []byte, old *os.File, lk *lockfile.Lock) error {
+// Right before the rename, old is looked at once more (same.lookBefore).
+func writeFile(d *safefile.Folder, target string, opt *Options, data []byte, old *os.File, lk *lockfile.Lock, same *known) error {
 	f, tmp, err := newTemp(d, target)
 	if err != nil {
 		return fmt.Errorf("%w: creating a file in %s: %w", ErrUnsafe, printable(d.Path()), err)
@@ -428,6 +433,7 @@ func writeFile(d *safefile.Folder, target string, data []byte, old *os.File, lk 
 		return errReplaced
 	}
 	if old != nil {
+		same.lookBefore(old, opt)
 		err = d.Rename(tmp, name)
 	} else {
 		err = d.RenameNew(tmp, name)
