@@ -76,7 +76,8 @@ type Options struct {
 	// modification time: tests make it fail.
 	touch func(*os.File) error
 	// fault, when set, gives the error an operation on the session file
-	// ("open", "read") is to fail with, as a file server would (ESTALE),
+	// ("open", "read"; "look" and "reread": the check of the replaced file
+	// after a rename, and a read of its bytes) is to fail with, as a file server would (ESTALE),
 	// or nil: tests make reads fail as NFS makes them.
 	fault func(op string) error
 	// maxSize, when set, replaces MaxFileSize as the largest file a write

@@ -84,12 +84,5 @@ func resolve(path string) (string, error) { return safefile.Resolve(path) }
 // not exist (safefile.ErrDangling).
 var errDangling = safefile.ErrDangling
 
-// openReadAsRoot opens path for reading as root does, through no link a
-// user planted toward what that user does not own (safefile.OpenReadAsRoot,
-// with no test seam: its tests are safefile's). opt is unused.
-func openReadAsRoot(path string, _ *Options) (*os.File, error) {
-	return safefile.OpenReadAsRoot(path, nil)
-}
-
 // printable makes a path or value safe to show in a message.
 func printable(s string) string { return text.Safe(s) }

@@ -380,7 +380,7 @@ func openStat(path string, opt *Options) (*os.File, fs.FileInfo, error) {
 	var f *os.File
 	var err error
 	if os.Geteuid() == 0 {
-		f, err = openReadAsRoot(path, opt) // through no link a user planted
+		f, err = safefile.OpenReadAsRoot(path, nil) // through no link a user planted
 	} else {
 		f, err = safefile.OpenRead(path)
 	}

@@ -128,7 +128,7 @@ func readRecent(target string, opt *Options) (writes []recentWrite, exists bool,
 		// link a user planted toward what that user does not own (a
 		// user's folder swapped for a link to root's between the two
 		// reads must not bring root's record into the user's answer).
-		open = func(path string) (*os.File, error) { return openReadAsRoot(path, opt) }
+		open = func(path string) (*os.File, error) { return safefile.OpenReadAsRoot(path, nil) }
 	}
 	f, err := open(path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/lockfile"
@@ -201,20 +200,7 @@ func tempPrefix(target string) string { return safefile.TempPrefix(target) }
 
 // removeStaleTemps removes what writers that died left beside target: the
 // names only (a link is removed, never what it points to).
-func removeStaleTemps(target string) {
-	d, err := safefile.OpenFolder(filepath.Dir(target), false)
-	if err != nil {
-		return
-	}
-	defer d.Close()
-	names, _ := d.Names()
-	prefix := tempPrefix(target)
-	for _, name := range names {
-		if strings.HasPrefix(name, prefix) {
-			d.Remove(name)
-		}
-	}
-}
+func removeStaleTemps(target string) { safefile.RemoveStaleTemps(target) }
 
 // newTemp creates the file that will replace target in the folder d: a
 // random name that holds no secret, mode 0600 from the start, never
