@@ -1,24 +1,26 @@
 package store
 
-// The speed layers, and where they reach. Not all of them are confined to
-// Lookup or to the files named fast*.go:
+// The speed layers, and where they reach:
 //
 //   - mapFile (fast_mmap_*.go): the file's pages mapped, not copied; only
 //     Ask (and so Lookup) maps a file, Load copies it;
-//   - the canonical reader (fast_canonical.go): cryosparc-tools' exact
-//     layout matched as fixed text between the strings; parse (parse.go)
-//     tries it first for every parse, Load's and Update's included, and
-//     hands the general parser (json.go) every file it does not recognise;
-//   - the SWAR scan (fast_scan.go): string ends and indentation found
-//     eight bytes at a time, used by both readers;
+//   - internal/authjson's canonical reader: cryosparc-tools' exact layout
+//     matched as fixed text between the strings; parse (parse.go) tries it
+//     first for every parse, Load's and Update's included, and the general
+//     parser reads every file it does not recognise;
+//   - the SWAR scan (authjson's scanner.go): string ends and indentation
+//     found eight bytes at a time, used by both readers;
 //   - zero-copy strings: the strings both readers return point into the
-//     bytes read (unsafe.String): Load's sessions keep its copy of the file
-//     alive, Lookup copies its answer before a mapped file is released,
-//     Parse, the public function, copies every string; and load checks,
-//     after the parse, that a mapped file did not change while it was read;
+//     bytes read (authjson's scanner.view, the one unsafe.String): Load's
+//     sessions keep its copy of the file alive, Lookup copies its answer
+//     before a mapped file is released, Parse, the public function, copies
+//     every string; and load checks, after the parse, that a mapped file
+//     did not change while it was read;
 //   - the garbage collector, turned off by the command line for a one-shot
 //     process (debug.SetGCPercent(-1) in internal/cmdline), not here.
 //
+// The mapping and the zero-copy strings were kept by measurement
+// (docs/performance.md, "mmap and zero-copy strings").
 // TestFastPathMatchesGeneral (fast_test.go) checks on random files that
 // Lookup gives exactly what Load + Find give, and FuzzParse that the
 // canonical reader agrees with the general parser on any bytes.

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cryosparc-credential/cryosparc-credential/internal/authjson"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/sessiongen"
 )
 
@@ -96,15 +97,12 @@ func generalParse(data []byte, now time.Time) (*Sessions, error) {
 	if !utf8.Valid(data) {
 		return &Sessions{}, errors.New("invalid UTF-8")
 	}
-	p := &parser{data: data, now: now.UnixMicro()}
-	s, err := p.file()
-	if err != nil {
+	s, err := fromFile(authjson.ReadGeneral(data, now, nil))
+	var inv *InvalidError
+	if errors.As(err, &inv) && inv.Syntax() {
 		return &Sessions{}, err
 	}
-	if len(p.problems) > 0 {
-		return s, &InvalidError{Problems: p.problems}
-	}
-	return s, nil
+	return s, err
 }
 
 // questions returns (url, email) pairs about s: every instance and email

@@ -2,10 +2,8 @@ package store
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/bits"
 	"math/rand"
 	"net/url"
 	"os"
@@ -14,6 +12,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/authjson"
 )
 
 func addGoldenSeeds(f *testing.F) {
@@ -101,40 +101,33 @@ func FuzzCanonicalURL(f *testing.F) {
 	})
 }
 
-// FuzzParseExpiry checks that every accepted expiry writes out as text that
-// parses back to the same instant and offset.
-func FuzzParseExpiry(f *testing.F) {
-	for _, s := range []string{"2025-01-31T12:00:00Z", "2025-01-31 12:00+0530", "1900000000.5", "2025-01-31T12:00:00.1234567-23:59"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		e, err := ParseExpiry(s)
-		if err != nil {
-			return
-		}
-		e2, err := ParseDateTime(e.String())
-		if err != nil || e2 != e {
-			t.Fatalf("%q -> %s -> %v, %v", s, e, e2, err)
-		}
-	})
-}
-
 func parseCanonical(data []byte) (*Sessions, bool) {
-	p := &parser{data: data, now: fixedNow.UnixMicro()}
-	return p.canonical()
+	f, ok := authjson.ReadCanonical(data, fixedNow, nil)
+	if !ok {
+		return nil, false
+	}
+	s, _ := fromFile(f)
+	return s, true
 }
 
 func parseGeneral(data []byte) (*Sessions, error) {
 	if !utf8.Valid(data) {
 		return nil, errors.New("invalid UTF-8")
 	}
-	p := &parser{data: data, now: fixedNow.UnixMicro()}
-	s, err := p.file()
-	if err == nil && len(p.problems) > 0 {
-		err = &InvalidError{Problems: p.problems}
+	s, err := fromFile(authjson.ReadGeneral(data, fixedNow, nil))
+	var inv *InvalidError
+	if errors.As(err, &inv) && inv.Syntax() {
+		return nil, err
 	}
 	return s, err
 }
+
+// The layout's first and between-instances pieces (internal/authjson's
+// layoutOpen and layoutNextInst).
+const (
+	layoutOpen     = "{\n    "
+	layoutNextInst = ",\n    "
+)
 
 // TestCanonicalLargeFile checks the canonical reader on a large file
 // against the general parser, with an instance repeated far apart and with
@@ -169,37 +162,6 @@ func TestCanonicalLargeFile(t *testing.T) {
 		}
 		if _, err := parseGeneral(bad); err == nil {
 			t.Errorf("general parser misses damage at %d", i)
-		}
-	}
-}
-
-// TestSpecials checks the word-at-a-time scan for string ends against a
-// byte-by-byte one, on every byte value at every position.
-func TestSpecials(t *testing.T) {
-	isSpecial := func(b byte) bool { return b == '"' || b == '\\' || b < 0x20 || b >= 0x80 }
-	for pos := 0; pos < 8; pos++ {
-		for v := 0; v < 256; v++ {
-			for _, fill := range []byte{'a', 0x7f, 0xff, ' ', '!'} {
-				var w [8]byte
-				for i := range w {
-					w[i] = fill
-				}
-				w[pos] = byte(v)
-				m := specials(binary.LittleEndian.Uint64(w[:]))
-				first := -1
-				for i, b := range w {
-					if isSpecial(b) {
-						first = i
-						break
-					}
-				}
-				switch {
-				case first < 0 && m != 0:
-					t.Fatalf("%q: marks %x, but nothing is special", w, m)
-				case first >= 0 && (m == 0 || bits.TrailingZeros64(m)/8 != first):
-					t.Fatalf("%q: first special at %d, marks %x", w, first, m)
-				}
-			}
 		}
 	}
 }

@@ -9,7 +9,8 @@ import (
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
-// Problem is one reason the file is not what cryosparc-tools accepts.
+// Problem is one reason the file is not what cryosparc-tools accepts. Its
+// fields are internal/authjson's Problem's, which parse converts.
 type Problem struct {
 	Line, Column int    // 1-based position in the file
 	Instance     string // instance URL, when the problem is inside one
@@ -81,10 +82,3 @@ func (e *InvalidError) Foreign() bool { return e.foreign }
 // Truncated reports whether the file is valid JSON cut short: what a
 // reader sees while cryosparc-tools is rewriting the file in place.
 func (e *InvalidError) Truncated() bool { return e.cut }
-
-func (e *syntaxError) Error() string { return e.reason }
-
-type syntaxError struct {
-	pos    int
-	reason string
-}

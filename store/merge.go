@@ -140,10 +140,10 @@ func mergeGuarded(base, next, theirs *Sessions, stale func(url string, t Session
 			if stale != nil && stale(in.url, t) {
 				continue
 			}
-			if b, ok := base.lookup(in.url, t.Email); ok && t.Expires.unixMicro <= b.Expires.unixMicro {
+			if b, ok := base.lookup(in.url, t.Email); ok && t.Expires.UnixMicro() <= b.Expires.UnixMicro() {
 				continue
 			}
-			if n, ok := merged.lookup(in.url, t.Email); ok && t.Expires.unixMicro <= n.Expires.unixMicro {
+			if n, ok := merged.lookup(in.url, t.Email); ok && t.Expires.UnixMicro() <= n.Expires.UnixMicro() {
 				continue
 			}
 			if !changed {

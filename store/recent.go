@@ -79,7 +79,7 @@ func tokenSum(token string) string {
 }
 
 func (w *recentWrite) session() Session {
-	return Session{URL: w.URL, Email: w.Email, Token: w.Token, Expires: Expiry{unixMicro: w.ExpiresUS, offsetMin: w.OffsetMin}}
+	return Session{URL: w.URL, Email: w.Email, Token: w.Token, Expires: expiryFromMicro(w.ExpiresUS, w.OffsetMin)}
 }
 
 // dropped reports whether s lacks the write w: a session stored that it
@@ -280,7 +280,7 @@ func changes(before, after *Sessions, now time.Time) []recentWrite {
 	var out []recentWrite
 	for _, in := range after.instances {
 		for _, sess := range in.sessions {
-			w := recentWrite{URL: in.url, Email: sess.Email, Token: sess.Token, ExpiresUS: sess.Expires.unixMicro, OffsetMin: sess.Expires.offsetMin, At: now}
+			w := recentWrite{URL: in.url, Email: sess.Email, Token: sess.Token, ExpiresUS: sess.Expires.UnixMicro(), OffsetMin: sess.Expires.OffsetMin(), At: now}
 			if token, ok := was[key{in.url, sess.Email}]; ok {
 				if token == sess.Token {
 					continue

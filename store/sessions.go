@@ -3,17 +3,16 @@ package store
 import (
 	"strings"
 
+	"github.com/cryosparc-credential/cryosparc-credential/internal/authjson"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 )
 
 // Session is one stored login: an instance URL and email with the bearer
-// token the instance issued and the time it expires.
-type Session struct {
-	URL     string // the instance URL, as stored
-	Email   string
-	Token   string // the bearer access token
-	Expires Expiry
-}
+// token the instance issued and the time it expires. It is
+// internal/authjson's record (as Expiry is internal/expiry's), so that the
+// sessions read are not copied one by one: measured, such a copy cost a
+// store into 10,000 sessions about 150 page faults (docs/performance.md).
+type Session = authjson.Session
 
 type instance struct {
 	url      string
@@ -26,31 +25,6 @@ type instance struct {
 // changes.
 type Sessions struct {
 	instances []instance
-}
-
-// settle resolves the sessions of one instance as read from the file as
-// cryosparc-tools does: a duplicated email's last value wins, at the first
-// one's place; then sessions expired at now (Unix microseconds) are
-// dropped. It works in place, with index as its scratch space.
-func settle(list []Session, now int64, index *keyIndex) []Session {
-	index.reset()
-	out := list[:0]
-	emailAt := func(j int) string { return out[j].Email }
-	for _, sess := range list {
-		if j, dup := index.find(len(out), sess.Email, emailAt); dup {
-			out[j] = sess
-			continue
-		}
-		out = append(out, sess)
-		index.add(len(out), sess.Email, emailAt)
-	}
-	live := out[:0]
-	for _, sess := range out {
-		if sess.Expires.unixMicro > now {
-			live = append(live, sess)
-		}
-	}
-	return live
 }
 
 // detach gives s copies of the strings it holds, which the parser left

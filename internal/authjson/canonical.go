@@ -1,12 +1,13 @@
-package store
+package authjson
 
 import (
 	"bytes"
-	"unsafe"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/expiry"
 )
 
 // The layout cryosparc-tools' save() writes, in the pieces between the
-// strings: the canonical reader matches them and Marshal writes them.
+// strings: the canonical reader matches them and Writer writes them.
 const (
 	layoutOpen         = "{\n    "
 	layoutEmptyInst    = ": {}"
@@ -28,46 +29,47 @@ const maxDateTime = 40
 // which is what nearly every session file is: it matches the fixed text
 // between the strings instead of parsing it. It gives up (ok false) at the
 // first byte that differs from that layout, or at anything invalid, and
-// Parse then reads the file with the general parser, which also explains
+// Read then reads the file with the general parser, which also explains
 // what is wrong. Both must give the same sessions for the same bytes.
-func (p *parser) canonical() (s *Sessions, ok bool) {
+type canonical struct {
+	scanner
+	keep   func(url string) bool // as parser's
+	all    []Session             // as parser's
+	now    int64                 // Unix microseconds
+	emails keyIndex              // reused by settle for each instance
+}
+
+// read reads the whole file.
+func (p *canonical) read() (list []Instance, ok bool) {
 	d := p.data
-	s = &Sessions{}
 	if string(d) == "{}" {
-		return s, true
+		return nil, true
 	}
 	if !bytes.HasPrefix(d, []byte(layoutOpen)) {
 		return nil, false
 	}
 	p.pos = len(layoutOpen)
-	list, ok := p.instances()
+	read, ok := p.instances()
 	if !ok {
 		return nil, false
 	}
 	// Sized once: no garbage from growing (a run collects none).
-	s.instances = make([]instance, 0, len(list))
+	list = make([]Instance, 0, len(read))
 	var index keyIndex
-	if len(list) > indexAbove {
-		index.m, index.on = make(map[string]int, len(list)), true
+	if len(read) > indexAbove {
+		index.m, index.on = make(map[string]int, len(read)), true
 	}
-	for _, inst := range list {
-		s.add(&index, inst)
+	for _, inst := range read {
+		list = addInstance(list, &index, inst)
 	}
-	return s, true
+	return list, true
 }
 
 // instances reads instances, the first of whose key's opening quote is at
 // p.pos, until the end of the file. Instances that keep rejects are checked
 // but left out.
-func (p *parser) instances() (list []instance, ok bool) {
+func (p *canonical) instances() (list []Instance, ok bool) {
 	d := p.data
-	expect := func(lit string) bool {
-		if bytes.HasPrefix(d[p.pos:], []byte(lit)) {
-			p.pos += len(lit)
-			return true
-		}
-		return false
-	}
 	// str reads the string that starts at p.pos.
 	str := func() (string, bool) {
 		if p.pos >= len(d) || d[p.pos] != '"' {
@@ -81,45 +83,45 @@ func (p *parser) instances() (list []instance, ok bool) {
 		if !ok {
 			return nil, false
 		}
-		inst := instance{url: url}
+		inst := Instance{URL: url}
 		kept := p.keep == nil || p.keep(url)
 		start := len(p.all)
-		if !expect(layoutEmptyInst) {
-			if !expect(layoutOpenInst) {
+		if !p.expect(layoutEmptyInst) {
+			if !p.expect(layoutOpenInst) {
 				return nil, false
 			}
 			for {
 				email, ok := str()
-				if !ok || !expect(layoutToken) {
+				if !ok || !p.expect(layoutToken) {
 					return nil, false
 				}
 				token, ok := str()
-				if !ok || !expect(layoutExpires) {
+				if !ok || !p.expect(layoutExpires) {
 					return nil, false
 				}
 				// The expiry needs no string scan: it ends at the first
-				// quote, and parseDateTime refuses anything but the
+				// quote, and ParseDateTime refuses anything but the
 				// characters of a date-time (an escape sends the file to
 				// the general parser).
 				end := bytes.IndexByte(d[p.pos:min(len(d), p.pos+maxDateTime)], '"')
 				if end < 0 {
 					return nil, false
 				}
-				expires, ok := parseDateTime(unsafe.String(unsafe.SliceData(d[p.pos:]), end))
-				if !ok {
+				expires, err := expiry.ParseDateTime(p.view(p.pos, p.pos+end))
+				if err != nil {
 					return nil, false
 				}
 				p.pos += end
-				if !expect(layoutCloseSession) {
+				if !p.expect(layoutCloseSession) {
 					return nil, false
 				}
 				if kept {
 					p.all = append(p.all, Session{URL: url, Email: email, Token: token, Expires: expires})
 				}
-				if expect(layoutNextSession) {
+				if p.expect(layoutNextSession) {
 					continue
 				}
-				if expect(layoutCloseInst) {
+				if p.expect(layoutCloseInst) {
 					break
 				}
 				return nil, false
@@ -127,13 +129,13 @@ func (p *parser) instances() (list []instance, ok bool) {
 		}
 		if kept {
 			end := len(p.all)
-			inst.sessions = settle(p.all[start:end:end], p.now, &p.emails)
+			inst.Sessions = settle(p.all[start:end:end], p.now, &p.emails)
 			list = append(list, inst)
 		}
-		if expect(layoutNextInst) {
+		if p.expect(layoutNextInst) {
 			continue
 		}
-		if expect(layoutClose) && p.pos == len(d) {
+		if p.expect(layoutClose) && p.pos == len(d) {
 			return list, true
 		}
 		return nil, false
