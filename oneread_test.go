@@ -96,3 +96,66 @@ func TestOneReadPerCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestOneReadPerWrite: logout (one session, or --all --yes) and doctor
+// --fix (a rewrite, or a file with nothing to repair) open the session
+// file once on a file untouched for 20 s that this program has written
+// before (its auth.json.lock beside it): logout chooses what to erase in
+// the version it read under the lock, and doctor reports from what the
+// repair read or wrote. The backup, the new file and the lock are other
+// names, not counted. Without the lock file, store's check that the file
+// is a session file before creating one beside it reads it once more.
+func TestOneReadPerWrite(t *testing.T) {
+	testkit.Need(t, "strace", "-f", "-qq", "-o", "/dev/null", "true")
+	for _, tt := range []struct {
+		name      string
+		noLock    bool // no lock file yet
+		canonical bool // the file as a write leaves it: nothing to repair
+		args      []string
+		stdout    string // contained in stdout
+		opens     int    // without a lock file: at most
+	}{
+		{name: "logout", args: []string{"logout", "--email", "bo@example.com"}, stdout: "Erased 1 session(s)", opens: 1},
+		{name: "logout of nothing", args: []string{"logout", "--email", "nobody@example.com"}, opens: 1},
+		{name: "logout --all --yes", args: []string{"logout", "--all", "--yes", "--url", "https://a.example.com"}, stdout: "Erased 2 session(s)", opens: 1},
+		{name: "doctor --fix rewriting", args: []string{"doctor", "--fix"}, stdout: "Rewrote", opens: 1},
+		{name: "doctor --fix with nothing to repair", canonical: true, args: []string{"doctor", "--fix"}, stdout: "ok: valid for cryosparc-tools", opens: 1},
+		{name: "logout, no lock file yet", noLock: true, args: []string{"logout", "--email", "bo@example.com"}, stdout: "Erased 1 session(s)", opens: 2},
+		{name: "doctor --fix, no lock file yet", noLock: true, args: []string{"doctor", "--fix"}, stdout: "Rewrote", opens: 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			file := execFile(t) // ali and bo at https://a, ali at http://b:39000
+			if tt.canonical {
+				if out, errs, code := runBinary(t, "", "--file", file, "doctor", "--fix"); code != 0 {
+					t.Fatalf("doctor --fix: exit %d %s %s", code, out, errs)
+				}
+			}
+			if !tt.noLock {
+				if err := os.WriteFile(file+".lock", nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			old := time.Now().Add(-20 * time.Second)
+			if err := os.Chtimes(file, old, old); err != nil {
+				t.Fatal(err)
+			}
+			trace := filepath.Join(t.TempDir(), "trace")
+			args := append([]string{"-f", "-qq", "-o", trace, "-e", "trace=openat,open", "-P", file, "-P", filepath.Base(file),
+				binary(t), "--file", file}, tt.args...)
+			cmd := exec.Command("strace", args...)
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+			stdout, stderr, code := runCmd(t, cmd)
+			if code != 0 || !strings.Contains(stdout, tt.stdout) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 0, stdout with %q", code, stdout, stderr, tt.stdout)
+			}
+			data, err := os.ReadFile(trace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opens := regexp.MustCompile(`open(at)?\(.*"(`+regexp.QuoteMeta(file)+`|auth\.json)"`).FindAllString(string(data), -1)
+			if len(opens) > tt.opens || !tt.noLock && len(opens) != tt.opens {
+				t.Errorf("the session file was opened %d times, want %d:\n%s", len(opens), tt.opens, data)
+			}
+		})
+	}
+}

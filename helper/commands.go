@@ -2,6 +2,7 @@ package helper
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -20,10 +21,10 @@ type TokenQuery struct {
 	Header     bool          // print "Authorization: Bearer <token>"
 }
 
-// Token prints the bare token of the session q names, or with q.Header an
+// Token prints on IO.Out the bare token of the session q names, or with q.Header an
 // HTTP header line for curl -H @-, which keeps the token out of every
 // process's arguments.
-func (f *Commands) Token(out io.Writer, q TokenQuery) error {
+func (f *Commands) Token(q TokenQuery) error {
 	sess, err := f.Live(q.URL, q.Email, q.MinTTL)
 	if err != nil {
 		return err
@@ -32,7 +33,7 @@ func (f *Commands) Token(out io.Writer, q TokenQuery) error {
 	if q.Header {
 		line = "Authorization: Bearer " + line
 	}
-	if _, err := io.WriteString(out, line+"\n"); err != nil {
+	if _, err := io.WriteString(f.out(), line+"\n"); err != nil {
 		return errkind.Errorf(errkind.Output, "writing the token: %w", err)
 	}
 	return nil
@@ -86,10 +87,10 @@ type ListQuery struct {
 	JSON       bool   // a JSON array instead of a table
 }
 
-// List prints the stored sessions, expired ones included: instance, email
+// List prints on IO.Out the stored sessions, expired ones included: instance, email
 // and expiry, as a table or as a JSON array; never a token. Only those of
 // the instance and email Select's rule names are shown, when it names any.
-func (f *Commands) List(out io.Writer, q ListQuery) error {
+func (f *Commands) List(q ListQuery) error {
 	sel, err := f.Select(q.URL, q.Email)
 	if err != nil {
 		return err
@@ -100,6 +101,7 @@ func (f *Commands) List(out io.Writer, q ListQuery) error {
 	}
 	sessions := f.filter(s, sel)
 	now := f.now()
+	out := f.out()
 	rows := []Listed{}
 	for _, sess := range sessions {
 		rows = append(rows, Listed{URL: sess.URL, Email: sess.Email, Expires: sess.Expires.String(),
@@ -111,17 +113,17 @@ func (f *Commands) List(out io.Writer, q ListQuery) error {
 		return outputErr(enc.Encode(rows))
 	}
 	if len(rows) == 0 {
-		if f.Stderr != nil {
+		if f.IO.ErrOut != nil {
 			if sel.URL != "" || sel.Email != "" {
-				say(f.Stderr, "%s: no sessions%s in %s\n", Name, sel.describe(), text.Safe(f.Path))
+				say(f.IO.ErrOut, "%s: no sessions%s in %s\n", Name, sel.describe(), text.Safe(f.Path))
 			} else {
-				say(f.Stderr, "%s: no sessions in %s; log in with `%s login`\n", Name, text.Safe(f.Path), Name)
+				say(f.IO.ErrOut, "%s: no sessions in %s; log in with `%s login`\n", Name, text.Safe(f.Path), Name)
 			}
 		}
 		return nil
 	}
-	if (sel.URLFrom != "" || sel.EmailFrom != "") && f.Stderr != nil && f.StderrIsTerminal {
-		say(f.Stderr, "%s: showing only the sessions%s\n", Name, sel.describe())
+	if (sel.URLFrom != "" || sel.EmailFrom != "") && f.IO.ErrOut != nil && f.IO.ErrTTY {
+		say(f.IO.ErrOut, "%s: showing only the sessions%s\n", Name, sel.describe())
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	say(tw, "INSTANCE\tEMAIL\tEXPIRES\n")
@@ -176,30 +178,89 @@ type LogoutQuery struct {
 
 // Logout erases the session Select's rule names (the one token would
 // print), or with q.All every session (of q.URL's instance and/or of
-// q.Email when given), and says which. The tokens stay valid on the server
-// until they expire: the CryoSPARC API has no logout.
-func (f *Commands) Logout(out io.Writer, q LogoutQuery) error {
+// q.Email when given), and says which on IO.Out. The tokens stay valid on
+// the server until they expire: the CryoSPARC API has no logout. It reads
+// the file once, under the lock, and chooses what to erase from that
+// version, except when q.All asks first: a person's answer is not waited
+// for under the lock, so what is shown is read first.
+func (f *Commands) Logout(q LogoutQuery) error {
 	if q.Yes && !q.All {
 		return bad("--yes goes with --all")
 	}
-	var erase []store.Session
-	selected := Selection{URL: q.URL, Email: q.Email}
 	if q.All {
-		sel := Selection{}
-		if q.URL != "" {
-			u, err := InstanceURL(q.URL)
-			if err != nil {
-				return err
-			}
-			sel.URL = u
+		return f.logoutAll(q)
+	}
+	sel, err := f.Select(q.URL, q.Email)
+	if err != nil {
+		return err
+	}
+	if sel.URL == "" && sel.Email == "" {
+		return bad("say which session to erase: --url and/or --email (or set %s / %s), or --all", EnvBaseURL, EnvEmail)
+	}
+	if !f.exists() {
+		return f.noneErased(sel)
+	}
+	var erased []store.Session
+	warnings, ran, err := f.updateHeld(func(s *store.Sessions) error {
+		erased = nil
+		// The live session token would use: an expired one that comes
+		// first is not the one meant (a write reads none: it drops them).
+		sess, found := s.Find(sel.URL, sel.Email)
+		if !found || s.Erase(store.Filter{URL: sess.URL, Email: sess.Email}) == 0 {
+			return store.ErrNoChange
 		}
-		sel.Email = q.Email
+		erased = []store.Session{sess}
+		return nil
+	})
+	if err != nil && !ran {
+		if errors.Is(err, store.ErrBusy) {
+			return err // waited for once, as a read waits
+		}
+		// Refused before the session was looked for (entries
+		// cryosparc-tools rejects, a read-only file, another process's
+		// lock): a session the valid entries do not hold is, as always,
+		// nothing to erase and no error.
+		o := f.Options
+		_, found, lerr := store.Lookup(f.Path, &o, sel.URL, sel.Email)
+		if lerr != nil && !servable(lerr) {
+			return lerr
+		}
+		if !found {
+			return f.noneErased(sel)
+		}
+	}
+	if err == nil && len(erased) == 0 {
+		return f.noneErased(sel) // the warnings of a write that was not made are not given
+	}
+	f.warnAll(warnings)
+	if err != nil {
+		return err
+	}
+	return f.sayErased(erased)
+}
+
+// logoutAll is Logout of every session sel names (q.All). With q.Yes it
+// chooses them in the version of the file read under the lock; else they
+// are read first, shown to q.Confirm, and those of them still there are
+// erased.
+func (f *Commands) logoutAll(q LogoutQuery) error {
+	sel := Selection{}
+	if q.URL != "" {
+		u, err := InstanceURL(q.URL)
+		if err != nil {
+			return err
+		}
+		sel.URL = u
+	}
+	sel.Email = q.Email
+	selected := Selection{URL: q.URL, Email: q.Email}
+	if !q.Yes {
 		s, err := f.loadExisting()
 		if err != nil || s == nil {
 			return err
 		}
-		erase = f.filter(s, sel)
-		if len(erase) > 0 && !q.Yes {
+		erase := f.filter(s, sel)
+		if len(erase) > 0 {
 			if q.Confirm == nil {
 				return bad("--all erases %d session(s); add --yes to confirm when there is no terminal to ask", len(erase))
 			}
@@ -209,63 +270,102 @@ func (f *Commands) Logout(out io.Writer, q LogoutQuery) error {
 			}
 			if !ok {
 				// An answer, not a failure: exit 0.
-				if f.Stderr != nil {
-					say(f.Stderr, "%s: nothing erased\n", Name)
+				if f.IO.ErrOut != nil {
+					say(f.IO.ErrOut, "%s: nothing erased\n", Name)
 				}
 				return nil
 			}
 		}
-	} else {
-		sel, err := f.Select(q.URL, q.Email)
+		var erased []store.Session
+		err = f.update(func(s *store.Sessions) error {
+			erased = erased[:0]
+			for _, sess := range erase {
+				if s.Erase(store.Filter{URL: sess.URL, Email: sess.Email}) > 0 {
+					erased = append(erased, sess)
+				}
+			}
+			if len(erased) == 0 {
+				return store.ErrNoChange
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		if sel.URL == "" && sel.Email == "" {
-			return bad("say which session to erase: --url and/or --email (or set %s / %s), or --all", EnvBaseURL, EnvEmail)
+		if len(erased) == 0 {
+			return f.noneErased(selected)
 		}
-		if !f.exists() {
-			return f.noneErased(sel)
-		}
-		// The live session token would use: an expired one that comes
-		// first is not the one meant (every write drops it anyway).
-		o := f.Options
-		sess, found, err := store.Lookup(f.Path, &o, sel.URL, sel.Email)
-		if err != nil && !servable(err) {
-			return err
-		}
-		if !found {
-			return f.noneErased(sel)
-		}
-		erase, selected = []store.Session{sess}, sel
+		return f.sayErased(erased)
+	}
+	if !f.exists() {
+		return nil
 	}
 	var erased []store.Session
-	err := f.update(func(s *store.Sessions) error {
-		erased = erased[:0]
-		for _, sess := range erase {
-			if s.Erase(store.Filter{URL: sess.URL, Email: sess.Email}) > 0 {
-				erased = append(erased, sess)
-			}
+	warnings, ran, err := f.updateHeld(func(s *store.Sessions) error {
+		erased = f.filter(s, sel)
+		for _, sess := range erased {
+			s.Erase(store.Filter{URL: sess.URL, Email: sess.Email})
 		}
 		if len(erased) == 0 {
 			return store.ErrNoChange
 		}
 		return nil
 	})
+	if err != nil && !ran {
+		if errors.Is(err, store.ErrBusy) {
+			return err // waited for once, as a read waits
+		}
+		// Refused before the sessions were looked for: the file's own
+		// problems first, with the warnings of a read.
+		s, lerr := f.loadExisting()
+		if lerr != nil || s == nil {
+			return lerr
+		}
+	}
+	f.warnAll(warnings)
 	if err != nil {
 		return err
 	}
 	if len(erased) == 0 {
 		return f.noneErased(selected)
 	}
-	_, err = fmt.Fprintf(out, "Erased %d session(s) from %s:\n%sThe server still accepts the token(s) until they expire: CryoSPARC has no logout.\n",
+	return f.sayErased(erased)
+}
+
+// updateHeld is update with the warnings held back and returned, for the
+// caller to give or not once it knows the outcome; ran says whether change
+// was called (the file was read under the lock). A change passed here
+// writes nothing for people and sets anew what it found each time it
+// runs: the notices are written once, after the update, however often
+// it is called.
+func (f *Commands) updateHeld(change func(*store.Sessions) error) (warnings []string, ran bool, err error) {
+	o := f.options()
+	o.Warn = func(msg string) { warnings = append(warnings, msg) }
+	err = store.Update(f.Path, o, func(s *store.Sessions) error {
+		ran = true
+		return change(s)
+	})
+	return warnings, ran, err
+}
+
+// warnAll gives warnings held back.
+func (f *Commands) warnAll(warnings []string) {
+	for _, w := range warnings {
+		f.warnf("%s", w)
+	}
+}
+
+// sayErased says on IO.Out which sessions a logout erased.
+func (f *Commands) sayErased(erased []store.Session) error {
+	_, err := fmt.Fprintf(f.out(), "Erased %d session(s) from %s:\n%sThe server still accepts the token(s) until they expire: CryoSPARC has no logout.\n",
 		len(erased), text.Safe(f.Path), sessionLines(erased, 20))
 	return outputErr(err)
 }
 
 // noneErased says that a logout matched nothing (not an error: exit 0).
 func (f *Commands) noneErased(sel Selection) error {
-	if f.Stderr != nil {
-		say(f.Stderr, "%s: no session%s in %s; nothing erased\n", Name, sel.describe(), text.Safe(f.Path))
+	if f.IO.ErrOut != nil {
+		say(f.IO.ErrOut, "%s: no session%s in %s; nothing erased\n", Name, sel.describe(), text.Safe(f.Path))
 	}
 	return nil
 }
@@ -351,13 +451,13 @@ func ExecEnv(environ []string, sess store.Session, tokenEnv string) []string {
 	return out
 }
 
-// Values prints, one a line and each once, the instance URLs ("url") or
+// Values prints on IO.Out, one a line and each once, the instance URLs ("url") or
 // the emails ("email") of the stored live sessions, in file order: what
 // shell completion offers after --url and --email. With url (the --url
 // already on the command line), only the emails of the instance it names
 // (as find() matches it). Never a token; values that are not one printable
 // line are left out. A file that cannot be read offers nothing.
-func (f *Commands) Values(out io.Writer, field, url string) error {
+func (f *Commands) Values(field, url string) error {
 	o := f.Options // no warnings: a completion must stay quiet
 	s, err := store.Load(f.Path, &o)
 	if s == nil || err != nil && !servable(err) {
@@ -384,7 +484,7 @@ func (f *Commands) Values(out io.Writer, field, url string) error {
 			continue
 		}
 		seen[v] = true
-		if _, err := fmt.Fprintln(out, v); err != nil {
+		if _, err := fmt.Fprintln(f.out(), v); err != nil {
 			return outputErr(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -20,6 +21,13 @@ import (
 // withEnv sets the helper's environment.
 func withEnv(h *Commands, env map[string]string) *Commands {
 	h.Env = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	return h
+}
+
+// withIO gives h the streams in and out (its ErrOut kept), as the command
+// line gives those of a run, and returns it.
+func withIO(h *Commands, in io.Reader, out io.Writer) *Commands {
+	h.IO.In, h.IO.Out = in, out
 	return h
 }
 
@@ -83,7 +91,7 @@ func TestTokenUsesEnvironment(t *testing.T) {
 	for _, tt := range tests {
 		h, _ := newHelper(t, startFile)
 		var out bytes.Buffer
-		if err := withEnv(h, tt.env).Token(&out, tt.q); err != nil || out.String() != tt.want+"\n" {
+		if err := withIO(withEnv(h, tt.env), nil, &out).Token(tt.q); err != nil || out.String() != tt.want+"\n" {
 			t.Errorf("%v %+v: %q, %v; want %q", tt.env, tt.q, out.String(), err, tt.want)
 		}
 	}
@@ -115,7 +123,7 @@ func TestNotFoundMessages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, _ := newHelper(t, tt.content)
-			err := withEnv(h, tt.env).Token(&bytes.Buffer{}, tt.q)
+			err := withIO(withEnv(h, tt.env), nil, &bytes.Buffer{}).Token(tt.q)
 			if !errors.Is(err, ErrNotFound) {
 				t.Fatalf("%v, want ErrNotFound", err)
 			}
@@ -151,8 +159,8 @@ func TestSayChosen(t *testing.T) {
 		{TokenQuery{URL: "https://cryosparc.example.com", Email: "bo@example.com"}, false},
 	} {
 		h, stderr := newHelper(t, startFile)
-		h.StderrIsTerminal = true
-		if err := h.Token(&bytes.Buffer{}, tt.q); err != nil {
+		h.IO.ErrTTY = true
+		if err := h.Token(tt.q); err != nil {
 			t.Fatal(err)
 		}
 		if said := strings.Contains(stderr.String(), "using the session of"); said != tt.says {
@@ -183,7 +191,7 @@ func TestRelativeFarAhead(t *testing.T) {
 func TestList(t *testing.T) {
 	h, _ := newHelper(t, startFile)
 	var out bytes.Buffer
-	if err := h.List(&out, ListQuery{}); err != nil {
+	if err := withIO(h, nil, &out).List(ListQuery{}); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
@@ -212,7 +220,7 @@ func TestList(t *testing.T) {
 	} {
 		h, _ := newHelper(t, startFile)
 		var out bytes.Buffer
-		if err := withEnv(h, tt.env).List(&out, ListQuery{URL: tt.q.URL, Email: tt.q.Email, JSON: true}); err != nil {
+		if err := withIO(withEnv(h, tt.env), nil, &out).List(ListQuery{URL: tt.q.URL, Email: tt.q.Email, JSON: true}); err != nil {
 			t.Fatal(err)
 		}
 		var rows []Listed
@@ -229,7 +237,7 @@ func TestLogoutErasesOnlyTheSelection(t *testing.T) {
 	h, _ := newHelper(t, startFile)
 	withEnv(h, map[string]string{"CRYOSPARC_BASE_URL": "http://lab:39000"})
 	var out bytes.Buffer
-	if err := h.Logout(&out, LogoutQuery{Email: "ali@example.com"}); err != nil {
+	if err := withIO(h, nil, &out).Logout(LogoutQuery{Email: "ali@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := store.Load(h.Path, nil)
@@ -245,10 +253,10 @@ func TestLogoutErasesOnlyTheSelection(t *testing.T) {
 	}
 	// A missing file: nothing created, not even a lock.
 	h2, _ := newHelper(t, "")
-	if err := h2.Logout(&out, LogoutQuery{All: true, Yes: true}); err != nil {
+	if err := withIO(h2, nil, &out).Logout(LogoutQuery{All: true, Yes: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h2.Logout(&out, LogoutQuery{URL: "https://a"}); err != nil {
+	if err := withIO(h2, nil, &out).Logout(LogoutQuery{URL: "https://a"}); err != nil {
 		t.Fatal(err)
 	}
 	if entries, _ := os.ReadDir(strings.TrimSuffix(h2.Path, "auth.json")); len(entries) != 0 {
@@ -263,7 +271,7 @@ func TestLogin(t *testing.T) {
 	h.Options.Now = time.Now
 	var out bytes.Buffer
 	until := time.Now().Add(30 * 24 * time.Hour).Truncate(time.Second)
-	if err := h.Login(&out, LoginQuery{URL: cs.URL, Email: "ali@example.com", Password: "pw", Until: until}); err != nil {
+	if err := withIO(h, nil, &out).Login(LoginQuery{URL: cs.URL, Email: "ali@example.com", Password: "pw", Until: until}); err != nil {
 		t.Fatal(err)
 	}
 	sess, ok, err := store.Lookup(h.Path, nil, cs.URL, "ali@example.com")
@@ -271,11 +279,11 @@ func TestLogin(t *testing.T) {
 		t.Errorf("stored %+v %v %v, want expiry %v", sess, ok, err, until)
 	}
 	// Renewal: nothing to do while valid for longer.
-	done, err := h.Renewed(&out, Selection{URL: cs.URL, Email: "ali@example.com"}, 3*24*time.Hour)
+	done, err := withIO(h, nil, &out).Renewed(Selection{URL: cs.URL, Email: "ali@example.com"}, 3*24*time.Hour)
 	if !done || err != nil {
 		t.Errorf("Renewed = %v, %v; want nothing to do", done, err)
 	}
-	if done, _ := h.Renewed(&out, Selection{URL: cs.URL, Email: "ali@example.com"}, 31*24*time.Hour); done {
+	if done, _ := withIO(h, nil, &out).Renewed(Selection{URL: cs.URL, Email: "ali@example.com"}, 31*24*time.Hour); done {
 		t.Errorf("a session due within 31 days was not renewed")
 	}
 	for _, tt := range []struct {
@@ -291,7 +299,7 @@ func TestLogin(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before, _ := os.ReadFile(h.Path)
-			err := h.Login(&bytes.Buffer{}, tt.q)
+			err := h.Login(tt.q)
 			if err == nil || tt.kind != nil && !errors.Is(err, tt.kind) || !strings.Contains(err.Error(), tt.in) {
 				t.Errorf("%v, want a %v error holding %q", err, tt.kind, tt.in)
 			}
@@ -303,7 +311,7 @@ func TestLogin(t *testing.T) {
 	// A token the protocol could never give back is not stored.
 	cs.TokenFor = func(string) string { return strings.Repeat("t", 70000) }
 	before, _ := os.ReadFile(h.Path)
-	if err := h.Login(&bytes.Buffer{}, LoginQuery{URL: cs.URL, Email: "ali@example.com", Password: "pw"}); err == nil {
+	if err := h.Login(LoginQuery{URL: cs.URL, Email: "ali@example.com", Password: "pw"}); err == nil {
 		t.Errorf("a 70,000-byte token was stored")
 	}
 	if after, _ := os.ReadFile(h.Path); !bytes.Equal(before, after) {
@@ -314,11 +322,11 @@ func TestLogin(t *testing.T) {
 func TestDoctorHints(t *testing.T) {
 	h, _ := newHelper(t, "this is not json")
 	var out bytes.Buffer
-	err := h.Doctor(&out, DoctorQuery{})
+	err := withIO(h, nil, &out).Doctor(DoctorQuery{})
 	if !errors.Is(err, ErrUnhealthy) || !strings.Contains(err.Error(), "doctor --fix --force") {
 		t.Errorf("doctor on a non-JSON file: %v; want the --fix --force line", err)
 	}
-	err = h.Doctor(&out, DoctorQuery{Fix: true})
+	err = withIO(h, nil, &out).Doctor(DoctorQuery{Fix: true})
 	if !errors.Is(err, store.ErrNotRepaired) || !strings.Contains(err.Error(), "--fix --force") {
 		t.Errorf("doctor --fix on a non-JSON file: %v; want ErrNotRepaired with the --fix --force line", err)
 	}
@@ -374,7 +382,7 @@ func TestStatusAsksAtOnce(t *testing.T) {
 	h, _ := newHelper(t, content.String())
 	h.Options.Now = time.Now
 	done := make(chan error, 1)
-	go func() { done <- h.Status(&bytes.Buffer{}, StatusQuery{Timeout: time.Minute}) }()
+	go func() { done <- h.Status(StatusQuery{Timeout: time.Minute}) }()
 	select {
 	case <-allIn:
 	case err := <-done:
@@ -394,12 +402,12 @@ func TestDoctorCountsBackups(t *testing.T) {
 	const bad = `{"https://a": {"x@y": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "2099-01-01"}}}`
 	h, _ := newHelper(t, bad)
 	var out bytes.Buffer
-	if err := h.Doctor(&out, DoctorQuery{Fix: true}); err != nil {
+	if err := withIO(h, nil, &out).Doctor(DoctorQuery{Fix: true}); err != nil {
 		t.Fatalf("first repair: %v", err)
 	}
 	os.WriteFile(h.Path, []byte(bad), 0o600)
 	out.Reset()
-	if err := h.Doctor(&out, DoctorQuery{Fix: true}); err != nil {
+	if err := withIO(h, nil, &out).Doctor(DoctorQuery{Fix: true}); err != nil {
 		t.Fatalf("second repair in the same second: %v", err)
 	}
 	if !strings.Contains(out.String(), "2 backup(s)") {
@@ -423,9 +431,9 @@ func TestLogoutSkipsExpired(t *testing.T) {
 	} {
 		h, _ := newHelper(t, content)
 		var token bytes.Buffer
-		withEnv(h, tt.env).Token(&token, TokenQuery{URL: tt.q.URL})
+		withIO(withEnv(h, tt.env), nil, &token).Token(TokenQuery{URL: tt.q.URL})
 		var out bytes.Buffer
-		if err := h.Logout(&out, tt.q); err != nil {
+		if err := withIO(h, nil, &out).Logout(tt.q); err != nil {
 			t.Fatal(err)
 		}
 		s, _ := store.Load(h.Path, nil)
@@ -448,7 +456,7 @@ func TestLogoutSkipsExpired(t *testing.T) {
 // one reaches a terminal escaped.
 func TestControlCharacters(t *testing.T) {
 	h, _ := newHelper(t, "")
-	err := h.Store(strings.NewReader("url=https://a\nemail=a@x\naccess_token=IN\rNER\n"))
+	err := withIO(h, strings.NewReader("url=https://a\nemail=a@x\naccess_token=IN\rNER\n"), nil).Store()
 	if !errors.Is(err, errkind.BadInput) {
 		t.Errorf("a token with an inner carriage return: %v, want bad input", err)
 	}
@@ -456,7 +464,7 @@ func TestControlCharacters(t *testing.T) {
 	cs.AddUser("ali@example.com", "pw", "Ali")
 	cs.TokenFor = func(string) string { return "tok\x1b]2;owned\x07" }
 	h.Options.Now = time.Now
-	if err := h.Login(&bytes.Buffer{}, LoginQuery{URL: cs.URL, Email: "ali@example.com", Password: "pw"}); !errors.Is(err, errkind.Unreachable) {
+	if err := h.Login(LoginQuery{URL: cs.URL, Email: "ali@example.com", Password: "pw"}); !errors.Is(err, errkind.Unreachable) {
 		t.Errorf("a token with an escape sequence from the server: %v, want refused (exit 6)", err)
 	}
 	if _, err := os.Stat(h.Path); err == nil {
@@ -465,9 +473,9 @@ func TestControlCharacters(t *testing.T) {
 	// A file edited by hand: escaped on a terminal, as is elsewhere.
 	h2, _ := newHelper(t, `{"https://a": {"a@x": {"token": {"access_token": "t\u001b[2Jx", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"}}}`)
 	for _, terminal := range []bool{true, false} {
-		h2.StdoutIsTerminal = terminal
+		h2.IO.OutTTY = terminal
 		var out bytes.Buffer
-		if err := h2.Token(&out, TokenQuery{}); err != nil {
+		if err := withIO(h2, nil, &out).Token(TokenQuery{}); err != nil {
 			t.Fatal(err)
 		}
 		if raw := strings.Contains(out.String(), "\x1b"); raw == terminal {
@@ -482,13 +490,13 @@ func TestDidYouMeanSaysWhy(t *testing.T) {
 		{"https://cryosparc.example.com/browse/P1-W2-J3", "without the page path"},
 	} {
 		h, _ := newHelper(t, startFile)
-		err := h.Token(&bytes.Buffer{}, TokenQuery{URL: tt.url})
+		err := h.Token(TokenQuery{URL: tt.url})
 		if err == nil || !strings.Contains(err.Error(), "did you mean https://cryosparc.example.com?") || !strings.Contains(err.Error(), tt.why) {
 			t.Errorf("%s: %v; want the stored URL and %q", tt.url, err, tt.why)
 		}
 	}
 	h, _ := newHelper(t, startFile)
-	err := h.Token(&bytes.Buffer{}, TokenQuery{URL: "https://cryosparc.example.com", Email: "ali@example.com", MinTTL: 100 * MaxLifetime})
+	err := h.Token(TokenQuery{URL: "https://cryosparc.example.com", Email: "ali@example.com", MinTTL: 100 * MaxLifetime})
 	if err == nil || !strings.Contains(err.Error(), "longer than any session can last") {
 		t.Errorf("--min-ttl beyond a year: %v", err)
 	}
@@ -531,11 +539,11 @@ func TestStatusOtherUser(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "auth.json")
 			h := &Commands{Path: file}
 			tok := cs.Issue(tt.owner)
-			if err := h.Store(strings.NewReader("url=" + cs.URL + "\nemail=" + tt.stored + "\naccess_token=" + tok + "\nexpires_in=86400\n")); err != nil {
+			if err := withIO(h, strings.NewReader("url="+cs.URL+"\nemail="+tt.stored+"\naccess_token="+tok+"\nexpires_in=86400\n"), nil).Store(); err != nil {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			err := h.Status(&out, StatusQuery{Timeout: time.Minute})
+			err := withIO(h, nil, &out).Status(StatusQuery{Timeout: time.Minute})
 			if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) || !strings.Contains(out.String(), tt.want) {
 				t.Errorf("Status: %v, %q; want %v and a row with %q", err, out.String(), tt.err, tt.want)
 			}
@@ -543,7 +551,7 @@ func TestStatusOtherUser(t *testing.T) {
 				t.Errorf("kind %v, want Login (exit 4)", errkind.Of(err))
 			}
 			out.Reset()
-			h.Status(&out, StatusQuery{Timeout: time.Minute, JSON: true})
+			withIO(h, nil, &out).Status(StatusQuery{Timeout: time.Minute, JSON: true})
 			if tt.err != nil && !strings.Contains(out.String(), `"status": "other-user"`) {
 				t.Errorf("JSON: %s", out.String())
 			}
@@ -556,7 +564,7 @@ func TestStatusOtherUser(t *testing.T) {
 func TestStatusSecondsLeftFarAhead(t *testing.T) {
 	h, _ := newHelper(t, `{"http://127.0.0.1:1": {"a@x": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "9999-12-31T23:59:59Z"}}}`)
 	var out bytes.Buffer
-	h.Status(&out, StatusQuery{JSON: true, Timeout: 5 * time.Second}) // unreachable: exit 6, the row is still printed
+	withIO(h, nil, &out).Status(StatusQuery{JSON: true, Timeout: 5 * time.Second}) // unreachable: exit 6, the row is still printed
 	var rows []Checked
 	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) != 1 {
 		t.Fatalf("status --json: %v %q", err, out.String())

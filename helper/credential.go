@@ -3,7 +3,6 @@ package helper
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
@@ -12,14 +11,14 @@ import (
 	"github.com/cryosparc-credential/cryosparc-credential/store"
 )
 
-// Get answers a get request on out: the session cryosparc-tools would use
+// Get answers the get request read from IO.In on IO.Out: the session cryosparc-tools would use
 // for the request's URL and email (for a url= request, chosen by Select's
 // rule, the environment included; a request in git's keys takes nothing
 // from the environment). It returns an ErrNotFound error when there is
 // none; for a request in git's keys that error is silent, as git expects a
 // helper with nothing to give to say nothing.
-func (f *Commands) Get(in io.Reader, out io.Writer) error {
-	r, err := f.read(in)
+func (f *Commands) Get() error {
+	r, err := f.read()
 	if err != nil {
 		return err
 	}
@@ -45,14 +44,14 @@ func (f *Commands) Get(in io.Reader, out io.Writer) error {
 		// one (docs/git.md).
 		a.Set("username", f.shown(sess.Email))
 		a.Set("password", f.shown(sess.Token))
-		return protocol.Write(out, &a, "protocol", "host", "path", "username", "password")
+		return protocol.Write(f.out(), &a, "protocol", "host", "path", "username", "password")
 	}
 	a.Set("url", f.shown(sess.URL))
 	a.Set("email", f.shown(sess.Email))
 	a.Set("access_token", f.shown(sess.Token))
 	a.Set("token_type", "bearer")
 	a.Set("expires", sess.Expires.String())
-	return protocol.Write(out, &a, "url", "email", "access_token", "token_type", "expires")
+	return protocol.Write(f.out(), &a, "url", "email", "access_token", "token_type", "expires")
 }
 
 // session returns the live session sel means, as cryosparc-tools' find
@@ -77,7 +76,7 @@ func (f *Commands) ask(sel Selection, quiet bool, o *store.Options) (store.Answe
 	q := store.Query{URL: sel.URL, Email: sel.Email}
 	switch {
 	case quiet:
-	case f.StderrIsTerminal && (sel.URL == "" || sel.Email == ""):
+	case f.IO.ErrTTY && (sel.URL == "" || sel.Email == ""):
 		q.Whole = store.WholeAlways
 	default:
 		q.Whole = store.WholeOnMiss
@@ -97,7 +96,7 @@ func (f *Commands) answer(sel Selection, quiet bool, a store.Answer) (store.Sess
 	if err := servableSession(sess); err != nil {
 		return sess, err
 	}
-	if f.StderrIsTerminal && !quiet && (sel.URL == "" || sel.Email == "") {
+	if f.IO.ErrTTY && !quiet && (sel.URL == "" || sel.Email == "") {
 		f.sayChosen(sel, sess, a.Whole)
 	}
 	return sess, nil
@@ -133,7 +132,7 @@ func (f *Commands) sayChosen(sel Selection, sess store.Session, s *store.Session
 		others = append(others, fmt.Sprintf("%d emails have sessions there", emails))
 	}
 	if len(others) > 0 {
-		say(f.Stderr, "%s: using the session of %s at %s (%s; name the instance and email to choose another)\n",
+		say(f.IO.ErrOut, "%s: using the session of %s at %s (%s; name the instance and email to choose another)\n",
 			Name, text.Safe(sess.Email), text.URL(sess.URL), strings.Join(others, ", "))
 	}
 }
@@ -177,12 +176,12 @@ func IsSilent(err error) bool {
 	return errors.As(err, &s)
 }
 
-// Store stores the session a store request describes, replacing the one of
+// Store stores the session the store request read from IO.In describes, replacing the one of
 // the same instance and email. A request in git's keys that this program
 // cannot keep (no username or no password, git's ephemeral=1 credentials,
 // authtype/credential only) is ignored silently, as git's own helpers do.
-func (f *Commands) Store(in io.Reader) error {
-	r, err := f.read(in)
+func (f *Commands) Store() error {
+	r, err := f.read()
 	if err != nil {
 		return err
 	}
@@ -217,13 +216,13 @@ func (f *Commands) Store(in io.Reader) error {
 	})
 }
 
-// Erase removes the sessions an erase request names: one email's session,
+// Erase removes the sessions the erase request read from IO.In names: one email's session,
 // or every session of an instance; with a token, only a session holding that
 // same token. A request in git's keys without a path erases that host's
 // sessions whatever their path, as git's rule is that a field left out
 // matches any value. Erasing nothing is not an error.
-func (f *Commands) Erase(in io.Reader) error {
-	r, err := f.read(in)
+func (f *Commands) Erase() error {
+	r, err := f.read()
 	if err != nil {
 		return err
 	}

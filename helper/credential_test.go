@@ -58,7 +58,7 @@ func newHelper(t *testing.T, content string) (*Commands, *bytes.Buffer) {
 	return &Commands{
 		Path:    path,
 		Options: store.Options{Now: func() time.Time { return now }, LockTimeout: time.Second},
-		Stderr:  &stderr,
+		IO:      IOStreams{ErrOut: &stderr},
 	}, &stderr
 }
 
@@ -87,7 +87,7 @@ func TestGet(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h, stderr := newHelper(t, startFile)
 			var out bytes.Buffer
-			if err := h.Get(strings.NewReader(tt.in), &out); err != nil {
+			if err := withIO(h, strings.NewReader(tt.in), &out).Get(); err != nil {
 				t.Fatalf("Get: %v", err)
 			}
 			if out.String() != tt.want {
@@ -113,13 +113,13 @@ func TestGetNotFound(t *testing.T) {
 	} {
 		h, _ := newHelper(t, startFile)
 		var out bytes.Buffer
-		err := h.Get(strings.NewReader(tt.in), &out)
+		err := withIO(h, strings.NewReader(tt.in), &out).Get()
 		if !errors.Is(err, ErrNotFound) || out.Len() != 0 || IsSilent(err) != tt.silent {
 			t.Errorf("Get(%q) = %v (silent %v), wrote %q; want ErrNotFound, silent %v, nothing written", tt.in, err, IsSilent(err), out.String(), tt.silent)
 		}
 	}
 	h, _ := newHelper(t, "")
-	if err := h.Get(strings.NewReader(""), &bytes.Buffer{}); !errors.Is(err, ErrNotFound) {
+	if err := withIO(h, strings.NewReader(""), &bytes.Buffer{}).Get(); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Get with no file = %v, want ErrNotFound", err)
 	}
 }
@@ -143,7 +143,7 @@ func TestUnknownKeys(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h, stderr := newHelper(t, startFile)
 			var out bytes.Buffer
-			err := h.Get(strings.NewReader(tt.in), &out)
+			err := withIO(h, strings.NewReader(tt.in), &out).Get()
 			if !errors.Is(err, errkind.BadInput) || out.Len() != 0 {
 				t.Fatalf("Get = %v, wrote %q; want bad input and nothing written", err, out.String())
 			}
@@ -161,7 +161,7 @@ func TestUnknownKeys(t *testing.T) {
 	}
 	h, stderr := newHelper(t, startFile)
 	var out bytes.Buffer
-	if err := h.Get(strings.NewReader("protocol=https\nhost=cryosparc.example.com\nnewkey=x\nwwwauth[]=Basic\n"), &out); err != nil || stderr.Len() != 0 {
+	if err := withIO(h, strings.NewReader("protocol=https\nhost=cryosparc.example.com\nnewkey=x\nwwwauth[]=Basic\n"), &out).Get(); err != nil || stderr.Len() != 0 {
 		t.Errorf("git request with unknown keys: %v, stderr %q; want an answer and nothing on stderr", err, stderr)
 	}
 }
@@ -171,7 +171,7 @@ func TestGetServesValidPartOfInvalidFile(t *testing.T) {
 	"ok@x": {"token": {"access_token": "good", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"}}}`
 	h, stderr := newHelper(t, content)
 	var out bytes.Buffer
-	if err := h.Get(strings.NewReader("url=https://x\n"), &out); err != nil {
+	if err := withIO(h, strings.NewReader("url=https://x\n"), &out).Get(); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "access_token=good\n") {
@@ -207,7 +207,7 @@ func TestStore(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, _ := newHelper(t, startFile)
-			if err := h.Store(strings.NewReader(tt.in)); err != nil {
+			if err := withIO(h, strings.NewReader(tt.in), nil).Store(); err != nil {
 				t.Fatalf("Store: %v", err)
 			}
 			s, err := store.Load(h.Path, &h.Options)
@@ -281,11 +281,11 @@ func TestBadInput(t *testing.T) {
 			var err error
 			switch tt.action {
 			case "get":
-				err = h.Get(strings.NewReader(tt.in), &out)
+				err = withIO(h, strings.NewReader(tt.in), &out).Get()
 			case "store":
-				err = h.Store(strings.NewReader(tt.in))
+				err = withIO(h, strings.NewReader(tt.in), nil).Store()
 			case "erase":
-				err = h.Erase(strings.NewReader(tt.in))
+				err = withIO(h, strings.NewReader(tt.in), nil).Erase()
 			}
 			if !errors.Is(err, errkind.BadInput) {
 				t.Fatalf("%s error = %v, want bad input", tt.action, err)
@@ -331,7 +331,7 @@ func TestErase(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, _ := newHelper(t, startFile)
-			if err := h.Erase(strings.NewReader(tt.in)); err != nil {
+			if err := withIO(h, strings.NewReader(tt.in), nil).Erase(); err != nil {
 				t.Fatalf("Erase: %v", err)
 			}
 			s, err := store.Load(h.Path, &h.Options)
@@ -356,8 +356,8 @@ func TestErase(t *testing.T) {
 
 func TestTerminalHint(t *testing.T) {
 	h, stderr := newHelper(t, startFile)
-	h.StdinIsTerminal = true
-	h.Get(strings.NewReader("url=https://cryosparc.example.com\n"), &bytes.Buffer{})
+	h.IO.InTTY = true
+	withIO(h, strings.NewReader("url=https://cryosparc.example.com\n"), &bytes.Buffer{}).Get()
 	if !strings.Contains(stderr.String(), "blank line") {
 		t.Errorf("no hint on a terminal: %q", stderr)
 	}
@@ -366,7 +366,7 @@ func TestTerminalHint(t *testing.T) {
 func TestInvalidFileRefusesStore(t *testing.T) {
 	content := `{"https://x": {"a@x": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "2099-13-01T00:00:00Z"}}}`
 	h, _ := newHelper(t, content)
-	err := h.Store(strings.NewReader("url=https://y\nemail=b\naccess_token=u\n"))
+	err := withIO(h, strings.NewReader("url=https://y\nemail=b\naccess_token=u\n"), nil).Store()
 	if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), h.Path) || !strings.Contains(err.Error(), `"a@x"`) {
 		t.Fatalf("Store error = %v, want ErrInvalid naming the file and entry", err)
 	}
@@ -379,7 +379,7 @@ func TestGetTokenWithLineBreak(t *testing.T) {
 	content := `{"https://x": {"a@x": {"token": {"access_token": "SECRET\nline", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"}}}`
 	h, _ := newHelper(t, content)
 	var out bytes.Buffer
-	err := h.Get(strings.NewReader("url=https://x\n"), &out)
+	err := withIO(h, strings.NewReader("url=https://x\n"), &out).Get()
 	if !errors.Is(err, errkind.File) || out.Len() != 0 || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("Get = %v, wrote %q; want ErrUnsafe, nothing written, no token in the error", err, out.String())
 	}

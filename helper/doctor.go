@@ -25,15 +25,20 @@ type DoctorQuery struct {
 	Force bool
 }
 
-// Doctor reports on the session file and returns an ErrUnhealthy error
-// when it has problems. With q.Fix, it first repairs the file.
-func (f *Commands) Doctor(out io.Writer, q DoctorQuery) error {
+// Doctor reports on the session file on IO.Out and returns an
+// ErrUnhealthy error when it has problems. With q.Fix, it first repairs
+// the file, and reports from what the repair read (and wrote): the file is
+// read once.
+func (f *Commands) Doctor(q DoctorQuery) error {
 	if q.Force && !q.Fix {
 		return bad("--force goes with --fix")
 	}
+	out := f.out()
+	var fixed *store.Sessions
 	if q.Fix {
 		o := f.Options
-		backup, err := store.Repair(f.Path, &o, q.Force)
+		r, err := store.RepairRead(f.Path, &o, q.Force)
+		backup := r.Backup
 		if backup != "" {
 			say(out, "Kept the original as %s.\n", text.Safe(backup))
 		}
@@ -46,11 +51,15 @@ func (f *Commands) Doctor(out io.Writer, q DoctorQuery) error {
 		if backup != "" {
 			say(out, "Rewrote %s with its valid part.\n", text.Safe(f.Path))
 		}
+		fixed = r.Sessions
 	}
-	return f.doctor(out)
+	return f.doctor(out, fixed)
 }
 
-func (f *Commands) doctor(out io.Writer) error {
+// doctor writes the report on out. fixed, when not nil, is what the file
+// holds (expired sessions included) as a repair read or wrote it; else the
+// file is read here.
+func (f *Commands) doctor(out io.Writer, fixed *store.Sessions) error {
 	path := f.Path
 	say(out, "Checking %s\n", text.Safe(path))
 	fi, err := os.Stat(path)
@@ -66,9 +75,12 @@ func (f *Commands) doctor(out io.Writer) error {
 		problems++
 		say(out, "  problem: "+format+"\n", a...)
 	}
-	o := f.Options
-	o.KeepExpired = true
-	s, err := store.Load(path, &o)
+	s, err := fixed, error(nil)
+	if s == nil {
+		o := f.Options
+		o.KeepExpired = true
+		s, err = store.Load(path, &o)
+	}
 	var inv *store.InvalidError
 	rejected := errors.As(err, &inv)
 	if fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {

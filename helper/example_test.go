@@ -12,12 +12,18 @@ import (
 func ExampleCommands_Get() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
-	h := &helper.Commands{Path: filepath.Join(dir, "auth.json"), Stderr: os.Stderr}
+	// Each command reads its request from IO.In and answers on IO.Out.
+	h := &helper.Commands{Path: filepath.Join(dir, "auth.json"),
+		IO: helper.IOStreams{Out: os.Stdout, ErrOut: os.Stderr}}
+	request := func(lines string) *helper.Commands {
+		h.IO.In = strings.NewReader(lines)
+		return h
+	}
 
-	h.Store(strings.NewReader("url=https://cryosparc.example.com\nemail=ali@example.com\naccess_token=abc123\nexpires=2099-01-31T12:00:00+01:00\n"))
-	h.Get(strings.NewReader("url=https://cryosparc.example.com\n"), os.Stdout)
+	request("url=https://cryosparc.example.com\nemail=ali@example.com\naccess_token=abc123\nexpires=2099-01-31T12:00:00+01:00\n").Store()
+	request("url=https://cryosparc.example.com\n").Get()
 	// git's keys in, git's keys out:
-	h.Get(strings.NewReader("protocol=https\nhost=cryosparc.example.com\n"), os.Stdout)
+	request("protocol=https\nhost=cryosparc.example.com\n").Get()
 	// Output:
 	// url=https://cryosparc.example.com
 	// email=ali@example.com
@@ -36,10 +42,12 @@ func ExampleCommands_Live() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
 	env := map[string]string{"CRYOSPARC_EMAIL": "bo@example.com"}
-	h := &helper.Commands{Path: filepath.Join(dir, "auth.json"), Stderr: os.Stderr,
+	h := &helper.Commands{Path: filepath.Join(dir, "auth.json"), IO: helper.IOStreams{ErrOut: os.Stderr},
 		Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
-	h.Store(strings.NewReader("url=https://cryosparc.example.com\nemail=ali@example.com\naccess_token=ali-token\nexpires=2099-01-31T12:00:00Z\n"))
-	h.Store(strings.NewReader("url=https://cryosparc.example.com\nemail=bo@example.com\naccess_token=bo-token\nexpires=2099-01-31T12:00:00Z\n"))
+	for _, email := range []string{"ali", "bo"} {
+		h.IO.In = strings.NewReader("url=https://cryosparc.example.com\nemail=" + email + "@example.com\naccess_token=" + email + "-token\nexpires=2099-01-31T12:00:00Z\n")
+		h.Store()
+	}
 	sess, err := h.Live("", "", 0)
 	fmt.Println(sess.Email, sess.Token, err)
 	// Output: bo@example.com bo-token <nil>

@@ -1,14 +1,15 @@
 // Package helper carries out every command on the session file: get, store
 // and erase in the key=value protocol, and token, list, logout, status,
 // doctor, login and its renewal, and the session and environment of exec.
-// Get, Store and Erase, methods of Commands, read their request from a
-// reader; Token, List, Logout, Status, Doctor, Login, Renew and
-// LoginCommand (the login command: what is asked, in what order, where the
-// password comes from) take an output writer and a query struct; exec's
-// session comes from ForCryoSPARC and its environment from ExecEnv. The
-// rules about flags are here too: which go together, an empty --url or
-// --email (CheckGiven), --min-ttl job (SlurmJobTimeLeft). Warnings and
-// hints for people go to Commands.Stderr.
+// Every command is a method of Commands, whose IO holds the streams:
+// Get, Store and Erase read their request from IO.In; Token, List, Logout,
+// Status, Doctor, Login, Renew and LoginCommand (the login command: what
+// is asked, in what order, where the password comes from) take a query
+// struct. Each writes what it prints to IO.Out; exec's session comes from
+// ForCryoSPARC and its environment from ExecEnv. The rules about flags are
+// here too: which go together, an empty --url or --email (CheckGiven),
+// --min-ttl job (SlurmJobTimeLeft). Warnings and hints for people go to
+// IO.ErrOut.
 package helper
 
 import (
@@ -40,9 +41,34 @@ var ErrNotFound = errkind.New(errkind.NotFound, "no session found")
 // bad returns a bad-input error (exit 2).
 func bad(format string, a ...any) error { return errkind.Errorf(errkind.BadInput, format, a...) }
 
+// IOStreams are the streams of a command, and whether each is a terminal,
+// as gh's iostreams.IOStreams: the one way streams reach a command. The
+// zero value reads nothing and writes nothing.
+type IOStreams struct {
+	// In holds the key=value request of get, store and erase; nil reads
+	// as an empty request.
+	In io.Reader
+	// Out receives what a command prints: a session, a token, a list, a
+	// report; nil discards it.
+	Out io.Writer
+	// ErrOut receives warnings and notices for people, never a token; nil
+	// discards them.
+	ErrOut io.Writer
+	// InTTY makes a protocol command say that it is waiting for key=value
+	// lines.
+	InTTY bool
+	// OutTTY makes get and token escape control characters in what they
+	// print.
+	OutTTY bool
+	// ErrTTY makes a command that chose among several sessions say which
+	// it used.
+	ErrTTY bool
+}
+
 // Commands carries out every command on the session file at Path, for a
-// process whose environment Env reads: each command is a method taking its
-// streams and a query, as docker-credential-helpers' HandleCommand does.
+// process whose environment Env reads, with the streams IO: each command
+// is a method taking its query, as docker-credential-helpers'
+// HandleCommand does.
 type Commands struct {
 	Path    string
 	Options store.Options // clock, lock timeout, read waits
@@ -50,17 +76,23 @@ type Commands struct {
 	// choose the session a command means when it names none (see Select).
 	// nil reads nothing.
 	Env func(key string) (string, bool)
-	// Stderr receives warnings and hints for people; never a token.
-	Stderr io.Writer
-	// StdinIsTerminal makes a protocol command say that it is waiting for
-	// key=value lines.
-	StdinIsTerminal bool
-	// StderrIsTerminal makes a command that chose among several sessions
-	// say which it used.
-	StderrIsTerminal bool
-	// StdoutIsTerminal makes get and token escape control characters in
-	// what they print.
-	StdoutIsTerminal bool
+	IO  IOStreams
+}
+
+// in is where a protocol command reads its request.
+func (f *Commands) in() io.Reader {
+	if f.IO.In == nil {
+		return strings.NewReader("")
+	}
+	return f.IO.In
+}
+
+// out is where a command prints.
+func (f *Commands) out() io.Writer {
+	if f.IO.Out == nil {
+		return io.Discard
+	}
+	return f.IO.Out
 }
 
 func (f *Commands) now() time.Time {
@@ -71,8 +103,8 @@ func (f *Commands) now() time.Time {
 }
 
 func (f *Commands) warnf(format string, a ...any) {
-	if f.Stderr != nil {
-		say(f.Stderr, Name+": warning: "+format+"\n", a...)
+	if f.IO.ErrOut != nil {
+		say(f.IO.ErrOut, Name+": warning: "+format+"\n", a...)
 	}
 }
 
@@ -162,11 +194,11 @@ func plain(v string) bool {
 	return !strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
-// shown is v as it may be written to out: unchanged, except on a terminal,
+// shown is v as it may be written to IO.Out: unchanged, except on a terminal,
 // where control characters are escaped so that no escape sequence from the
 // file reaches it.
 func (f *Commands) shown(v string) string {
-	if !f.StdoutIsTerminal || plain(v) {
+	if !f.IO.OutTTY || plain(v) {
 		return v
 	}
 	q := strconv.Quote(v)

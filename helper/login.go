@@ -43,13 +43,13 @@ func (f *Commands) CheckUntil(until time.Time, what string) error {
 }
 
 // Login logs in to q.URL as q.Email, as cryosparc-tools' login does, and
-// stores the session: the server is asked for a token that lives until
-// q.Until (whole seconds, rounded up), and the session stored expires then,
-// in UTC, whole seconds. A session file that could not take the session is
+// stores the session, saying so on IO.Out: the server is asked for a
+// token that lives until q.Until (whole seconds, rounded up), and the
+// session stored expires then, in UTC, whole seconds. A session file that could not take the session is
 // refused before the server is asked. A login that succeeds ends the hold
 // a refused password put on renewals of the session (see Renew).
-func (f *Commands) Login(out io.Writer, q LoginQuery) error {
-	if err := f.login(out, q); err != nil {
+func (f *Commands) Login(q LoginQuery) error {
+	if err := f.login(f.out(), q); err != nil {
 		return err
 	}
 	if err := renewal.ForgetRefusal(f.Path, renewal.Options{Wait: f.Options.LockTimeout, Check: store.Existing}, q.URL, q.Email); err != nil {
@@ -128,12 +128,12 @@ func (f *Commands) checkWritable() error {
 }
 
 // Renewed reports whether the stored session sel names (Select's rule) is
-// valid for longer than within, saying so on out: then a renewal has
+// valid for longer than within, saying so on IO.Out: then a renewal has
 // nothing to do. A session that is missing or due gives false.
-func (f *Commands) Renewed(out io.Writer, sel Selection, within time.Duration) (bool, error) {
+func (f *Commands) Renewed(sel Selection, within time.Duration) (bool, error) {
 	sess, found, err := f.lookup(sel.URL, sel.Email)
 	if err != nil || !found {
 		return false, err
 	}
-	return f.valid(out, sess, within, nil), nil
+	return f.valid(f.out(), sess, within, nil), nil
 }

@@ -39,8 +39,9 @@ type LoginCommandQuery struct {
 // Select's rule names, with the URL asked when there is none. With Within,
 // it is Renew, which asks the email only when no stored session names one
 // and the password only when it logs in; else the email is asked when
-// missing, then the password, and Login logs in.
-func (f *Commands) LoginCommand(out io.Writer, q LoginCommandQuery) error {
+// missing, then the password, and Login logs in. It writes on IO.Out
+// what they write, nothing with q.Quiet.
+func (f *Commands) LoginCommand(q LoginCommandQuery) error {
 	if q.PasswordStdin != nil && q.PasswordCommand != nil {
 		return bad("give --password-stdin or --password-command, not both")
 	}
@@ -62,7 +63,9 @@ func (f *Commands) LoginCommand(out io.Writer, q LoginCommandQuery) error {
 	}
 	q.URL, q.Email = sel.URL, sel.Email
 	if q.Quiet {
-		out = io.Discard
+		quiet := *f
+		quiet.IO.Out = io.Discard
+		f = &quiet
 	}
 	password := func() (string, error) {
 		switch pw := f.getenv(EnvPassword); {
@@ -76,7 +79,7 @@ func (f *Commands) LoginCommand(out io.Writer, q LoginCommandQuery) error {
 		return q.Ask("Password: ", true)
 	}
 	if q.Within > 0 {
-		return f.Renew(out, RenewQuery{LoginQuery: q.LoginQuery, Within: q.Within, Force: q.Force, Quiet: q.Quiet,
+		return f.Renew(RenewQuery{LoginQuery: q.LoginQuery, Within: q.Within, Force: q.Force, Quiet: q.Quiet,
 			AskEmail: func() (string, error) { return q.Ask("Email: ", false) },
 			Password: password})
 	}
@@ -88,5 +91,5 @@ func (f *Commands) LoginCommand(out io.Writer, q LoginCommandQuery) error {
 	if q.Password, err = password(); err != nil {
 		return err
 	}
-	return f.Login(out, q.LoginQuery)
+	return f.Login(q.LoginQuery)
 }

@@ -1,7 +1,6 @@
 package helper
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -85,7 +84,7 @@ func TestLoginCommand(t *testing.T) {
 			}
 			withEnv(h, env)
 			if tt.stored {
-				if err := h.Login(&bytes.Buffer{}, LoginQuery{URL: cs.URL, Email: "ali@example.com", Password: "right"}); err != nil {
+				if err := h.Login(LoginQuery{URL: cs.URL, Email: "ali@example.com", Password: "right"}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -109,7 +108,7 @@ func TestLoginCommand(t *testing.T) {
 			if tt.command != "" {
 				q.PasswordCommand = source(tt.command, &runs)
 			}
-			err := h.LoginCommand(&bytes.Buffer{}, q)
+			err := h.LoginCommand(q)
 			if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err) || !errors.Is(err, errkind.BadInput)) {
 				t.Fatalf("error %v; want %q", err, tt.err)
 			}
@@ -128,8 +127,8 @@ func TestFlagsThatGoTogether(t *testing.T) {
 		run  func(*Commands) error
 		want string
 	}{
-		{"logout --yes", func(h *Commands) error { return h.Logout(&bytes.Buffer{}, LogoutQuery{Yes: true}) }, "--yes goes with --all"},
-		{"doctor --force", func(h *Commands) error { return h.Doctor(&bytes.Buffer{}, DoctorQuery{Force: true}) }, "--force goes with --fix"},
+		{"logout --yes", func(h *Commands) error { return h.Logout(LogoutQuery{Yes: true}) }, "--yes goes with --all"},
+		{"doctor --force", func(h *Commands) error { return h.Doctor(DoctorQuery{Force: true}) }, "--force goes with --fix"},
 	}
 	for _, tt := range tests {
 		h, _ := newHelper(t, "this is not json")

@@ -41,8 +41,10 @@ type RenewQuery struct {
 // renewed and ends with nil, naming the renewal it joined. When the server
 // refuses the password, the refusal is noted beside the file, and for
 // renewal.RefusalHold renewals of the session neither ask for the password
-// nor send it (unless q.Force): they fail at once (errkind.Login).
-func (f *Commands) Renew(out io.Writer, q RenewQuery) error {
+// nor send it (unless q.Force): they fail at once (errkind.Login). What
+// it did is said on IO.Out.
+func (f *Commands) Renew(q RenewQuery) error {
+	out := f.out()
 	if q.Quiet {
 		out = io.Discard
 	}

@@ -2,7 +2,6 @@ package helper
 
 import (
 	"errors"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,7 +24,7 @@ func TestRenewRefusalHold(t *testing.T) {
 	h.Options.Now = func() time.Time { return now }
 	asked := 0
 	renew := func(email, password string, force bool) error {
-		return h.Renew(io.Discard, RenewQuery{LoginQuery: LoginQuery{URL: cs.URL, Email: email, Timeout: time.Minute},
+		return h.Renew(RenewQuery{LoginQuery: LoginQuery{URL: cs.URL, Email: email, Timeout: time.Minute},
 			Within: 3 * 24 * time.Hour, Force: force,
 			Password: func() (string, error) { asked++; return password, nil }})
 	}

@@ -2,7 +2,6 @@ package helper
 
 import (
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -44,11 +43,12 @@ func (r *request) has(key string) bool {
 	return ok
 }
 
-func (f *Commands) read(in io.Reader) (*request, error) {
-	if f.StdinIsTerminal && f.Stderr != nil {
-		say(f.Stderr, "%s: waiting for key=value lines on standard input, ended by a blank line\n", Name)
+// read reads the request on IO.In.
+func (f *Commands) read() (*request, error) {
+	if f.IO.InTTY && f.IO.ErrOut != nil {
+		say(f.IO.ErrOut, "%s: waiting for key=value lines on standard input, ended by a blank line\n", Name)
 	}
-	attrs, err := protocol.Read(in)
+	attrs, err := protocol.Read(f.in())
 	if err != nil {
 		return nil, err
 	}

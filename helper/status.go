@@ -66,14 +66,15 @@ const maxInstancesAtOnce = 32
 // Status asks each instance whether it still accepts its stored sessions
 // (the users.me operation, and config.get_version for the server's
 // version), every instance at once (at most maxInstancesAtOnce), and
-// prints instance, email, the user's name, server version, expiry and
-// valid / rejected / unreachable / expired for each, or "valid for X,
-// stored as Y" when the server's users.me names another email than the
+// prints on IO.Out instance, email, the user's name, server version,
+// expiry and valid / rejected / unreachable / expired for each, or "valid
+// for X, stored as Y" when the server's users.me names another email than the
 // stored one (status "other-user" in JSON); never a token. It returns an
 // ErrNotValid error when a session shown was rejected, has expired or is
 // another user's, else an ErrUnchecked error when one could not be checked, and
 // an ErrNotFound error when none matches.
-func (f *Commands) Status(out io.Writer, q StatusQuery) error {
+func (f *Commands) Status(q StatusQuery) error {
+	out := f.out()
 	sel, err := f.Select(q.URL, q.Email)
 	if err != nil {
 		return err

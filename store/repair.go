@@ -34,16 +34,35 @@ var ErrNotRepaired = errkind.New(errkind.File, "not repaired")
 // "{}" in its place (the backup keeps the original); without force such
 // a file gives an ErrNotRepaired error.
 func Repair(path string, opt *Options, force bool) (backup string, err error) {
+	r, err := RepairRead(path, opt, force)
+	return r.Backup, err
+}
+
+// Repaired is what RepairRead did, and what the file holds after it.
+type Repaired struct {
+	// Backup is the path of the copy of the original, "" when the file
+	// was left as it was.
+	Backup string
+	// Sessions are what the file holds after the repair, from the one
+	// read the repair made: what it read, when it left the file as it was
+	// (no session had expired), else what it wrote. nil when it read no
+	// sessions: there is no file, or an empty one.
+	Sessions *Sessions
+}
+
+// RepairRead is Repair, returning also what the file holds after it: the
+// file is read once, under the lock, for both.
+func RepairRead(path string, opt *Options, force bool) (Repaired, error) {
 	target, err := resolve(path) // checks the path too
 	if err != nil {
-		return "", err
+		return Repaired{}, err
 	}
 	fi, err := existing(target)
 	if fi == nil || err != nil {
-		return "", err
+		return Repaired{}, err
 	}
 	if fi.Size() == 0 {
-		return "", nil
+		return Repaired{}, nil
 	}
 	var lk *lockfile.Lock
 	if force {
@@ -56,29 +75,54 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 	}
 	if err != nil {
 		if isForeign(err) {
-			return "", fmt.Errorf("%w: %w; only a forced repair changes it (keeping a backup)", ErrNotRepaired, err)
+			return Repaired{}, fmt.Errorf("%w: %w; only a forced repair changes it (keeping a backup)", ErrNotRepaired, err)
 		}
-		return "", err
+		return Repaired{}, err
 	}
 	defer lk.Unlock()
 
 	d, err := safefile.OpenFolder(filepath.Dir(target), false)
 	if err != nil {
-		return "", err
+		return Repaired{}, err
 	}
 	defer d.Close()
 	old, err := d.Open(filepath.Base(target))
 	if old == nil || err != nil {
-		return "", err
+		return Repaired{}, err
 	}
-	raw, ofi, err := readOpen(old, target)
-	if err != nil || len(raw) == 0 {
-		old.Close()
-		return "", err
-	}
+	// The one read: of the file open as old, or, when that is caught being
+	// written, of the whole version that follows, as Load reads; and, as
+	// Load does, with the writes a stale save dropped put back (the repair
+	// writes them).
 	lopt := opt.base()
-	s, perr := Load(target, &lopt)
-	var inv *InvalidError
+	recent := readerRecent(target, &lopt)
+	var (
+		s   *Sessions
+		raw []byte
+	)
+	perr := loadData(target, &lopt, readThrough(old), nil, func(got *Sessions, data []byte) { s, raw = got, data })
+	switch {
+	case perr != nil && !invalid(perr):
+		s = nil // no whole version: no answer
+	case s == nil:
+		s = &Sessions{}
+	}
+	if perr == nil {
+		restoreDropped(s, recent, lopt.now())
+	}
+	ofi, err := old.Stat()
+	if err != nil {
+		old.Close()
+		return Repaired{}, fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(target), err)
+	}
+	if len(raw) == 0 && perr == nil {
+		old.Close()
+		return Repaired{}, nil // emptied since it was looked at: nothing to repair
+	}
+	var (
+		inv    *InvalidError
+		backup string
+	)
 	switch {
 	case s == nil:
 		err = perr
@@ -93,16 +137,41 @@ func Repair(path string, opt *Options, force bool) (backup string, err error) {
 	}
 	if backup == "" {
 		old.Close()
-		return "", err
+		if err != nil {
+			return Repaired{}, err
+		}
+		return Repaired{Sessions: s}, nil
 	}
 	// Read again by replace when another program saves meanwhile: with
 	// the same clock and expiry rule as s.
 	ropt := new(Options)
 	*ropt = opt.base()
-	if _, err := replace(d, target, ropt, lk, old, s.clone(), raw, s); err != nil {
-		return backup, err
+	final, err := replace(d, target, ropt, lk, old, s.clone(), raw, s)
+	if err != nil {
+		return Repaired{Backup: backup}, err
 	}
-	return backup, nil
+	return Repaired{Backup: backup, Sessions: final}, nil
+}
+
+// readThrough returns the reader of the file open as f, the first read of
+// a change: through a descriptor of its own, which the snapshot may close,
+// so that the version read is the one kept open to be replaced.
+func readThrough(f *os.File) reader {
+	return func(path string, opt *Options) (*snapshot, error) {
+		g, err := safefile.DupFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
+		}
+		fi, err := g.Stat()
+		if err == nil {
+			err = checkRegular(path, fi)
+		}
+		if err != nil {
+			g.Close()
+			return nil, err
+		}
+		return copyOpen(path, g, fi, opt)
+	}
 }
 
 const backupStamp = "20060102T150405Z"

@@ -94,3 +94,51 @@ func TestRepairRefusalNamesNoFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestRepairReadGivesTheFileAfter: RepairRead's sessions are what the file
+// holds after the repair, as a Load keeping expired sessions reads it
+// then: what it wrote, or, when it left the file as it was, what it read;
+// none when it read nothing (no file, an empty one).
+func TestRepairReadGivesTheFileAfter(t *testing.T) {
+	const expired = `{"https://x": {"a@x": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"},
+ "old@x": {"token": {"access_token": "o", "token_type": "bearer"}, "expires": "2020-01-01T00:00:00Z"}}}`
+	for _, tt := range []struct {
+		name    string
+		content string // "-" for no file
+		twice   bool   // repaired once before: nothing left to repair
+		backup  bool
+		read    bool
+		left    int // sessions after
+	}{
+		{name: "no file", content: "-"},
+		{name: "empty", content: ""},
+		{name: "a rejected entry", content: repairable, backup: true, read: true},
+		{name: "an expired session", content: expired, backup: true, read: true, left: 1},
+		{name: "nothing to repair", content: expired, twice: true, read: true, left: 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "auth.json")
+			if tt.content != "-" {
+				os.WriteFile(path, []byte(tt.content), 0o600)
+			}
+			if tt.twice {
+				if _, err := Repair(path, testOptions(t), false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := RepairRead(path, testOptions(t), false)
+			if err != nil || (r.Backup != "") != tt.backup || (r.Sessions != nil) != tt.read {
+				t.Fatalf("RepairRead = %+v, %v; want a backup %v, sessions %v", r, err, tt.backup, tt.read)
+			}
+			if !tt.read {
+				return
+			}
+			o := testOptions(t)
+			o.KeepExpired = true
+			after, err := Load(path, o)
+			if err != nil || string(r.Sessions.Marshal()) != string(after.Marshal()) || after.Len() != tt.left {
+				t.Errorf("RepairRead's sessions\n%s\nthe file after (%v)\n%s", r.Sessions.Marshal(), err, after.Marshal())
+			}
+		})
+	}
+}

@@ -70,10 +70,10 @@ func Main(version string) int {
 // started: exec closes them again for its command, as the shell meant.
 func closedFDs(e *env) []int {
 	var fds []int
-	if _, ok := e.stdin.(closedStream); ok {
+	if _, ok := e.io.In.(closedStream); ok {
 		fds = append(fds, 0)
 	}
-	if c, ok := e.stdout.(*checkedWriter); ok {
+	if c, ok := e.io.Out.(*checkedWriter); ok {
 		if _, ok := c.w.(closedStream); ok {
 			fds = append(fds, 1)
 		}
@@ -128,20 +128,21 @@ type Env struct {
 	HTTPClient     *http.Client             // nil: the API client's default
 }
 
-// env is what a command runs with: Env, standard output checked.
+// env is what a command runs with: Env, standard output checked, its
+// streams made once into the value helper takes.
 type env struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	lookup         func(key string) (string, bool)
-	now            func() time.Time
-	version        string
-	tty            func() (Terminal, error)
-	httpClient     *http.Client
+	io         helper.IOStreams
+	lookup     func(key string) (string, bool)
+	now        func() time.Time
+	version    string
+	tty        func() (Terminal, error)
+	httpClient *http.Client
 }
 
 func newEnv(e Env) *env {
-	return &env{stdin: e.Stdin, stdout: e.Stdout, stderr: e.Stderr, lookup: e.Lookup, now: e.Now,
-		version: e.Version, tty: e.TTY, httpClient: e.HTTPClient}
+	streams := helper.IOStreams{In: e.Stdin, Out: e.Stdout, ErrOut: e.Stderr,
+		InTTY: isTerminal(e.Stdin), OutTTY: isTerminal(e.Stdout), ErrTTY: isTerminal(e.Stderr)}
+	return &env{io: streams, lookup: e.Lookup, now: e.Now, version: e.Version, tty: e.TTY, httpClient: e.HTTPClient}
 }
 
 // Run runs the command line args (the program's name first) and returns
@@ -299,9 +300,9 @@ func newApp(e *env) *cli.App {
 		Usage:                "keep CryoSPARC login sessions in cryosparc-tools' session file and serve tokens to scripts and git",
 		Version:              versionString(e.version),
 		EnableBashCompletion: true,
-		Reader:               e.stdin,
-		Writer:               e.stdout,
-		ErrWriter:            e.stderr,
+		Reader:               e.io.In,
+		Writer:               e.io.Out,
+		ErrWriter:            e.io.ErrOut,
 		Description: "Sessions live in the file cryosparc-tools uses (python -m cryosparc.tools login), so a session " +
 			"stored by either is seen by the other. get, store and erase read key=value lines on standard input, " +
 			"like git credential helpers.\n\nExit status: 0 done, 1 nothing found, 2 bad usage or input, " +
@@ -381,13 +382,10 @@ func (e *env) file(c *cli.Context) (*helper.Commands, error) {
 	}
 	timeout := duration(flagCtx(c, "lock-timeout"), "lock-timeout") // never negative: parseDuration refuses it
 	return &helper.Commands{
-		Path:             path,
-		Options:          store.Options{Now: e.now, LockTimeout: timeout},
-		Env:              e.lookup,
-		Stderr:           e.stderr,
-		StdinIsTerminal:  isTerminal(e.stdin),
-		StderrIsTerminal: isTerminal(e.stderr),
-		StdoutIsTerminal: isTerminal(e.stdout),
+		Path:    path,
+		Options: store.Options{Now: e.now, LockTimeout: timeout},
+		Env:     e.lookup,
+		IO:      e.io,
 	}, nil
 }
 

@@ -18,13 +18,13 @@ func commands(e *env) []*cli.Command {
 	return []*cli.Command{
 		protocolCommand("get", "print the session for the url= and email= read on stdin",
 			"printf 'url=https://cryosparc.example.com\\nemail=ali@example.com\\n' | "+helper.Name+" get",
-			func(f *helper.Commands) error { return f.Get(e.stdin, e.stdout) }),
+			func(f *helper.Commands) error { return f.Get() }),
 		protocolCommand("store", "store the session (url=, email=, access_token=, expires= or expires_in=) read on stdin",
 			"printf 'url=…\\nemail=…\\naccess_token=…\\nexpires_in=3600\\n' | "+helper.Name+" store",
-			func(f *helper.Commands) error { return f.Store(e.stdin) }),
+			func(f *helper.Commands) error { return f.Store() }),
 		protocolCommand("erase", "erase the session(s) named by url=, email= (and access_token=) read on stdin",
 			"printf 'url=…\\nemail=…\\n' | "+helper.Name+" erase",
-			func(f *helper.Commands) error { return f.Erase(e.stdin) }),
+			func(f *helper.Commands) error { return f.Erase() }),
 		loginCommand(e),
 		execCommand(e),
 		{
@@ -38,7 +38,7 @@ func commands(e *env) []*cli.Command {
 				&cli.BoolFlag{Name: "yes", Usage: "with --all: do not ask (needed when there is no terminal)"},
 			},
 			Action: e.action("use --url, --email or --all", func(c *cli.Context, f *helper.Commands) error {
-				return f.Logout(e.stdout, helper.LogoutQuery{URL: c.String("url"), Email: c.String("email"),
+				return f.Logout(helper.LogoutQuery{URL: c.String("url"), Email: c.String("email"),
 					All: c.Bool("all"), Yes: c.Bool("yes"), Confirm: e.confirm()})
 			}),
 		},
@@ -53,7 +53,7 @@ func commands(e *env) []*cli.Command {
 				&cli.BoolFlag{Name: "header", Usage: "print \"Authorization: Bearer <token>\", for curl -H @- (keeps the token out of curl's arguments)"},
 			},
 			Action: e.action("use --url and --email", func(c *cli.Context, f *helper.Commands) error {
-				return f.Token(e.stdout, helper.TokenQuery{URL: c.String("url"), Email: c.String("email"),
+				return f.Token(helper.TokenQuery{URL: c.String("url"), Email: c.String("email"),
 					MinTTL: duration(c, "min-ttl"), Header: c.Bool("header")})
 			}),
 		},
@@ -73,7 +73,7 @@ func commands(e *env) []*cli.Command {
 				timeoutFlag(10*time.Second, "give up on each instance after this long (0 for no limit)"),
 			},
 			Action: e.action("use --url and --email", func(c *cli.Context, f *helper.Commands) error {
-				return f.Status(e.stdout, helper.StatusQuery{URL: c.String("url"), Email: c.String("email"), JSON: c.Bool("json"),
+				return f.Status(helper.StatusQuery{URL: c.String("url"), Email: c.String("email"), JSON: c.Bool("json"),
 					Timeout: duration(c, "timeout"), HTTP: e.httpClient, UserAgent: helper.Name + "/" + versionNumber(e.version)})
 			}),
 		},
@@ -87,7 +87,7 @@ func commands(e *env) []*cli.Command {
 				jsonFlag("print a JSON array of {url, email, expires, expires_unix, expired}"),
 			},
 			Action: e.action("see --help", func(c *cli.Context, f *helper.Commands) error {
-				return f.List(e.stdout, helper.ListQuery{URL: c.String("url"), Email: c.String("email"), JSON: c.Bool("json")})
+				return f.List(helper.ListQuery{URL: c.String("url"), Email: c.String("email"), JSON: c.Bool("json")})
 			}),
 		},
 		{
@@ -101,7 +101,7 @@ func commands(e *env) []*cli.Command {
 				if err != nil || c.NArg() != 1 || (c.Args().First() != "url" && c.Args().First() != "email") {
 					return nil
 				}
-				return f.Values(e.stdout, c.Args().First(), c.String("url"))
+				return f.Values(c.Args().First(), c.String("url"))
 			},
 		},
 		{
@@ -116,7 +116,7 @@ func commands(e *env) []*cli.Command {
 				&cli.BoolFlag{Name: "force", Usage: "with --fix: also replace a file that is not a session file or not JSON (a backup is kept)"},
 			},
 			Action: e.action("see --help", func(c *cli.Context, f *helper.Commands) error {
-				return f.Doctor(e.stdout, helper.DoctorQuery{Fix: c.Bool("fix"), Force: c.Bool("force")})
+				return f.Doctor(helper.DoctorQuery{Fix: c.Bool("fix"), Force: c.Bool("force")})
 			}),
 		},
 	}

@@ -142,7 +142,7 @@ func (e *env) login(c *cli.Context) error {
 	}
 	if c.Bool("password-stdin") {
 		q.PasswordStdin = func() (string, error) {
-			b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20))
+			b, err := io.ReadAll(io.LimitReader(e.io.In, 1<<20))
 			if err != nil {
 				return "", usagef("reading the password from standard input: %v", err)
 			}
@@ -151,11 +151,11 @@ func (e *env) login(c *cli.Context) error {
 	}
 	if cmd := c.String("password-command"); cmd != "" {
 		q.PasswordCommand = func() (string, error) {
-			stdin := e.stdin
+			stdin := e.io.In
 			if _, closed := stdin.(closedStream); closed {
 				stdin = nil // the command gets /dev/null: it may not need one
 			}
-			return passwordFromCommand(cmd, stdin, e.stderr, duration(c, "timeout"))
+			return passwordFromCommand(cmd, stdin, e.io.ErrOut, duration(c, "timeout"))
 		}
 	}
 	var tty Terminal
@@ -184,7 +184,7 @@ func (e *env) login(c *cli.Context) error {
 		}
 		return v, nil
 	}
-	return f.LoginCommand(e.stdout, q)
+	return f.LoginCommand(q)
 }
 
 // expiresFlag reads --expires: a date (midnight local time, as
