@@ -19,7 +19,7 @@ import (
 // replaced, and takes the lock on it. A file that is not a session file is
 // refused before anything is created beside it.
 func lockTarget(path string, opt *Options) (target string, l *lockfile.Lock, err error) {
-	if target, err = resolve(path); err != nil { // resolve checks the path too
+	if target, err = safefile.Resolve(path); err != nil { // resolve checks the path too
 		return "", nil, err
 	}
 	fi, err := existing(target)

@@ -76,13 +76,5 @@ func CheckPath(path string) error { return safefile.CheckPath(path) }
 // creates anything beside it.
 func Existing(target string) (fs.FileInfo, error) { return existing(target) }
 
-// resolve returns the file that opening path for writing reaches, as the
-// kernel finds it (safefile.Resolve).
-func resolve(path string) (string, error) { return safefile.Resolve(path) }
-
-// errDangling marks a path that leads through a link to a folder that does
-// not exist (safefile.ErrDangling).
-var errDangling = safefile.ErrDangling
-
 // printable makes a path or value safe to show in a message.
 func printable(s string) string { return text.Safe(s) }

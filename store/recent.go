@@ -165,7 +165,7 @@ func readRecent(target string, opt *Options) (writes []recentWrite, exists bool,
 // looks for: path itself unless it names a link.
 func recentTarget(path string) string {
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		if target, err := resolve(path); err == nil {
+		if target, err := safefile.Resolve(path); err == nil {
 			return target
 		}
 	}

@@ -53,7 +53,7 @@ type Repaired struct {
 // RepairRead is Repair, returning also what the file holds after it: the
 // file is read once, under the lock, for both.
 func RepairRead(path string, opt *Options, force bool) (Repaired, error) {
-	target, err := resolve(path) // checks the path too
+	target, err := safefile.Resolve(path) // checks the path too
 	if err != nil {
 		return Repaired{}, err
 	}
@@ -96,11 +96,11 @@ func RepairRead(path string, opt *Options, force bool) (Repaired, error) {
 	// writes them).
 	lopt := opt.base()
 	recent := readerRecent(target, &lopt)
-	var (
-		s   *Sessions
-		raw []byte
-	)
-	perr := loadData(target, &lopt, readThrough(old), nil, func(got *Sessions, data []byte) { s, raw = got, data })
+	v, perr := readVersion(target, &lopt, readThrough(old), nil, nil)
+	if perr == nil {
+		perr = v.perr
+	}
+	s, raw := v.s, v.data
 	switch {
 	case perr != nil && !invalid(perr):
 		s = nil // no whole version: no answer
@@ -232,8 +232,8 @@ func writeBackup(d *safefile.Folder, target string, now time.Time, data []byte, 
 // (links and other names are left out). A folder that does not exist
 // holds none.
 func Backups(path string) ([]string, error) {
-	target, err := resolve(path)
-	if errors.Is(err, errDangling) {
+	target, err := safefile.Resolve(path)
+	if errors.Is(err, safefile.ErrDangling) {
 		return nil, nil
 	}
 	if err != nil {

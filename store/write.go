@@ -72,25 +72,9 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 			old.Close()
 		}
 	}
-	first := func(p string, opt *Options) (*snapshot, error) {
-		if old == nil {
-			return copyFile(p, opt)
-		}
-		// The file kept open is the one read, through a descriptor of its
-		// own that the snapshot may close.
-		f, err := safefile.DupFile(old)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
-		}
-		fi, err := f.Stat()
-		if err == nil {
-			err = checkRegular(p, fi)
-		}
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		return copyOpen(p, f, fi, opt)
+	first := copyFile
+	if old != nil {
+		first = readThrough(old)
 	}
 	v, err := readVersion(target, opt, first, nil, nil)
 	if err == nil {
