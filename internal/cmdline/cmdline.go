@@ -52,9 +52,12 @@ func Main(version string) int {
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(1 << 30)
 	// A closed pipe on standard output is an error to report (exit 5),
-	// not a signal that kills the program. (Notify, not Ignore: an ignored
-	// SIGPIPE would be inherited by the command exec runs.)
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	// not a signal that kills the program. Ignore, not Notify: Notify
+	// starts two goroutines, one on a thread of its own, a tenth of a
+	// `get`'s start-up (docs/performance.md). An ignored signal is
+	// inherited by the programs this one starts, so restoreSIGPIPE undoes
+	// it before each.
+	signal.Ignore(syscall.SIGPIPE)
 	var stdin io.Reader = os.Stdin
 	var stdout io.Writer = os.Stdout
 	if closedAtStart(0) {
@@ -65,6 +68,12 @@ func Main(version string) int {
 	}
 	return Run(os.Args, Env{Stdin: stdin, Stdout: stdout, Stderr: os.Stderr, Lookup: os.LookupEnv, Now: time.Now, Version: version})
 }
+
+// restoreSIGPIPE gives SIGPIPE a handler again (Main ignores it), so that
+// a program this one starts (exec's command, the password command) gets
+// the default action, as a handled signal is reset by execve and an
+// ignored one is not. Called just before starting one.
+func restoreSIGPIPE() { signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE) }
 
 // closedFDs are the standard streams that were closed when the program
 // started: exec closes them again for its command, as the shell meant.

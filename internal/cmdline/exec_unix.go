@@ -10,5 +10,6 @@ func execve(path string, argv, envv []string, closed []int) error {
 	for _, fd := range closed {
 		_ = syscall.Close(fd) // a stream closed at start: an error leaves it as closed to the command
 	}
+	restoreSIGPIPE()
 	return syscall.Exec(path, argv, envv)
 }

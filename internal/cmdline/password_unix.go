@@ -17,6 +17,7 @@ import (
 // for a passphrase (a background group stops when it reads the terminal),
 // and a timeout ends the command itself.
 func passwordCommand(ctx context.Context, words []string) *exec.Cmd {
+	restoreSIGPIPE()
 	c := exec.CommandContext(ctx, words[0], words[1:]...)
 	c.WaitDelay = time.Second // a child that keeps its output open is not waited for
 	if tty, err := os.Open("/dev/tty"); err == nil {
