@@ -58,6 +58,9 @@ func (f *Commands) Renew(q RenewQuery) error {
 			return nil
 		}
 	}
+	if err := f.renewsOnce(q); err != nil {
+		return err
+	}
 	if q.Email == "" {
 		if q.Email, err = q.AskEmail(); err != nil {
 			return err
@@ -114,6 +117,22 @@ func (f *Commands) Renew(q RenewQuery) error {
 			err, at.Add(renewal.RefusalHold).Local().Format("15:04:05"), loginCommand(q.URL, q.Email))
 	}
 	return err
+}
+
+// renewsOnce refuses (errkind.BadInput) a renewal whose new session would
+// itself be due at once: one that lasts no longer than q.Within. Every
+// run of such a renewal would log in, from every node that runs it, so it
+// fails before the password is asked for or sent.
+func (f *Commands) renewsOnce(q RenewQuery) error {
+	lifetime, from := DefaultLifetime, "the default lifetime; --expires sets another"
+	if !q.Until.IsZero() {
+		lifetime, from = q.Until.Sub(f.now()), "until --expires"
+	}
+	if q.Within < lifetime {
+		return nil
+	}
+	return bad("--renew-within %s is not shorter than the session a renewal would store (%s, %s): every renewal would log in again; give a shorter --renew-within",
+		text.Duration(q.Within), text.Duration(max(lifetime, 0)), from)
 }
 
 // valid reports whether sess is valid for longer than within: then there

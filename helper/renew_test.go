@@ -54,3 +54,59 @@ func TestRenewRefusalHold(t *testing.T) {
 		}
 	}
 }
+
+// TestRenewWithinLifetime: a renewal whose new session would be due at
+// once (--renew-within not shorter than its lifetime) fails as bad input
+// before the password is asked for or sent; a shorter one logs in, and a
+// session not yet due is left alone whatever the lifetime.
+func TestRenewWithinLifetime(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		name         string
+		within       time.Duration
+		until        time.Duration // from now; 0 for the default lifetime
+		stored       time.Duration // a session stored before, expiring in; 0 for none
+		wantErr      string
+		logins, asks int
+	}{
+		{"default lifetime, within shorter", 13 * day, 0, 0, "", 1, 1},
+		{"default lifetime, within equal", DefaultLifetime, 0, 0, "is not shorter than the session a renewal would store (14 days, the default lifetime", 0, 0},
+		{"default lifetime, within longer", 30 * day, 0, 0, "--renew-within 30 days", 0, 0},
+		{"--expires shorter than within", 3 * day, 2 * day, 0, "until --expires", 0, 0},
+		{"--expires longer than within", 3 * day, 4 * day, 0, "", 1, 1},
+		{"not due: nothing checked", 30 * day, 0, 60 * day, "", 0, 0},
+		{"due: checked", 30 * day, 0, 20 * day, "every renewal would log in again", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := testkit.NewServer(t)
+			cs.AddUser("ali@example.com", "right", "Ali")
+			now := time.Now()
+			h := &Commands{Path: filepath.Join(t.TempDir(), "auth.json")}
+			h.Options.Now = func() time.Time { return now }
+			if tt.stored > 0 {
+				if err := h.Login(LoginQuery{URL: cs.URL, Email: "ali@example.com", Password: "right", Until: now.Add(tt.stored), Timeout: time.Minute}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := len(cs.Logins())
+			asked := 0
+			q := RenewQuery{LoginQuery: LoginQuery{URL: cs.URL, Email: "ali@example.com", Timeout: time.Minute},
+				Within:   tt.within,
+				Password: func() (string, error) { asked++; return "right", nil }}
+			if tt.until > 0 {
+				q.Until = now.Add(tt.until)
+			}
+			err := h.Renew(q)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("Renew: %v, want success", err)
+			case tt.wantErr != "" && (!errors.Is(err, errkind.BadInput) || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("Renew: %v, want bad input holding %q", err, tt.wantErr)
+			}
+			if got := len(cs.Logins()) - before; got != tt.logins || asked != tt.asks {
+				t.Errorf("%d logins, password asked %d times; want %d and %d", got, asked, tt.logins, tt.asks)
+			}
+		})
+	}
+}
