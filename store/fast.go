@@ -2,7 +2,7 @@ package store
 
 // The speed layers, and where they reach:
 //
-//   - mapFile (fast_mmap_*.go): the file's pages mapped, not copied; only
+//   - mapOpen (fast_mmap_*.go): the file's pages mapped, not copied; only
 //     Ask (and so Lookup) maps a file, Load copies it;
 //   - internal/authjson's canonical reader: cryosparc-tools' exact layout
 //     matched as fixed text between the strings; parse (parse.go) tries it
@@ -80,10 +80,11 @@ type Answer struct {
 // *InvalidError comes with the answer from the file's valid part; with any
 // other error the Answer is empty.
 func Ask(path string, opt *Options, q Query) (Answer, error) {
-	recent := readerRecent(path, opt)
+	at := openReading(path)
+	recent := at.recent(path, opt)
 	var a Answer
 	restored := false
-	err := loadData(path, opt, mapFile, widen(mayName(q.URL), recent), func(s *Sessions, data []byte) {
+	err := loadData(path, opt, at.reader(mapOpen), widen(mayName(q.URL), recent), func(s *Sessions, data []byte) {
 		now := opt.now()
 		restored = restoreDropped(s, recent, now)
 		a.Session, a.Found = s.Find(q.URL, q.Email)
@@ -100,6 +101,7 @@ func Ask(path string, opt *Options, q Query) (Answer, error) {
 			restored = restoreDropped(a.Whole, recent, now) || restored
 		}
 	})
+	at.dir.Close()
 	if err != nil && !invalid(err) {
 		return Answer{}, err
 	}
@@ -107,6 +109,11 @@ func Ask(path string, opt *Options, q Query) (Answer, error) {
 		writeBack(path, opt)
 	}
 	return a, err
+}
+
+// mapFile is mapOpen of the file at path.
+func mapFile(path string, opt *Options) (*snapshot, error) {
+	return reading{}.reader(mapOpen)(path, opt)
 }
 
 // invalid reports whether err is an *InvalidError: a file read whole,

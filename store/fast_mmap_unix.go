@@ -3,22 +3,21 @@
 package store
 
 import (
+	"io/fs"
+	"os"
 	"syscall"
 )
 
-// mapFile maps the file into memory instead of copying it: the kernel's
-// page cache is read in place, which is what makes a lookup in a large file
-// cheap. A mapping is shared with the file, so its bytes can change while
-// they are parsed: load checks after the parse that the file did not
-// change, which its times show unless it had already changed within their
-// resolution of the read. Such a file, changed recently, is copied instead
-// (and read twice, see copyOpen). A file truncated while mapped faults on
-// access; load's guard turns that into a changed file.
-func mapFile(path string, opt *Options) (*snapshot, error) {
-	f, fi, err := openStat(path, opt)
-	if err != nil {
-		return nil, err
-	}
+// mapOpen maps f, opened at path and then described by fi, into memory
+// instead of copying it: the kernel's page cache is read in place, which
+// is what makes a lookup in a large file cheap. A mapping is shared with
+// the file, so its bytes can change while they are parsed: load checks
+// after the parse that the file did not change, which its times show
+// unless it had already changed within their resolution of the read. Such
+// a file, changed recently, is copied instead (and read twice, see
+// copyOpen). A file truncated while mapped faults on access; load's guard
+// turns that into a changed file.
+func mapOpen(path string, f *os.File, fi fs.FileInfo, opt *Options) (*snapshot, error) {
 	snap := &snapshot{version: versionOf(fi, opt), fi: fi, f: f, opt: opt}
 	size := fi.Size()
 	if size <= 0 || size != int64(int(size)) || snap.version.recent(opt.wallNow()) {

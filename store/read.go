@@ -27,8 +27,10 @@ import (
 // the file earlier, has dropped since (see RecentKeep) is in the result,
 // and is put back into the file, under the lock, before Load returns.
 func Load(path string, opt *Options) (*Sessions, error) {
-	recent := readerRecent(path, opt)
-	out, err := loadFile(path, opt)
+	at := openReading(path)
+	recent := at.recent(path, opt)
+	out, err := at.load(path, opt)
+	at.dir.Close()
 	if err == nil && restoreDropped(out, recent, opt.now()) {
 		writeBack(path, opt)
 	}
@@ -36,8 +38,10 @@ func Load(path string, opt *Options) (*Sessions, error) {
 }
 
 // loadFile is Load of the file alone.
-func loadFile(path string, opt *Options) (*Sessions, error) {
-	v, err := readVersion(path, opt, copyFile, nil, nil)
+func loadFile(path string, opt *Options) (*Sessions, error) { return reading{}.load(path, opt) }
+
+func (at reading) load(path string, opt *Options) (*Sessions, error) {
+	v, err := readVersion(path, opt, at.reader(copyOpen), nil, nil)
 	if err == nil {
 		err = v.perr
 	}
@@ -346,11 +350,32 @@ func (snap *snapshot) close() {
 // copyFile reads the file at path into memory; a file that changed
 // recently (see fileVersion.recent) is read twice.
 func copyFile(path string, opt *Options) (*snapshot, error) {
-	f, fi, err := openStat(path, opt)
-	if err != nil {
-		return nil, err
+	return reading{}.reader(copyOpen)(path, opt)
+}
+
+// A reading is where one command reads the session file and its record
+// of recent writes from: as root, through one walk of the path
+// (safefile.ReadFolder), the folder kept open and both files opened in it
+// with every check of safefile.OpenReadAsRoot; otherwise, and when that
+// walk fails (each open then walks again, and fails as before), by path.
+type reading struct{ dir *safefile.ReadFolder }
+
+func openReading(path string) (at reading) {
+	if os.Geteuid() == 0 {
+		at.dir, _ = safefile.OpenReadFolderAsRoot(path, nil) // failed: each open walks again, and says why
 	}
-	return copyOpen(path, f, fi, opt)
+	return at
+}
+
+// reader is a first read: the file opened by openStat, then read.
+func (at reading) reader(read func(string, *os.File, fs.FileInfo, *Options) (*snapshot, error)) reader {
+	return func(path string, opt *Options) (*snapshot, error) {
+		f, fi, err := at.openStat(path, opt)
+		if err != nil {
+			return nil, err
+		}
+		return read(path, f, fi, opt)
+	}
 }
 
 // copyOpen reads f, opened at path and then described by fi, into memory;
@@ -375,13 +400,16 @@ func copyOpen(path string, f *os.File, fi fs.FileInfo, opt *Options) (*snapshot,
 // openStat opens the file, says what it is, and refuses what is not a
 // regular file of at most MaxFileSize bytes. Run as root, it opens it
 // through no link a user planted toward what that user does not own.
-func openStat(path string, opt *Options) (*os.File, fs.FileInfo, error) {
+func (at reading) openStat(path string, opt *Options) (*os.File, fs.FileInfo, error) {
 	fault := opt.faults()
 	var f *os.File
 	var err error
-	if os.Geteuid() == 0 {
+	switch {
+	case at.dir != nil:
+		f, err = at.dir.Open()
+	case os.Geteuid() == 0:
 		f, err = safefile.OpenReadAsRoot(path, nil) // through no link a user planted
-	} else {
+	default:
 		f, err = safefile.OpenRead(path)
 	}
 	if fault != nil && err == nil {

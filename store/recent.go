@@ -131,6 +131,12 @@ func readRecent(target string, opt *Options) (writes []recentWrite, exists bool,
 		open = func(path string) (*os.File, error) { return safefile.OpenReadAsRoot(path, nil) }
 	}
 	f, err := open(path)
+	return readRecentOpen(path, f, err, func() (int, bool) { return safefile.StatOwner(target) }, opt)
+}
+
+// readRecentOpen is readRecent of the record at path, which its open gave
+// as f or err; owner gives the user that owns the session file.
+func readRecentOpen(path string, f *os.File, err error, owner func() (int, bool), opt *Options) (writes []recentWrite, exists bool, _ error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -146,7 +152,7 @@ func readRecent(target string, opt *Options) (writes []recentWrite, exists bool,
 	if err != nil {
 		return nil, true, fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(path), err)
 	}
-	if !trustedRecent(target, fi) {
+	if !trustedRecent(fi, owner) {
 		opt.warn("%s is not a private file of the session file's owner: ignored (remove it)", printable(path))
 		return nil, false, nil
 	}
@@ -175,14 +181,22 @@ func recentTarget(path string) string {
 // readerRecent returns what a reader of path finds in its record of
 // recent writes; what it cannot read is a warning, not a failure of the
 // read.
-func readerRecent(path string, opt *Options) []recentWrite {
-	target := recentTarget(path)
-	if _, err := os.Stat(target); err != nil {
-		// No session file (removed on purpose, or never made): nothing is
-		// restored into it.
-		return nil
+func readerRecent(path string, opt *Options) []recentWrite { return reading{}.recent(path, opt) }
+
+// recent is readerRecent through the walk at holds, if any.
+func (at reading) recent(path string, opt *Options) (writes []recentWrite) {
+	// Without a session file (removed on purpose, or never made), nothing
+	// is restored into it.
+	var err error
+	if at.dir == nil {
+		target := recentTarget(path)
+		if _, serr := os.Stat(target); serr == nil {
+			writes, _, err = readRecent(target, opt)
+		}
+	} else if _, ok := at.dir.FileOwner(); ok {
+		f, name, oerr := at.dir.OpenBeside(recentPath(""))
+		writes, _, err = readRecentOpen(name, f, oerr, at.dir.FileOwner, opt)
 	}
-	writes, _, err := readRecent(target, opt)
 	if err != nil {
 		opt.warn("%v", err)
 	}
@@ -425,9 +439,10 @@ func writeRecent(d *safefile.Folder, target string, writes []recentWrite, ref fs
 	return nil
 }
 
-// trustedRecent reports whether fi, the record beside target, may be
-// believed: a regular file, private, of the session file's owner.
-func trustedRecent(target string, fi fs.FileInfo) bool {
+// trustedRecent reports whether fi, the record beside the session file,
+// may be believed: a regular file, private, of the session file's owner
+// (which owner gives; false: there is no session file).
+func trustedRecent(fi fs.FileInfo, owner func() (uid int, ok bool)) bool {
 	if !fi.Mode().IsRegular() {
 		return false
 	}
@@ -437,11 +452,7 @@ func trustedRecent(target string, fi fs.FileInfo) bool {
 	if fi.Mode().Perm()&0o077 != 0 {
 		return false
 	}
-	tf, err := os.Stat(target)
-	if err != nil {
-		return false
-	}
 	u1, _, ok1 := safefile.Owner(fi)
-	u2, _, ok2 := safefile.Owner(tf)
+	u2, ok2 := owner()
 	return ok1 && ok2 && u1 == u2
 }

@@ -21,6 +21,9 @@ func OpenNoFollow(path string) (*os.File, error) { return os.Open(path) }
 // Owner: files have no Unix owner here.
 func Owner(fs.FileInfo) (uid, gid int, ok bool) { return 0, 0, false }
 
+// StatOwner: files have no Unix owner here.
+func StatOwner(string) (uid int, ok bool) { return 0, false }
+
 // KeepOwner does nothing: files have no Unix owner here.
 func KeepOwner(*os.File, int, int) error { return nil }
 

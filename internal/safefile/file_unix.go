@@ -19,13 +19,45 @@ import (
 // opens at once instead of waiting for a writer, and is then refused for
 // not being a regular file.
 func OpenRead(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	return openPath(path, 0)
 }
 
 // OpenNoFollow opens path for reading when it names no link, without
 // blocking on a FIFO.
 func OpenNoFollow(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	return openPath(path, unix.O_NOFOLLOW)
+}
+
+// openPath opens path for reading with flags, without blocking on a FIFO,
+// failing as os.Open does.
+func openPath(path string, flags int) (*os.File, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|flags, 0)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+		}
+		return readFile(fd, path), nil
+	}
+}
+
+// readFile makes fd, opened O_NONBLOCK for reading, an *os.File. A regular
+// file is first made blocking, which changes nothing for it but keeps
+// os.NewFile from registering it with the runtime's poller (which would
+// refuse it, after setting itself up: epoll_create1, eventfd2 and two
+// epoll_ctl in a command that needs none). Anything else keeps O_NONBLOCK
+// (a FIFO is then refused by the caller, never waited on).
+func readFile(fd int, name string) *os.File {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+		// F_SETFL changes only the status flags (O_APPEND, O_NONBLOCK,
+		// O_ASYNC, O_DIRECT, O_NOATIME), of which only O_NONBLOCK was set.
+		// Should it fail, the file stays non-blocking, as before: harmless.
+		_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETFL, 0)
+	}
+	return os.NewFile(uintptr(fd), name)
 }
 
 // Owner returns the user and group that own the file fi describes.
@@ -35,6 +67,17 @@ func Owner(fi fs.FileInfo) (uid, gid int, ok bool) {
 		return 0, 0, false
 	}
 	return int(st.Uid), int(st.Gid), true
+}
+
+// StatOwner returns the user that owns the file at path (stat(2), links
+// followed); false when there is none.
+func StatOwner(path string) (uid int, ok bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, false
+	}
+	uid, _, ok = Owner(fi)
+	return uid, ok
 }
 
 // KeepOwner gives f the owner and group uid and gid, when they differ
@@ -162,7 +205,7 @@ func (d *Folder) Open(name string) (*os.File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: d.path + "/" + name, Err: err}
 	}
-	return os.NewFile(uintptr(fd), d.path+"/"+name), nil
+	return readFile(fd, d.path+"/"+name), nil
 }
 
 // Rename renames from to to in the folder, replacing what to names.

@@ -4,12 +4,16 @@ package safefile
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestFolderNoLinkFollowed: through an open folder, a file is created 0600
@@ -90,5 +94,77 @@ func TestFolderNoLinkFollowed(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "a", "b")); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
 		t.Errorf("MkdirAll: %v %v, want a folder 0700", fi, err)
+	}
+}
+
+// TestReadsStayOutOfThePoller: a regular file opened for reading (by path,
+// not following a link, or in a folder) is handed over blocking, so that
+// os.NewFile keeps it out of the runtime's poller (which would set itself
+// up for it, then refuse it); a FIFO still opens at once, with no writer,
+// and stays non-blocking, so that nothing waits on it.
+func TestReadsStayOutOfThePoller(t *testing.T) {
+	dir := t.TempDir()
+	regular, fifo := filepath.Join(dir, "auth.json"), filepath.Join(dir, "fifo")
+	os.WriteFile(regular, []byte("{}"), 0o600)
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenFolder(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	nonBlocking := func(f *os.File) bool {
+		t.Helper()
+		rc, err := f.SyscallConn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var flags int
+		rc.Control(func(fd uintptr) { flags, err = unix.FcntlInt(fd, unix.F_GETFL, 0) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return flags&unix.O_NONBLOCK != 0
+	}
+	for _, open := range []struct {
+		name string
+		open func(path string) (*os.File, error)
+	}{
+		{"OpenRead", OpenRead},
+		{"OpenNoFollow", OpenNoFollow},
+		{"Folder.Open", func(path string) (*os.File, error) { return d.Open(filepath.Base(path)) }},
+	} {
+		for _, c := range []struct {
+			path        string
+			nonBlocking bool
+		}{{regular, false}, {fifo, true}} {
+			done := make(chan struct{})
+			timer := time.AfterFunc(time.Minute, func() {
+				select {
+				case <-done:
+				default:
+					panic(open.name + " blocked on a FIFO")
+				}
+			})
+			f, err := open.open(c.path)
+			close(done)
+			timer.Stop()
+			if err != nil {
+				t.Fatalf("%s(%s): %v", open.name, c.path, err)
+			}
+			if got := nonBlocking(f); got != c.nonBlocking {
+				t.Errorf("%s(%s): non-blocking %v, want %v", open.name, filepath.Base(c.path), got, c.nonBlocking)
+			}
+			if c.path == regular {
+				if data, err := io.ReadAll(f); err != nil || string(data) != "{}" {
+					t.Errorf("%s: read %q, %v", open.name, data, err)
+				}
+			}
+			f.Close()
+		}
+	}
+	if _, err := OpenRead(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) || err.Error() != "open "+filepath.Join(dir, "missing")+": no such file or directory" {
+		t.Errorf("OpenRead of no file: %v, want os.Open's error", err)
 	}
 }

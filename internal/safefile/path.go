@@ -63,7 +63,7 @@ var ErrDangling = errors.New("dangling link")
 
 // walk resolves path component by component (see Resolve).
 func walk(path string) (string, error) {
-	result, linkOwners, err := walkLinks(path)
+	result, linkOwners, _, err := walkLinks(path)
 	if err == nil && len(linkOwners) > 0 && os.Geteuid() == 0 {
 		err = rootMayFollow(path, result, linkOwners)
 	}
@@ -71,14 +71,18 @@ func walk(path string) (string, error) {
 }
 
 // walkLinks resolves path as walk does, and returns the owners of the links
-// it followed that root does not own.
-func walkLinks(path string) (result string, linkOwners []int, err error) {
+// it followed that root does not own, and whether path's own last name is
+// a link.
+func walkLinks(path string) (result string, linkOwners []int, lastLink bool, err error) {
 	var (
 		real   string // the real path reached: "" (the working folder), "/" or a path
 		todo   = strings.Split(path, "/")
 		linked int // how many of todo's first components come from a link
 		links  int
 		via    string // the last link followed, for messages
+		// ownLast: the last name of path itself is the one looked at
+		// (until then, todo ends with it).
+		ownLast = true
 	)
 	if strings.HasPrefix(path, "/") {
 		real = "/"
@@ -91,13 +95,17 @@ func walkLinks(path string) (result string, linkOwners []int, err error) {
 			linked--
 		}
 		last := len(todo) == 0
+		isOwnLast := last && ownLast
+		if last {
+			ownLast = false
+		}
 		switch c {
 		case "", ".", "..":
 			if c == ".." {
 				real = parent(real)
 			}
 			if last {
-				return "", nil, fmt.Errorf("%w: %s leads to a folder, not a file", ErrBadPath, printable(path))
+				return "", nil, false, fmt.Errorf("%w: %s leads to a folder, not a file", ErrBadPath, printable(path))
 			}
 			continue
 		}
@@ -105,31 +113,32 @@ func walkLinks(path string) (result string, linkOwners []int, err error) {
 		fi, err := os.Lstat(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && last:
-			return p, linkOwners, nil // the file is created there
+			return p, linkOwners, lastLink, nil // the file is created there
 		case errors.Is(err, fs.ErrNotExist) && fromLink:
-			return "", nil, fmt.Errorf("%w: %s leads through the link %s to %s, which does not exist; create that folder or correct the link (%w)", ErrUnsafe, printable(path), printable(via), printable(p), ErrDangling)
+			return "", nil, false, fmt.Errorf("%w: %s leads through the link %s to %s, which does not exist; create that folder or correct the link (%w)", ErrUnsafe, printable(path), printable(via), printable(p), ErrDangling)
 		case errors.Is(err, fs.ErrNotExist):
 			// Missing folders, from here on: created as written, which
 			// ".." cannot be (open(2) fails on it too).
 			if slices.Contains(todo, "..") {
-				return "", nil, fmt.Errorf("%w: %s climbs with \"..\" out of %s, which does not exist; give the path without it", ErrBadPath, printable(path), printable(p))
+				return "", nil, false, fmt.Errorf("%w: %s climbs with \"..\" out of %s, which does not exist; give the path without it", ErrBadPath, printable(path), printable(p))
 			}
-			return filepath.Clean(p + "/" + strings.Join(todo, "/")), linkOwners, nil
+			return filepath.Clean(p + "/" + strings.Join(todo, "/")), linkOwners, lastLink, nil
 		case err != nil:
-			return "", nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
+			return "", nil, false, fmt.Errorf("%w: %w", ErrUnsafe, err)
 		case fi.Mode()&fs.ModeSymlink != 0:
+			lastLink = lastLink || isOwnLast
 			if links++; links > 40 {
-				return "", nil, fmt.Errorf("%w: too many symbolic links at %s", ErrUnsafe, printable(path))
+				return "", nil, false, fmt.Errorf("%w: too many symbolic links at %s", ErrUnsafe, printable(path))
 			}
 			if uid, _, ok := Owner(fi); ok && uid != 0 {
 				linkOwners = append(linkOwners, uid)
 			}
 			target, err := os.Readlink(p)
 			if err != nil {
-				return "", nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
+				return "", nil, false, fmt.Errorf("%w: %w", ErrUnsafe, err)
 			}
 			if target == "" {
-				return "", nil, fmt.Errorf("%w: the link %s is empty", ErrUnsafe, printable(p))
+				return "", nil, false, fmt.Errorf("%w: the link %s is empty", ErrUnsafe, printable(p))
 			}
 			if strings.HasPrefix(target, "/") {
 				real = "/"
@@ -139,14 +148,14 @@ func walkLinks(path string) (result string, linkOwners []int, err error) {
 			linked += len(more)
 			via = p
 		case last:
-			return p, linkOwners, nil
+			return p, linkOwners, lastLink, nil
 		case !fi.IsDir():
-			return "", nil, fmt.Errorf("%w: %s: %s is not a folder", ErrUnsafe, printable(path), printable(p))
+			return "", nil, false, fmt.Errorf("%w: %s: %s is not a folder", ErrUnsafe, printable(path), printable(p))
 		default:
 			real = p
 		}
 	}
-	return "", nil, fmt.Errorf("%w: %s names a folder, not a file", ErrBadPath, printable(path))
+	return "", nil, false, fmt.Errorf("%w: %s names a folder, not a file", ErrBadPath, printable(path))
 }
 
 // rootMayFollow refuses, to root, links that a user planted to lead it
