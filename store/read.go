@@ -88,6 +88,9 @@ type versionRead struct {
 	// fileVersion.recent), so that any later change moves them.
 	at      fileVersion
 	settled bool
+	// fi is the file read, for its identity: a retry reads by path, which
+	// may name another file than the first read's.
+	fi fs.FileInfo
 }
 
 // readVersion reads and parses the file at path, answering from one version
@@ -233,7 +236,7 @@ func (snap *snapshot) parse(path string, opt *Options, keep func(string) bool, s
 	var l look
 	faulted := guard(func() {
 		s, perr := parseFile(snap.data, path, opt.expiryNow(), keep)
-		l.v = versionRead{s: s, perr: perr, at: snap.version, settled: !snap.recent}
+		l.v = versionRead{s: s, perr: perr, at: snap.version, fi: snap.fi, settled: !snap.recent}
 		if inProgress(snap.data, perr) {
 			// What a torn file parses to holds nothing of its bytes once
 			// copied: it is taken as it is only on a later look, a copy.

@@ -89,7 +89,11 @@ func Update(path string, opt *Options, change func(*Sessions) error) error {
 	}
 	s, before := v.s, known{}
 	if old != nil {
-		before = known{data: v.data, at: v.at, settled: v.settled}
+		// Its size and times tell of changes only if the version read is
+		// the file held open (a retry reads by path).
+		ofi, err := old.Stat()
+		same := err == nil && v.fi != nil && os.SameFile(ofi, v.fi)
+		before = known{data: v.data, at: v.at, settled: v.settled && same}
 	}
 	if s == nil {
 		s = &Sessions{}
