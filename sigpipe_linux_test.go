@@ -38,18 +38,37 @@ func TestChildrenGetDefaultSIGPIPE(t *testing.T) {
 	if err := os.WriteFile(file, []byte(oneSession), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// The test's own process must not ignore it either, or the children
-	// would inherit it from here and the test would prove nothing.
-	self, err := os.ReadFile("/proc/self/status")
+	// The wrapper starts a program with SIGPIPE ignored: what the second
+	// case below relies on.
+	out, err := ignoringSIGPIPE("cat", "/proc/self/status").Output()
 	if err != nil {
-		t.Skipf("no /proc: %v", err)
+		t.Fatal(err)
 	}
-	if sigpipeIgnored(t, string(self)) {
-		t.Skip("this test process ignores SIGPIPE")
+	if !sigpipeIgnored(t, string(out)) {
+		t.Fatal("a program started by the wrapper does not ignore SIGPIPE")
 	}
+	// Started as usual, and started with SIGPIPE ignored (as under a
+	// parent that ignores it): the children get the default either way.
+	for _, started := range []struct {
+		name string
+		wrap func(args ...string) *exec.Cmd
+	}{
+		{"as usual", func(args ...string) *exec.Cmd { return exec.Command(bin, args...) }},
+		{"ignoring SIGPIPE", func(args ...string) *exec.Cmd { return ignoringSIGPIPE(bin, args...) }},
+	} {
+		t.Run(started.name, func(t *testing.T) { childrenGetDefaultSIGPIPE(t, dir, file, started.wrap) })
+	}
+}
 
+// ignoringSIGPIPE is a command that runs name with args, started with
+// SIGPIPE ignored.
+func ignoringSIGPIPE(name string, args ...string) *exec.Cmd {
+	return exec.Command("/bin/sh", append([]string{"-c", `trap "" PIPE; exec "$0" "$@"`, name}, args...)...)
+}
+
+func childrenGetDefaultSIGPIPE(t *testing.T, dir, file string, command func(args ...string) *exec.Cmd) {
 	t.Run("exec", func(t *testing.T) {
-		cmd := exec.Command(bin, "--file", file, "exec", "--", "cat", "/proc/self/status")
+		cmd := command("--file", file, "exec", "--", "cat", "/proc/self/status")
 		stdout, stderr, code := runCmd(t, cmd)
 		if code != 0 {
 			t.Fatalf("exec: exit %d: %s", code, stderr)
@@ -61,12 +80,13 @@ func TestChildrenGetDefaultSIGPIPE(t *testing.T) {
 
 	t.Run("password command", func(t *testing.T) {
 		cs := newCryoSPARC(t, "pw")
-		status := filepath.Join(dir, "status")
-		script := filepath.Join(dir, "pass")
+		sub := t.TempDir()
+		status := filepath.Join(sub, "status")
+		script := filepath.Join(sub, "pass")
 		if err := os.WriteFile(script, []byte("#!/bin/sh\ncat /proc/self/status > '"+status+"'\necho pw\n"), 0o700); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(bin, "--file", filepath.Join(dir, "login.json"), "login", "--url", cs.URL,
+		cmd := command("--file", filepath.Join(sub, "login.json"), "login", "--url", cs.URL,
 			"--email", "ali@example.com", "--password-command", script)
 		if _, stderr, code := runCmd(t, cmd); code != 0 {
 			t.Fatalf("login: exit %d: %s", code, stderr)

@@ -574,3 +574,20 @@ func TestStatusSecondsLeftFarAhead(t *testing.T) {
 		t.Errorf("seconds_left = %d, want %d", rows[0].SecondsLeft, want)
 	}
 }
+
+// TestNilErrOutWritesNothing: IOStreams' nil ErrOut discards what a
+// command says there, even on a terminal (ErrTTY), where the notices are
+// made: no command panics for want of a stream.
+func TestNilErrOutWritesNothing(t *testing.T) {
+	h, _ := newHelper(t, startFile)
+	h.IO = IOStreams{ErrTTY: true, InTTY: true}
+	if err := h.Token(TokenQuery{}); err != nil { // picks among several: says which
+		t.Fatal(err)
+	}
+	if err := h.Logout(LogoutQuery{URL: "https://nowhere.example.com", Email: "x@example.com"}); err != nil {
+		t.Fatal(err) // nothing erased: says so
+	}
+	if err := h.Get(); err != nil { // waits for key=value lines on a terminal: says so
+		t.Fatal(err)
+	}
+}

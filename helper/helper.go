@@ -113,6 +113,9 @@ func (f *Commands) warnf(format string, a ...any) {
 // reports it once the command is done (exit 5), and a failed write to
 // stderr has nowhere to be reported.
 func say(w io.Writer, format string, a ...any) {
+	if w == nil {
+		return // IOStreams' nil ErrOut discards
+	}
 	_, _ = fmt.Fprintf(w, format, a...)
 }
 

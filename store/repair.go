@@ -70,7 +70,9 @@ func RepairRead(path string, opt *Options, force bool) (Repaired, error) {
 	} else {
 		// Refuses a file that is not a session file before locking.
 		b := opt.base()
-		b.LockTimeout, b.flock, b.touch = opt.LockTimeout, opt.flock, opt.touch
+		if opt != nil {
+			b.LockTimeout, b.flock, b.touch = opt.LockTimeout, opt.flock, opt.touch
+		}
 		_, lk, err = lockTarget(target, &b)
 	}
 	if err != nil {

@@ -142,3 +142,18 @@ func TestRepairReadGivesTheFileAfter(t *testing.T) {
 		})
 	}
 }
+
+// TestRepairNilOptions: Repair and RepairRead take nil Options as every
+// other entry point does (the defaults).
+func TestRepairNilOptions(t *testing.T) {
+	for _, force := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "auth.json")
+		if err := os.WriteFile(path, []byte(repairable), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r, err := RepairRead(path, nil, force)
+		if err != nil || r.Backup == "" {
+			t.Errorf("force %v: RepairRead(nil options) = %+v, %v; want a repair with a backup", force, r, err)
+		}
+	}
+}

@@ -120,7 +120,7 @@ func Last(path, url, email string) (Outcome, bool, error) {
 	if err != nil {
 		return Outcome{}, false, err
 	}
-	ref, _ := os.Stat(target)
+	ref, _ := os.Stat(target) // no file (nil): the owner rule takes the folder's
 	n, err := readNote(target, lockfile.OwnerOf(filepath.Dir(target), ref))
 	if err != nil {
 		return Outcome{}, false, err

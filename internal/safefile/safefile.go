@@ -66,7 +66,10 @@ func RemoveStaleTemps(target string) {
 		return
 	}
 	defer d.Close()
-	names, _ := d.Names()
+	names, err := d.Names()
+	if err != nil {
+		return // nothing listed, nothing removed: the next holder tries again
+	}
 	prefix := TempPrefix(target)
 	for _, name := range names {
 		if strings.HasPrefix(name, prefix) {
