@@ -201,7 +201,7 @@ func (f *Commands) Logout(q LogoutQuery) error {
 		return f.noneErased(sel)
 	}
 	var erased []store.Session
-	warnings, ran, err := f.updateHeld(func(s *store.Sessions) error {
+	change := func(s *store.Sessions) error {
 		erased = nil
 		// The live session token would use: an expired one that comes
 		// first is not the one meant (a write reads none: it drops them).
@@ -211,7 +211,17 @@ func (f *Commands) Logout(q LogoutQuery) error {
 		}
 		erased = []store.Session{sess}
 		return nil
-	})
+	}
+	// The lock is tried once first: a session that is not there is no
+	// reason to wait for another process to finish its write.
+	warnings, ran, err := f.updateHeld(0, change)
+	if errors.Is(err, store.ErrLockTimeout) && !ran && f.Options.LockTimeout > 0 {
+		o := f.Options
+		if _, found, lerr := store.Lookup(f.Path, &o, sel.URL, sel.Email); lerr == nil && !found {
+			return f.noneErased(sel)
+		}
+		warnings, ran, err = f.updateHeld(f.Options.LockTimeout, change)
+	}
 	if err != nil && !ran {
 		if errors.Is(err, store.ErrBusy) {
 			return err // waited for once, as a read waits
@@ -301,7 +311,7 @@ func (f *Commands) logoutAll(q LogoutQuery) error {
 		return nil
 	}
 	var erased []store.Session
-	warnings, ran, err := f.updateHeld(func(s *store.Sessions) error {
+	warnings, ran, err := f.updateHeld(f.Options.LockTimeout, func(s *store.Sessions) error {
 		erased = f.filter(s, sel)
 		for _, sess := range erased {
 			s.Erase(store.Filter{URL: sess.URL, Email: sess.Email})
@@ -332,14 +342,16 @@ func (f *Commands) logoutAll(q LogoutQuery) error {
 	return f.sayErased(erased)
 }
 
-// updateHeld is update with the warnings held back and returned, for the
-// caller to give or not once it knows the outcome; ran says whether change
+// updateHeld is update, waiting at most wait for the lock, with the
+// warnings held back and returned, for the caller to give or not once it
+// knows the outcome; ran says whether change
 // was called (the file was read under the lock). A change passed here
 // writes nothing for people and sets anew what it found each time it
 // runs: the notices are written once, after the update, however often
 // it is called.
-func (f *Commands) updateHeld(change func(*store.Sessions) error) (warnings []string, ran bool, err error) {
+func (f *Commands) updateHeld(wait time.Duration, change func(*store.Sessions) error) (warnings []string, ran bool, err error) {
 	o := f.options()
+	o.LockTimeout = wait
 	o.Warn = func(msg string) { warnings = append(warnings, msg) }
 	err = store.Update(f.Path, o, func(s *store.Sessions) error {
 		ran = true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,5 +221,53 @@ func TestLogoutRefusedBeforeItLooks(t *testing.T) {
 				t.Errorf("the file changed: %v, want %v", string(data) != tt.content, tt.erased)
 			}
 		})
+	}
+}
+
+// TestLogoutOfNothingWaitsForNoLock: while another process holds the lock
+// for a long time, a logout of a session the file does not hold says
+// "nothing erased" without waiting for that lock (as before it took the
+// lock), and a logout of one it holds waits for it and erases it.
+func TestLogoutOfNothingWaitsForNoLock(t *testing.T) {
+	const valid = `{"https://x": {"ali@x": {"token": {"access_token": "t", "token_type": "bearer"}, "expires": "2099-01-01T00:00:00Z"}}}`
+	h, stderr := newHelper(t, valid)
+	held, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- store.Update(h.Path, &store.Options{LockTimeout: time.Minute}, func(*store.Sessions) error {
+			close(held)
+			<-release
+			return store.ErrNoChange
+		})
+	}()
+	<-held
+	h.Options.LockTimeout = time.Hour
+	logout := func(email string) <-chan error {
+		c := make(chan error, 1)
+		go func() { c <- withIO(h, nil, io.Discard).Logout(LogoutQuery{Email: email}) }()
+		return c
+	}
+	select {
+	case err := <-logout("nobody@x"):
+		if err != nil || !strings.Contains(stderr.String(), "nothing erased") {
+			t.Errorf("Logout of nothing = %v, stderr %q; want nil and nothing erased", err, stderr)
+		}
+	case <-time.After(time.Minute): // the holder holds on for the hour the logout would wait
+		t.Fatal("a logout of a session not there waited for another process's lock")
+	}
+	there := logout("ali@x")
+	select {
+	case err := <-there:
+		t.Fatalf("a logout of a session there did not wait for the lock: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-there; err != nil {
+		t.Fatalf("Logout after the lock was released: %v", err)
+	}
+	if s, err := store.Load(h.Path, nil); err != nil || s.Len() != 0 {
+		t.Errorf("after the logout: %v sessions, %v; want none", s.Len(), err)
 	}
 }
