@@ -57,8 +57,8 @@ func (f *Commands) Doctor(q DoctorQuery) error {
 }
 
 // doctor writes the report on out. fixed, when not nil, is what the file
-// holds (expired sessions included) as a repair read or wrote it; else the
-// file is read here.
+// holds as a repair read or wrote it (a repair drops expired sessions, so
+// it holds none); else the file is read here.
 func (f *Commands) doctor(out io.Writer, fixed *store.Sessions) error {
 	path := f.Path
 	say(out, "Checking %s\n", text.Safe(path))

@@ -8,8 +8,12 @@ import (
 
 // Expiry is the instant a session expires, kept with the UTC offset it was
 // written with so that a rewrite reproduces it. Its resolution is one
-// microsecond, like Python's datetime. It is internal/expiry's type (as
-// os.FileInfo is fs.FileInfo), where its parsing and formatting live.
+// microsecond, like Python's datetime. Its methods: Time (the instant, in
+// the offset written), Unix (seconds), Live(now) (expires after now),
+// String (as cryosparc-tools writes it). It is internal/expiry's type (as
+// os.FileInfo is fs.FileInfo), where its parsing and formatting live; its
+// other methods (AppendTo, UnixMicro, OffsetMin) serve this module's
+// packages.
 type Expiry = expiry.Expiry
 
 // ErrBadExpiry reports an expiry that cryosparc-tools would reject.

@@ -14,8 +14,8 @@ package store
 //     bytes read (authjson's scanner.view, the one unsafe.String): Load's
 //     sessions keep its copy of the file alive, Lookup copies its answer
 //     before a mapped file is released, Parse, the public function, copies
-//     every string; and load checks, after the parse, that a mapped file
-//     did not change while it was read;
+//     every string; and snapshot.parse checks, after the parse, that a
+//     mapped file did not change while it was read;
 //   - the garbage collector, turned off by the command line for a one-shot
 //     process (debug.SetGCPercent(-1) in internal/cmdline), not here.
 //

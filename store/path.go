@@ -69,8 +69,9 @@ func joinText(dir, name string) string {
 // meant: blank, or starting with "~", which a shell did not expand.
 func CheckPath(path string) error { return safefile.CheckPath(path) }
 
-// Existing returns the session file at target, a path resolved as
-// safefile.Resolve does, or nil when there is none yet; it refuses one
+// Existing returns the session file at target, a path already resolved
+// (links followed as the kernel would, no link left), or nil when there is
+// none yet; it refuses one
 // that is not a regular file, is larger than MaxFileSize or is read-only.
 // The renewal lock (internal/renewal) checks the file with it before it
 // creates anything beside it.

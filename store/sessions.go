@@ -8,10 +8,19 @@ import (
 )
 
 // Session is one stored login: an instance URL and email with the bearer
-// token the instance issued and the time it expires. It is
-// internal/authjson's record (as Expiry is internal/expiry's), so that the
-// sessions read are not copied one by one: measured, such a copy cost a
-// store into 10,000 sessions about 150 page faults (docs/performance.md).
+// token the instance issued and the time it expires:
+//
+//	type Session struct {
+//		URL     string // the instance URL, as stored
+//		Email   string
+//		Token   string // the bearer access token
+//		Expires Expiry
+//	}
+//
+// It is internal/authjson's record (as Expiry is internal/expiry's), so
+// that the sessions read are not copied one by one: measured, such a copy
+// cost a store into 10,000 sessions about 150 page faults
+// (docs/performance.md).
 type Session = authjson.Session
 
 type instance struct {
