@@ -30,6 +30,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/urlrule"
 )
 
 // Lookup returns the session Find(url, email) returns in the file at path,
@@ -84,7 +86,7 @@ func Ask(path string, opt *Options, q Query) (Answer, error) {
 	recent := at.recent(path, opt)
 	var a Answer
 	restored := false
-	err := loadData(path, opt, at.reader(mapOpen), widen(mayName(q.URL), recent), func(s *Sessions, data []byte) {
+	err := loadData(path, opt, at.reader(mapOpen), widen(urlrule.MayName(q.URL), recent), func(s *Sessions, data []byte) {
 		now := opt.now()
 		restored = restoreDropped(s, recent, now)
 		a.Session, a.Found = s.Find(q.URL, q.Email)

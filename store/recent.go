@@ -36,6 +36,7 @@ import (
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/lockfile"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/urlrule"
 )
 
 // RecentKeep is how long a write of this program's is kept in the record
@@ -229,7 +230,7 @@ func widen(keep func(string) bool, writes []recentWrite) func(string) bool {
 	}
 	names := make([]func(string) bool, len(writes))
 	for i := range writes {
-		names[i] = mayName(writes[i].URL)
+		names[i] = urlrule.MayName(writes[i].URL)
 	}
 	return func(key string) bool {
 		if keep(key) {
