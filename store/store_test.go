@@ -402,4 +402,3 @@ func TestExpiryString(t *testing.T) {
 		t.Error("Live must be true strictly before the expiry only")
 	}
 }
-
