@@ -95,7 +95,9 @@ func newHolder() holder {
 
 // lockFile is an exclusive lock file this process created and holds.
 type lockFile struct {
-	path string
+	dir  *safefile.Folder // the folder it is in
+	name string           // its name there
+	path string           // its path, for messages
 	f    *os.File
 
 	mu      sync.Mutex
@@ -105,25 +107,26 @@ type lockFile struct {
 	lost    error                // why the lock is no longer held, once a refresh found out
 }
 
-// createHeld creates the lock file at path holding h. fs.ErrExist when it
-// exists. The line is written first to a file of this writer's own, named
+// createHeld creates the lock file at path, in the folder d, holding h.
+// fs.ErrExist when it exists. The line is written first to a file of this writer's own, named
 // as the temporary files a lock holder clears, then linked to path, which
 // link(2) does only when the name is free: so the lock file is never seen
 // empty, even when its writer is killed between creating and writing it (an
 // empty one could only be judged by its age). Where hard links are
 // refused, path is created exclusively and then written.
-func createHeld(path string, want Owner, h holder) (*lockFile, error) {
+func createHeld(d *safefile.Folder, path string, want Owner, h holder) (*lockFile, error) {
 	target := strings.TrimSuffix(path, ".lock.held")
-	tmp := filepath.Join(filepath.Dir(path), safefile.TempPrefix(target)+"held-"+h.nonce)
-	f, err := createWithLine(tmp, path, want, h)
+	name, tmpName := filepath.Base(path), safefile.TempPrefix(target)+"held-"+h.nonce
+	tmp := filepath.Join(filepath.Dir(path), tmpName)
+	f, err := createWithLine(d, tmp, path, want, h)
 	if err != nil {
 		return nil, err
 	}
-	err = os.Link(tmp, path)
-	os.Remove(tmp)
+	err = Named(d.Link(tmpName, name), path)
+	d.Remove(tmpName)
 	switch {
 	case err == nil:
-		return &lockFile{path: path, f: f}, nil
+		return &lockFile{dir: d, name: name, path: path, f: f}, nil
 	case errors.Is(err, fs.ErrExist), errors.Is(err, fs.ErrNotExist):
 		// Held by another; or its temporary file cleared by a holder
 		// meanwhile: try again.
@@ -134,22 +137,23 @@ func createHeld(path string, want Owner, h holder) (*lockFile, error) {
 		return nil, fmt.Errorf("%w: creating the lock file %s: %w", safefile.ErrUnsafe, text.Safe(path), err)
 	}
 	f.Close()
-	if f, err = createWithLine(path, path, want, h); err != nil {
+	if f, err = createWithLine(d, path, path, want, h); err != nil {
 		return nil, err
 	}
-	return &lockFile{path: path, f: f}, nil
+	return &lockFile{dir: d, name: name, path: path, f: f}, nil
 }
 
-// createWithLine creates name exclusively and writes h's line into it; on
-// failure nothing is left. path names the lock file in messages.
-func createWithLine(name, path string, want Owner, h holder) (*os.File, error) {
-	f, err := CreateExclusive(name, want)
+// createWithLine creates the file at name, in the folder d, exclusively
+// and writes h's line into it; on failure nothing is left. path names the
+// lock file in messages.
+func createWithLine(d *safefile.Folder, name, path string, want Owner, h holder) (*os.File, error) {
+	f, err := CreateExclusive(d, name, want)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := f.WriteString(h.line()); err != nil {
 		f.Close()
-		os.Remove(name)
+		d.Remove(filepath.Base(name))
 		return nil, fmt.Errorf("%w: writing the lock file %s: %w", safefile.ErrUnsafe, text.Safe(path), err)
 	}
 	return f, nil
@@ -197,21 +201,21 @@ func (l *lockFile) release() {
 	mine, err := l.f.Stat()
 	l.f.Close() // first: Windows removes no open file
 	if err == nil {
-		if now, err := os.Lstat(l.path); err == nil && os.SameFile(mine, now) {
-			os.Remove(l.path)
+		if now, err := l.dir.Lstat(l.name); err == nil && os.SameFile(mine, now) {
+			l.dir.Remove(l.name)
 		}
 	}
 }
 
-// takeHeld creates target's exclusive lock file, waiting until deadline
-// for another holder to finish and removing the lock files of holders
-// that died; touch refreshes it while it is held.
-func takeHeld(target string, want Owner, c clock, deadline time.Time, timedOut func(string) error, touch func(*os.File) error) (*lockFile, error) {
+// takeHeld creates target's exclusive lock file in target's folder d,
+// waiting until deadline for another holder to finish and removing the
+// lock files of holders that died; touch refreshes it while it is held.
+func takeHeld(d *safefile.Folder, target string, want Owner, c clock, deadline time.Time, timedOut func(string) error, touch func(*os.File) error) (*lockFile, error) {
 	path := heldPath(target)
 	wait := newPoll(c, deadline)
 	quick := 0 // tries in a row without a pause
 	for {
-		l, err := createHeld(path, want, newHolder())
+		l, err := createHeld(d, path, want, newHolder())
 		if err == nil {
 			l.mu.Lock()
 			l.touch = touch
@@ -222,7 +226,7 @@ func takeHeld(target string, want Owner, c clock, deadline time.Time, timedOut f
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, err
 		}
-		seen, err := inspect(path, want)
+		seen, err := inspect(d, path, want)
 		if err != nil {
 			return nil, err
 		}
@@ -230,8 +234,8 @@ func takeHeld(target string, want Owner, c clock, deadline time.Time, timedOut f
 			if quick++; quick < 10 {
 				continue
 			}
-		} else if seen.stale(target, c) != "" {
-			free, err := breakStale(target, want, c, seen)
+		} else if seen.stale(d, target, c) != "" {
+			free, err := breakStale(d, target, want, c, seen)
 			if err != nil {
 				return nil, err
 			}
@@ -257,11 +261,11 @@ type seenLock struct {
 	parsed     bool
 }
 
-// inspect reads the lock file at path, never through a link. A lock file
-// that is a link or not a regular file is refused: it is not one this
-// program made.
-func inspect(path string, want Owner) (seenLock, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|safefile.ONoFollow|safefile.ONonBlock, 0)
+// inspect reads the lock file at path, in the folder d, never through a
+// link. A lock file that is a link or not a regular file is refused: it is
+// not one this program made.
+func inspect(d *safefile.Folder, path string, want Owner) (seenLock, error) {
+	f, err := d.OpenFile(filepath.Base(path), os.O_RDONLY|safefile.ONonBlock, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return seenLock{gone: true}, nil
 	}
@@ -269,12 +273,12 @@ func inspect(path string, want Owner) (seenLock, error) {
 		// Created by root a moment ago and not yet given to its owner, or
 		// left so: never judged stale (its age, read without opening it,
 		// may come from a cache), so waited for.
-		fi, err := os.Lstat(path)
+		fi, err := d.Lstat(filepath.Base(path))
 		if errors.Is(err, fs.ErrNotExist) {
 			return seenLock{gone: true}, nil
 		}
 		if err != nil {
-			return seenLock{}, fmt.Errorf("%w: %w", safefile.ErrUnsafe, err)
+			return seenLock{}, fmt.Errorf("%w: %w", safefile.ErrUnsafe, Named(err, path))
 		}
 		if !fi.Mode().IsRegular() {
 			return seenLock{}, want.Check(path, fi)
@@ -282,7 +286,7 @@ func inspect(path string, want Owner) (seenLock, error) {
 		return seenLock{fi: fi, unreadable: true}, nil
 	}
 	if err != nil {
-		return seenLock{}, want.RefuseOpen(path, err)
+		return seenLock{}, want.RefuseOpen(d, path, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
@@ -297,9 +301,10 @@ func inspect(path string, want Owner) (seenLock, error) {
 	return seenLock{fi: fi, h: h, parsed: ok}, nil
 }
 
-// stale says why the lock file seen beside target was left by a holder
-// that is gone, or "" when it may still be held; c is this machine's clock.
-func (s seenLock) stale(target string, c clock) string {
+// stale says why the lock file seen beside target, in its folder d, was
+// left by a holder that is gone, or "" when it may still be held; c is
+// this machine's clock.
+func (s seenLock) stale(d *safefile.Folder, target string, c clock) string {
 	if s.unreadable {
 		return ""
 	}
@@ -323,22 +328,24 @@ func (s seenLock) stale(target string, c clock) string {
 		return ""
 	}
 	// This clock may be ahead: ask the file system's.
-	if age := fsNow(target).Sub(mtime); age >= StaleAfter {
+	if age := fsNow(d, target).Sub(mtime); age >= StaleAfter {
 		return fmt.Sprintf("not refreshed for %s", text.Duration(age))
 	}
 	return ""
 }
 
 // fsNow returns the time by the clock of the file system that holds
-// target: over NFS, the server's, read from a file created beside it for a
-// moment (named as the temporary files that a writer removes when one was
-// left). Where no file can be created there, this machine's clock.
-func fsNow(target string) time.Time {
-	f, err := os.CreateTemp(filepath.Dir(target), safefile.TempPrefix(target)+"clock-")
+// target: over NFS, the server's, read from a file created beside it, in
+// its folder d, for a moment (named as the temporary files that a writer
+// removes when one was left). Where no file can be created there, this
+// machine's clock.
+func fsNow(d *safefile.Folder, target string) time.Time {
+	name := safefile.TempPrefix(target) + "clock-" + crand.Text()
+	f, err := d.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return time.Now()
 	}
-	defer os.Remove(f.Name())
+	defer d.Remove(name)
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
@@ -350,17 +357,17 @@ func fsNow(target string) time.Time {
 // breakStale removes the stale lock file seen at target's held path, under
 // the break lock, once it has checked that it is still the same file and
 // still stale. It reports whether the lock file may now be free.
-func breakStale(target string, want Owner, c clock, seen seenLock) (bool, error) {
+func breakStale(d *safefile.Folder, target string, want Owner, c clock, seen seenLock) (bool, error) {
 	held, bp := heldPath(target), breakPath(target)
-	b, err := createHeld(bp, want, newHolder())
+	b, err := createHeld(d, bp, want, newHolder())
 	if errors.Is(err, fs.ErrExist) {
 		// Another waiter is breaking it, or died doing so.
-		other, err := inspect(bp, want)
-		if err != nil || other.gone || other.stale(target, c) == "" {
+		other, err := inspect(d, bp, want)
+		if err != nil || other.gone || other.stale(d, target, c) == "" {
 			return false, err
 		}
-		if again, err := inspect(bp, want); err == nil && again.same(other) {
-			os.Remove(bp)
+		if again, err := inspect(d, bp, want); err == nil && again.same(other) {
+			d.Remove(filepath.Base(bp))
 		}
 		return false, nil
 	}
@@ -368,14 +375,14 @@ func breakStale(target string, want Owner, c clock, seen seenLock) (bool, error)
 		return false, err
 	}
 	defer b.release()
-	now, err := inspect(held, want)
+	now, err := inspect(d, held, want)
 	if err != nil || now.gone {
 		return err == nil, err
 	}
-	if !now.same(seen) || now.stale(target, c) == "" {
+	if !now.same(seen) || now.stale(d, target, c) == "" {
 		return false, nil
 	}
-	return os.Remove(held) == nil, nil
+	return d.Remove(filepath.Base(held)) == nil, nil
 }
 
 // who says who holds the lock file seen at path, for a message.

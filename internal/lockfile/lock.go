@@ -3,7 +3,11 @@
 // renewal lock's): flock where the file system grants it, an exclusively
 // created file holding the holder's host, process and start everywhere,
 // refreshed while held, and the breaking of a lock a dead holder left. It
-// takes paths and options of its own, and knows nothing of sessions.
+// takes paths and options of its own, and knows nothing of sessions. Every
+// lock file is created, opened, linked and removed through the target's
+// folder, opened once per Take (safefile.Folder): whatever becomes of the
+// path meanwhile (a folder on it swapped for a link), the lock files are in
+// the folder that was opened.
 package lockfile
 
 import (
@@ -90,6 +94,14 @@ type Options struct {
 	// Timeout by Now, or once its pauses add up to Timeout, so that a
 	// clock that does not move still bounds it.
 	Sleep func(time.Duration)
+	// Folder, when set, is the target's folder, open: the lock files are
+	// in it. It must stay open until Unlock; Take does not close it. nil:
+	// Take opens the target's folder (safefile.OpenFolder: the caller has
+	// resolved the links on its path) and Unlock closes it.
+	Folder *safefile.Folder
+	// AfterOpen, when set, runs once the folder is open, before any lock
+	// file is looked at: tests swap the folder's path there.
+	AfterOpen func()
 }
 
 // clock is the time and the pause a lock waits by.
@@ -128,7 +140,22 @@ func Take(target string, opt Options, ref fs.FileInfo) (*Lock, error) {
 	}
 	c := opt.clock()
 	deadline := c.now().Add(timeout)
-	want := OwnerOf(filepath.Dir(target), ref)
+	d, own := opt.Folder, opt.Folder == nil
+	if own {
+		var err error
+		if d, err = safefile.OpenFolder(filepath.Dir(target), false); err != nil {
+			return nil, err
+		}
+	}
+	closeFolder := func() {
+		if own {
+			d.Close()
+		}
+	}
+	if opt.AfterOpen != nil {
+		opt.AfterOpen()
+	}
+	want := OwnerIn(d, ref)
 	lp := lockPath(target)
 	timedOut := func(who string) error {
 		if timeout <= 0 {
@@ -137,8 +164,9 @@ func Take(target string, opt Options, ref fs.FileInfo) (*Lock, error) {
 		return fmt.Errorf("%w %s after %s: %s holds it", ErrTimeout, text.Safe(lp), text.Duration(timeout), who)
 	}
 
-	f, err := openLockFile(lp, want)
+	f, err := openLockFile(d, lp, want)
 	if err != nil {
+		closeFolder()
 		return nil, err
 	}
 	wait := newPoll(c, deadline)
@@ -156,25 +184,32 @@ func Take(target string, opt Options, ref fs.FileInfo) (*Lock, error) {
 		}
 		if !flockBusy(err) {
 			f.Close()
+			closeFolder()
 			return nil, fmt.Errorf("%w: locking %s: %w", safefile.ErrUnsafe, text.Safe(lp), err)
 		}
 		if !wait.next() {
 			f.Close()
+			closeFolder()
 			return nil, timedOut("another process")
 		}
 	}
 	l := &Lock{flock: f}
-	if l.held, err = takeHeld(target, want, c, deadline, timedOut, refresh); err != nil {
+	if l.held, err = takeHeld(d, target, want, c, deadline, timedOut, refresh); err != nil {
 		l.closeFlock()
+		closeFolder()
 		return nil, err
+	}
+	if own {
+		l.dir = d
 	}
 	return l, nil
 }
 
 // Lock is the lock Take took, held until Unlock.
 type Lock struct {
-	flock *os.File  // the flock file; nil where the file system refuses flock
-	held  *lockFile // the exclusive lock file
+	flock *os.File         // the flock file; nil where the file system refuses flock
+	held  *lockFile        // the exclusive lock file
+	dir   *safefile.Folder // the folder Take opened, closed by Unlock
 }
 
 // Held returns nil while the lock is still this writer's, else why it is
@@ -186,7 +221,7 @@ func (l *Lock) Held(d *safefile.Folder) error {
 	if err := l.held.failed(); err != nil {
 		return err
 	}
-	if !d.Holds(filepath.Base(l.held.path), l.held.f) {
+	if !d.Holds(l.held.name, l.held.f) {
 		return fmt.Errorf("the lock file %s was removed or replaced by another process", text.Safe(l.held.path))
 	}
 	return nil
@@ -196,6 +231,9 @@ func (l *Lock) Held(d *safefile.Folder) error {
 func (l *Lock) Unlock() {
 	l.held.release()
 	l.closeFlock()
+	if l.dir != nil {
+		l.dir.Close()
+	}
 }
 
 func (l *Lock) closeFlock() {
@@ -231,6 +269,18 @@ func OwnerOf(dir string, ref fs.FileInfo) Owner {
 	return Owner{}
 }
 
+// OwnerIn returns whom the lock files beside a session file in the open
+// folder d must belong to, as OwnerOf does: for a new file created by
+// root, the owner of the folder d has open, whatever its path leads to now.
+func OwnerIn(d *safefile.Folder, ref fs.FileInfo) Owner {
+	if ref == nil && os.Geteuid() == 0 {
+		if uid, gid, ok := d.Owner(); ok {
+			return Owner{uid: uid, gid: gid, known: true, give: true}
+		}
+	}
+	return OwnerOf(d.Path(), ref)
+}
+
 // Check refuses a lock file that is not a regular file or belongs to
 // someone other than want.
 func (want Owner) Check(path string, fi fs.FileInfo) error {
@@ -248,14 +298,16 @@ func (want Owner) Check(path string, fi fs.FileInfo) error {
 	return nil
 }
 
-// RefuseOpen explains why a lock file could not be opened.
-func (want Owner) RefuseOpen(path string, err error) error {
+// RefuseOpen explains why the lock file at path, in the folder d, could
+// not be opened.
+func (want Owner) RefuseOpen(d *safefile.Folder, path string, err error) error {
+	err = Named(err, path)
 	if safefile.IsLoop(err) {
 		return fmt.Errorf("%w: the lock file %s is a symbolic link, which is never followed; remove it (rm %s) while no other program uses the session file",
 			safefile.ErrUnsafe, text.Safe(path), text.Safe(path))
 	}
 	if errors.Is(err, fs.ErrPermission) {
-		if fi, lerr := os.Lstat(path); lerr == nil {
+		if fi, lerr := d.Lstat(filepath.Base(path)); lerr == nil {
 			if cerr := want.Check(path, fi); cerr != nil {
 				return cerr
 			}
@@ -264,13 +316,14 @@ func (want Owner) RefuseOpen(path string, err error) error {
 	return fmt.Errorf("%w: opening the lock file %s: %w", safefile.ErrUnsafe, text.Safe(path), err)
 }
 
-// openLockFile opens the flock file at path for writing, never through a
-// link, creating it (exclusively, then given to its owner) when missing.
-func openLockFile(path string, want Owner) (*os.File, error) {
+// openLockFile opens the flock file at path, in the folder d, for
+// writing, never through a link, creating it (exclusively, then given to
+// its owner) when missing.
+func openLockFile(d *safefile.Folder, path string, want Owner) (*os.File, error) {
 	for range 3 { // missing, then created by another process meanwhile
-		f, err := os.OpenFile(path, os.O_RDWR|safefile.ONoFollow|safefile.ONonBlock, 0)
+		f, err := d.OpenFile(filepath.Base(path), os.O_RDWR|safefile.ONonBlock, 0)
 		if errors.Is(err, fs.ErrNotExist) {
-			f, err = CreateExclusive(path, want)
+			f, err = CreateExclusive(d, path, want)
 			if errors.Is(err, fs.ErrExist) {
 				continue
 			}
@@ -280,7 +333,7 @@ func openLockFile(path string, want Owner) (*os.File, error) {
 			return f, nil
 		}
 		if err != nil {
-			return nil, want.RefuseOpen(path, err)
+			return nil, want.RefuseOpen(d, path, err)
 		}
 		fi, err := f.Stat()
 		if err == nil {
@@ -295,10 +348,14 @@ func openLockFile(path string, want Owner) (*os.File, error) {
 	return nil, fmt.Errorf("%w: the lock file %s keeps appearing and disappearing; is another program removing it?", safefile.ErrUnsafe, text.Safe(path))
 }
 
-// CreateExclusive creates path, which must not exist, 0600, and gives it
-// to its owner when root creates it. fs.ErrExist when it exists.
-func CreateExclusive(path string, want Owner) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|safefile.ONoFollow, 0o600)
+// CreateExclusive creates the file at path, which must not exist, in the
+// folder d (path names a file in d: its last element is the name), 0600,
+// and gives it to its owner when root creates it. fs.ErrExist when
+// anything has that name, a link included.
+func CreateExclusive(d *safefile.Folder, path string, want Owner) (*os.File, error) {
+	name := filepath.Base(path)
+	f, err := d.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	err = Named(err, path)
 	if errors.Is(err, fs.ErrExist) {
 		return nil, err
 	}
@@ -308,11 +365,28 @@ func CreateExclusive(path string, want Owner) (*os.File, error) {
 	if want.known && want.give && (want.uid != os.Geteuid() || want.gid != os.Getegid()) {
 		if err := f.Chown(want.uid, want.gid); err != nil {
 			f.Close()
-			os.Remove(path)
+			d.Remove(name)
 			return nil, fmt.Errorf("%w: giving the lock file %s to user %d: %w", safefile.ErrUnsafe, text.Safe(path), want.uid, err)
 		}
 	}
 	return f, nil
+}
+
+// Named returns err, an error of a safefile.Folder's method on a file, as
+// the same call by path would have made it: naming path (a rename's or a
+// link's from and to: their folder's files, by their names in path's
+// folder).
+func Named(err error, path string) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return &fs.PathError{Op: pe.Op, Path: path, Err: pe.Err}
+	case errors.As(err, &le):
+		dir := filepath.Dir(path)
+		return &os.LinkError{Op: le.Op, Old: filepath.Join(dir, filepath.Base(le.Old)), New: filepath.Join(dir, filepath.Base(le.New)), Err: le.Err}
+	}
+	return err
 }
 
 // poll paces the retries of a lock: 1 ms, doubling to 25 ms, with jitter

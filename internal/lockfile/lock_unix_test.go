@@ -42,6 +42,17 @@ func plantHeld(t *testing.T, path, space string, mtime time.Time) holder {
 	return h
 }
 
+// openFolder opens the folder of the file at path, closed when t ends.
+func openFolder(t *testing.T, path string) *safefile.Folder {
+	t.Helper()
+	d, err := safefile.OpenFolder(filepath.Dir(path), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d
+}
+
 // TestLockKindsExcludeEachOther: a writer whose flock works and one whose
 // flock is refused (a mixed cluster) never hold the lock at once, in either
 // order.
@@ -110,14 +121,15 @@ func TestLockRefreshed(t *testing.T) {
 // taken the lock meanwhile, the new holder's lock file stays.
 func TestLockBreakRechecks(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "auth.json")
-	want := OwnerOf(filepath.Dir(path), nil)
+	d := openFolder(t, path)
+	want := OwnerIn(d, nil)
 	plantHeld(t, path, "another-boot/1", time.Now().Add(-time.Hour))
-	seen, err := inspect(heldPath(path), want)
-	if err != nil || seen.stale(path, Options{}.clock()) == "" {
+	seen, err := inspect(d, heldPath(path), want)
+	if err != nil || seen.stale(d, path, Options{}.clock()) == "" {
 		t.Fatalf("the planted lock file is not stale: %v", err)
 	}
 	// Another waiter breaks it and takes the lock.
-	if free, err := breakStale(path, want, Options{}.clock(), seen); !free || err != nil {
+	if free, err := breakStale(d, path, want, Options{}.clock(), seen); !free || err != nil {
 		t.Fatalf("breaking a stale lock: %v %v", free, err)
 	}
 	unlock, err := Take(path, Options{Flock: refused(syscall.ENOSYS)}, nil)
@@ -127,7 +139,7 @@ func TestLockBreakRechecks(t *testing.T) {
 	defer unlock.Unlock()
 	mine, _ := os.ReadFile(heldPath(path))
 	// This waiter, late, acts on what it saw before.
-	if free, err := breakStale(path, want, Options{}.clock(), seen); free || err != nil {
+	if free, err := breakStale(d, path, want, Options{}.clock(), seen); free || err != nil {
 		t.Errorf("breaking the lock judged stale, now another's: %v %v; want it left alone", free, err)
 	}
 	if now, _ := os.ReadFile(heldPath(path)); string(now) != string(mine) {
@@ -204,8 +216,9 @@ func TestLockLiveHolderNeverTakenOver(t *testing.T) {
 // is cleared by the next holder is store's TestHeldTempCleared.)
 func TestHeldNeverEmpty(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "auth.json")
+	d := openFolder(t, path)
 	h := newHolder()
-	l, err := createHeld(heldPath(path), OwnerOf(filepath.Dir(path), nil), h)
+	l, err := createHeld(d, heldPath(path), OwnerIn(d, nil), h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +226,7 @@ func TestHeldNeverEmpty(t *testing.T) {
 	if string(data) != h.line() {
 		t.Errorf("the lock file holds %q, want its line", data)
 	}
-	if _, err := createHeld(heldPath(path), OwnerOf(filepath.Dir(path), nil), newHolder()); !errors.Is(err, fs.ErrExist) {
+	if _, err := createHeld(d, heldPath(path), OwnerIn(d, nil), newHolder()); !errors.Is(err, fs.ErrExist) {
 		t.Errorf("a second holder: %v, want fs.ErrExist", err)
 	}
 	l.release()

@@ -144,17 +144,17 @@ func noteKey(url string) (string, error) {
 	return c, nil
 }
 
-// readNote reads the note beside target: an empty note when there is
-// none. A note that is a link, not a regular file, not the file owner's,
-// or not a note is refused.
-func readNote(target string, want lockfile.Owner) (note, error) {
+// readNote reads the note beside target, in target's folder d: an empty
+// note when there is none. A note that is a link, not a regular file, not
+// the file owner's, or not a note is refused.
+func readNote(d *safefile.Folder, target string, want lockfile.Owner) (note, error) {
 	path := notePath(target)
-	f, err := os.OpenFile(path, os.O_RDONLY|safefile.ONoFollow|safefile.ONonBlock, 0)
+	f, err := d.OpenFile(filepath.Base(path), os.O_RDONLY|safefile.ONonBlock, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return note{Version: 1}, nil
 	}
 	if err != nil {
-		return note{}, want.RefuseOpen(path, err)
+		return note{}, want.RefuseOpen(d, path, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
@@ -185,7 +185,7 @@ func (r *Lock) Record(url, email string, o *Outcome) error {
 	if err != nil {
 		return err
 	}
-	n, err := readNote(r.target, r.want)
+	n, err := readNote(r.dir, r.target, r.want)
 	if err != nil {
 		return err
 	}
@@ -213,10 +213,13 @@ func (r *Lock) Record(url, email string, o *Outcome) error {
 	if len(keep) > maxNoteEntries {
 		keep = keep[:maxNoteEntries]
 	}
+	// Every file is created, renamed and removed in the lock's folder,
+	// whatever its path leads to now.
 	path := notePath(r.target)
+	name := filepath.Base(path)
 	if len(keep) == 0 {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%w: removing %s: %w", safefile.ErrUnsafe, printable(path), err)
+		if err := r.dir.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: removing %s: %w", safefile.ErrUnsafe, printable(path), lockfile.Named(err, path))
 		}
 		return nil
 	}
@@ -224,8 +227,9 @@ func (r *Lock) Record(url, email string, o *Outcome) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(path), safefile.TempPrefix(renewBase(r.target))+"note-"+crand.Text())
-	f, err := lockfile.CreateExclusive(tmp, r.want)
+	tmpName := safefile.TempPrefix(renewBase(r.target)) + "note-" + crand.Text()
+	tmp := filepath.Join(filepath.Dir(path), tmpName)
+	f, err := lockfile.CreateExclusive(r.dir, tmp, r.want)
 	if err != nil {
 		return err
 	}
@@ -234,10 +238,15 @@ func (r *Lock) Record(url, email string, o *Outcome) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		if err = r.dir.Rename(tmpName, name); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = &os.LinkError{Op: "rename", Old: tmp, New: path, Err: pe.Err} // as os.Rename says it
+			}
+		}
 	}
 	if err != nil {
-		os.Remove(tmp)
+		r.dir.Remove(tmpName)
 		return fmt.Errorf("%w: writing %s: %w", safefile.ErrUnsafe, printable(path), err)
 	}
 	return nil

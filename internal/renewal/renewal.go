@@ -67,6 +67,7 @@ func renewBase(target string) string { return target + ".renew" }
 // Lock is the renewal lock of a session file, held.
 type Lock struct {
 	target string
+	dir    *safefile.Folder // target's folder, open: the lock files and the note are in it
 	want   lockfile.Owner
 	now    func() time.Time
 	unlock func()
@@ -91,21 +92,40 @@ func Take(path string, opt Options) (*Lock, error) {
 	if err := safefile.MkdirAll(filepath.Dir(target)); err != nil {
 		return nil, err
 	}
-	base := renewBase(target)
-	l, err := lockfile.Take(base, lockfile.Options{Timeout: opt.Wait, Flock: opt.Flock, Now: opt.now}, ref)
+	// The folder is opened once: the lock files and the note are created
+	// in it, whatever becomes of its path meanwhile.
+	d, err := safefile.OpenFolder(filepath.Dir(target), false)
 	if err != nil {
 		return nil, err
 	}
+	base := renewBase(target)
+	l, err := lockfile.Take(base, lockfile.Options{Timeout: opt.Wait, Flock: opt.Flock, Now: opt.now, Folder: d}, ref)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
 	safefile.RemoveStaleTemps(base)
-	return &Lock{target: target, want: lockfile.OwnerOf(filepath.Dir(target), ref), now: opt.now, unlock: l.Unlock}, nil
+	return &Lock{target: target, dir: d, want: lockfile.OwnerIn(d, ref), now: opt.now, unlock: l.Unlock}, nil
 }
 
 // Unlock releases the renewal lock.
-func (r *Lock) Unlock() { r.unlock() }
+func (r *Lock) Unlock() {
+	r.unlock()
+	r.dir.Close()
+}
 
-// Last is the package's Last, read under the lock.
+// Last is the package's Last, read under the lock, in the lock's folder.
 func (r *Lock) Last(url, email string) (Outcome, bool, error) {
-	return Last(r.target, url, email)
+	key, err := noteKey(url)
+	if err != nil {
+		return Outcome{}, false, err
+	}
+	ref, _ := os.Stat(r.target) // no file (nil): the owner rule takes the folder's
+	n, err := readNote(r.dir, r.target, lockfile.OwnerIn(r.dir, ref))
+	if err != nil {
+		return Outcome{}, false, err
+	}
+	return n.find(key, email)
 }
 
 // Last returns what the renewal note beside the session file at path says
@@ -121,10 +141,23 @@ func Last(path, url, email string) (Outcome, bool, error) {
 		return Outcome{}, false, err
 	}
 	ref, _ := os.Stat(target) // no file (nil): the owner rule takes the folder's
-	n, err := readNote(target, lockfile.OwnerOf(filepath.Dir(target), ref))
+	d, err := safefile.OpenFolder(filepath.Dir(target), false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Outcome{}, false, nil // no folder, no note
+	}
 	if err != nil {
 		return Outcome{}, false, err
 	}
+	defer d.Close()
+	n, err := readNote(d, target, lockfile.OwnerIn(d, ref))
+	if err != nil {
+		return Outcome{}, false, err
+	}
+	return n.find(key, email)
+}
+
+// find returns what the note says about key's session of email.
+func (n note) find(key, email string) (Outcome, bool, error) {
 	for _, e := range n.Entries {
 		if e.URL == key && e.Email == email {
 			return e.outcome(), true, nil

@@ -112,6 +112,17 @@ func DupFile(f *os.File) (*os.File, error) { return os.Open(f.Name()) }
 // Path is the folder's path, for messages.
 func (d *Folder) Path() string { return d.path }
 
+// OpenFile opens the file name in the folder, by its path.
+func (d *Folder) OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
+	return os.OpenFile(d.join(name), flag, perm)
+}
+
+// Link gives the file from in the folder the second name to.
+func (d *Folder) Link(from, to string) error { return os.Link(d.join(from), d.join(to)) }
+
+// Lstat describes the file name in the folder, by its path.
+func (d *Folder) Lstat(name string) (fs.FileInfo, error) { return os.Lstat(d.join(name)) }
+
 // ONoFollow and ONonBlock are 0 here: there are no such flags.
 const (
 	ONoFollow = 0

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -303,6 +304,61 @@ func DupFile(f *os.File) (*os.File, error) {
 
 // Path is the folder's path, for messages.
 func (d *Folder) Path() string { return d.path }
+
+// OpenFile opens the file name in the folder with flag (os.O_RDWR,
+// os.O_CREATE, os.O_EXCL, ONonBlock...) and perm, never following a link
+// (O_NOFOLLOW is added): a link there fails as IsLoop tells. A regular
+// file opened with ONonBlock is made blocking, as Open does. Errors are
+// os.OpenFile's, naming filepath.Join(folder, name).
+func (d *Folder) OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
+	for {
+		fd, err := unix.Openat(d.fd, name, flag|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(perm.Perm()))
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, &fs.PathError{Op: "open", Path: d.join(name), Err: err}
+		}
+		if flag&unix.O_NONBLOCK != 0 {
+			return readFile(fd, d.join(name)), nil
+		}
+		return os.NewFile(uintptr(fd), d.join(name)), nil
+	}
+}
+
+// Link gives the file from in the folder the second name to, failing
+// with fs.ErrExist when to exists (link(2): atomic, NFS included). Errors
+// are os.Link's.
+func (d *Folder) Link(from, to string) error {
+	if err := unix.Linkat(d.fd, from, d.fd, to, 0); err != nil {
+		return &os.LinkError{Op: "link", Old: d.join(from), New: d.join(to), Err: err}
+	}
+	return nil
+}
+
+// Lstat describes the file name in the folder, not following a link, as
+// os.Lstat would (os.SameFile and Owner work on what it returns), even
+// when it may not be opened. Without O_PATH (Unix but Linux) it is
+// os.Lstat of the path.
+func (d *Folder) Lstat(name string) (fs.FileInfo, error) {
+	if pathOnly == 0 {
+		return os.Lstat(d.join(name))
+	}
+	fd, err := unix.Openat(d.fd, name, pathOnly|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: d.join(name), Err: err}
+	}
+	f := os.NewFile(uintptr(fd), d.join(name))
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: d.join(name), Err: errors.Unwrap(err)}
+	}
+	return fi, nil
+}
+
+// join names the file name in the folder, as filepath.Join does.
+func (d *Folder) join(name string) string { return filepath.Join(d.path, name) }
 
 const (
 	// ONoFollow opens no link: with it, opening a link fails (see IsLoop).

@@ -168,3 +168,86 @@ func TestReadsStayOutOfThePoller(t *testing.T) {
 		t.Errorf("OpenRead of no file: %v, want os.Open's error", err)
 	}
 }
+
+// TestFolderOpenFileLinkLstat: OpenFile, Link and Lstat act in the folder
+// opened, never through a link at the name, and fail as os.OpenFile,
+// os.Link and os.Lstat do (fs.ErrExist, fs.ErrNotExist, a loop, named by
+// the file's path); Lstat describes a link as a link, a file it may not
+// open too, as os.Lstat would (os.SameFile agrees), and keeps describing
+// the folder opened once its path leads elsewhere.
+func TestFolderOpenFileLinkLstat(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cfg")
+	outside := t.TempDir()
+	os.Mkdir(dir, 0o700)
+	victim := filepath.Join(outside, "victim")
+	os.Symlink(victim, filepath.Join(dir, "link"))
+	d, err := OpenFolder(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+
+	for _, c := range []struct {
+		name    string
+		flag    int
+		wantErr func(error) bool
+	}{
+		{"new", os.O_RDWR | os.O_CREATE | os.O_EXCL, func(err error) bool { return err == nil }},
+		{"new", os.O_RDWR | os.O_CREATE | os.O_EXCL, func(err error) bool { return errors.Is(err, fs.ErrExist) }},
+		{"link", os.O_RDWR | os.O_CREATE | os.O_EXCL, func(err error) bool { return errors.Is(err, fs.ErrExist) }},
+		{"link", os.O_RDWR | ONonBlock, IsLoop},
+		{"absent", os.O_RDONLY, func(err error) bool { return errors.Is(err, fs.ErrNotExist) }},
+	} {
+		f, err := d.OpenFile(c.name, c.flag, 0o600)
+		if !c.wantErr(err) {
+			t.Errorf("OpenFile(%s, %#x): %v", c.name, c.flag, err)
+		}
+		if err != nil {
+			var pe *fs.PathError
+			if !errors.As(err, &pe) || pe.Path != filepath.Join(dir, c.name) || pe.Op != "open" {
+				t.Errorf("OpenFile(%s): error %#v, want os.OpenFile's", c.name, err)
+			}
+			continue
+		}
+		f.Close()
+	}
+	if _, err := os.Lstat(victim); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("created through the link: %v", err)
+	}
+	if err := d.Link("new", "link"); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("Link over a link: %v, want fs.ErrExist", err)
+	}
+	var le *os.LinkError
+	if err := d.Link("absent", "other"); !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &le) || le.Old != filepath.Join(dir, "absent") || le.New != filepath.Join(dir, "other") {
+		t.Errorf("Link of nothing: %#v, want os.Link's fs.ErrNotExist", err)
+	}
+	if err := d.Link("new", "second"); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Join(dir, "new"), 0) // root may still open it: Lstat needs no open
+	a, errA := d.Lstat("new")
+	b, errB := os.Lstat(filepath.Join(dir, "second"))
+	if errA != nil || errB != nil || !os.SameFile(a, b) || !a.Mode().IsRegular() {
+		t.Errorf("Lstat of a file: %v %v, %v; want the file os.Lstat sees", a, errA, errB)
+	}
+	if fi, err := d.Lstat("link"); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("Lstat of a link: %v %v, want the link itself", fi, err)
+	}
+	if _, err := d.Lstat("absent"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Lstat of nothing: %v, want fs.ErrNotExist", err)
+	}
+	// The folder's path swapped for a link elsewhere: still the folder opened.
+	os.Rename(dir, dir+".away")
+	os.Symlink(outside, dir)
+	if fi, err := d.Lstat("new"); err != nil || !os.SameFile(fi, b) {
+		t.Errorf("Lstat after the swap: %v %v, want the file in the folder opened", fi, err)
+	}
+	if f, err := d.OpenFile("clock", os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
+		t.Errorf("OpenFile after the swap: %v", err)
+	} else {
+		f.Close()
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("created through the swapped folder: %v", entries)
+	}
+}
