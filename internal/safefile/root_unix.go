@@ -88,8 +88,8 @@ func OpenReadFolderAsRoot(path string, afterWalk func()) (*ReadFolder, error) {
 // followed if it is a link, and its last name looked at, not followed. A
 // path with no link has no user's link to check. It is nil when anything
 // stops it (a link, a name missing on the way, a name that is no folder,
-// a path that ends in a folder): the walk that resolves links then finds
-// out what, and says so as ever.
+// a path that ends in a folder, a ".." on the way): the walk that resolves
+// links then finds out what, and says so as ever.
 func openNoLinks(path string, afterWalk func()) *ReadFolder {
 	names := strings.Split(path, "/")
 	base := names[len(names)-1]
@@ -107,6 +107,15 @@ func openNoLinks(path string, afterWalk func()) *ReadFolder {
 	for _, c := range names[:len(names)-1] {
 		if c == "" || c == "." {
 			continue
+		}
+		if c == ".." {
+			// Opened as a step, ".." leads wherever the folder opened
+			// last is now: a user who moves their folder between the
+			// steps would lead root out of their tree with no link on
+			// the way to check (found by an adversarial pass). The walk
+			// that resolves links reads ".." from the path's text.
+			unix.Close(fd)
+			return nil
 		}
 		next, err := unix.Openat(fd, c, walkFlags, 0)
 		unix.Close(fd)
