@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/lockfile"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
 )
 
@@ -475,7 +476,7 @@ func TestHeldTempCleared(t *testing.T) {
 	opt := testOptions(t)
 	opt.LockTimeout = 0
 	path := filepath.Join(t.TempDir(), "auth.json")
-	left := filepath.Join(filepath.Dir(path), tempPrefix(path)+"held-killed")
+	left := filepath.Join(filepath.Dir(path), safefile.TempPrefix(path)+"held-killed")
 	os.WriteFile(left, []byte("pid=1 host=x space=y since=2026-01-01T00:00:00Z nonce=killed\n"), 0o600)
 	if err := Update(path, opt, insertOne("https://x", "a@x", "t")); err != nil {
 		t.Fatalf("a store after a writer killed before linking its lock: %v", err)

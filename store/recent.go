@@ -153,7 +153,7 @@ func readRecentOpen(path string, f *os.File, err error, owner func() (int, bool)
 	if err != nil {
 		return nil, true, fmt.Errorf("%w: reading %s: %w", ErrUnsafe, printable(path), err)
 	}
-	if !trustedRecent(fi, owner) {
+	if !safefile.PrivateTo(fi, owner) {
 		opt.warn("%s is not a private file of the session file's owner: ignored (remove it)", printable(path))
 		return nil, false, nil
 	}
@@ -279,12 +279,20 @@ func young(writes []recentWrite, now time.Time) []recentWrite {
 
 // changes returns the writes that turned before into after: each session
 // added or given another token, each session erased; by instance key as
-// stored and email.
+// stored and email. Only the instances that differ (see differing) are
+// indexed: in a store into a large file, one instance of many.
 func changes(before, after *Sessions, now time.Time) []recentWrite {
+	dirty := differing(before, after)
+	if len(dirty) == 0 {
+		return nil
+	}
 	type key struct{ url, email string }
 	index := func(s *Sessions) map[key]string {
-		m := make(map[key]string, s.Len())
+		m := map[key]string{}
 		for _, in := range s.instances {
+			if !dirty[in.url] {
+				continue
+			}
 			for _, sess := range in.sessions {
 				m[key{in.url, sess.Email}] = sess.Token
 			}
@@ -294,6 +302,9 @@ func changes(before, after *Sessions, now time.Time) []recentWrite {
 	was, is := index(before), index(after)
 	var out []recentWrite
 	for _, in := range after.instances {
+		if !dirty[in.url] {
+			continue
+		}
 		for _, sess := range in.sessions {
 			w := recentWrite{URL: in.url, Email: sess.Email, Token: sess.Token, ExpiresUS: sess.Expires.UnixMicro(), OffsetMin: sess.Expires.OffsetMin(), At: now}
 			if token, ok := was[key{in.url, sess.Email}]; ok {
@@ -306,6 +317,9 @@ func changes(before, after *Sessions, now time.Time) []recentWrite {
 		}
 	}
 	for _, in := range before.instances {
+		if !dirty[in.url] {
+			continue
+		}
 		for _, sess := range in.sessions {
 			if _, ok := is[key{in.url, sess.Email}]; !ok {
 				out = append(out, recentWrite{URL: in.url, Email: sess.Email, Erased: true, Replaced: []string{tokenSum(sess.Token)}, At: now})
@@ -313,6 +327,43 @@ func changes(before, after *Sessions, now time.Time) []recentWrite {
 		}
 	}
 	return out
+}
+
+// differing returns the instance keys whose sessions may differ between
+// before and after: every key but those held by exactly one instance on
+// each side, with the same emails and tokens in the same order. (An
+// instance holds an email once: the parser settles duplicates, and every
+// change replaces a session of the same email. So such an instance adds
+// nothing to changes.)
+func differing(before, after *Sessions) map[string]bool {
+	dirty := map[string]bool{}
+	at := make(map[string]int, len(before.instances))
+	for i, in := range before.instances {
+		if _, dup := at[in.url]; dup {
+			dirty[in.url] = true
+		}
+		at[in.url] = i
+	}
+	seen := make(map[string]bool, len(after.instances))
+	for _, in := range after.instances {
+		i, ok := at[in.url]
+		if !ok || seen[in.url] || !sameSessions(in.sessions, before.instances[i].sessions) {
+			dirty[in.url] = true
+		}
+		seen[in.url] = true
+	}
+	for url := range at {
+		if !seen[url] {
+			dirty[url] = true
+		}
+	}
+	return dirty
+}
+
+// sameSessions reports whether a and b hold the same emails and tokens in
+// the same order.
+func sameSessions(a, b []Session) bool {
+	return slices.EqualFunc(a, b, func(x, y Session) bool { return x.Email == y.Email && x.Token == y.Token })
 }
 
 // exact returns the session for email in the instance stored under url
@@ -406,7 +457,7 @@ func writeRecent(d *safefile.Folder, target string, writes []recentWrite, ref fs
 	if err != nil {
 		return err
 	}
-	f, tmp, err := newTemp(d, target)
+	f, tmp, err := d.CreateTemp(target)
 	if err != nil {
 		return fmt.Errorf("%w: creating a file in %s: %w", ErrUnsafe, printable(d.Path()), err)
 	}
@@ -438,22 +489,4 @@ func writeRecent(d *safefile.Folder, target string, writes []recentWrite, ref fs
 		return fmt.Errorf("%w: %w", ErrUnsafe, err)
 	}
 	return nil
-}
-
-// trustedRecent reports whether fi, the record beside the session file,
-// may be believed: a regular file, private, of the session file's owner
-// (which owner gives; false: there is no session file).
-func trustedRecent(fi fs.FileInfo, owner func() (uid int, ok bool)) bool {
-	if !fi.Mode().IsRegular() {
-		return false
-	}
-	if safefile.IsWindows() {
-		return true
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return false
-	}
-	u1, _, ok1 := safefile.Owner(fi)
-	u2, ok2 := owner()
-	return ok1 && ok2 && u1 == u2
 }

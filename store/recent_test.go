@@ -3,8 +3,11 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -341,5 +344,127 @@ func TestRestoreExactKey(t *testing.T) {
 	}
 	if sess, _ := got.exact("http://Host:61000", "u@x"); sess.Token != "T1" {
 		t.Errorf("the other key holds %q, want T1", sess.Token)
+	}
+}
+
+// changesEveryKey is changes as it was written before it indexed only the
+// instances that differ: every session of both sides in a map. The
+// reference TestChangesMatchesEveryKey holds changes to.
+func changesEveryKey(before, after *Sessions, now time.Time) []recentWrite {
+	type key struct{ url, email string }
+	index := func(s *Sessions) map[key]string {
+		m := make(map[key]string, s.Len())
+		for _, in := range s.instances {
+			for _, sess := range in.sessions {
+				m[key{in.url, sess.Email}] = sess.Token
+			}
+		}
+		return m
+	}
+	was, is := index(before), index(after)
+	var out []recentWrite
+	for _, in := range after.instances {
+		for _, sess := range in.sessions {
+			w := recentWrite{URL: in.url, Email: sess.Email, Token: sess.Token, ExpiresUS: sess.Expires.UnixMicro(), OffsetMin: sess.Expires.OffsetMin(), At: now}
+			if token, ok := was[key{in.url, sess.Email}]; ok {
+				if token == sess.Token {
+					continue
+				}
+				w.Replaced = []string{tokenSum(token)}
+			}
+			out = append(out, w)
+		}
+	}
+	for _, in := range before.instances {
+		for _, sess := range in.sessions {
+			if _, ok := is[key{in.url, sess.Email}]; !ok {
+				out = append(out, recentWrite{URL: in.url, Email: sess.Email, Erased: true, Replaced: []string{tokenSum(sess.Token)}, At: now})
+			}
+		}
+	}
+	return out
+}
+
+// TestChangesMatchesEveryKey: changes, which indexes only the instances
+// whose sessions differ, finds exactly the writes (the same, in the same
+// order) that indexing every session of both sides finds, for every kind
+// of change a command or a merge makes, on files parsed from random
+// shapes (duplicates settled) and on sessions built by Insert.
+func TestChangesMatchesEveryKey(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewSource(seed))
+	now := time.Now()
+	exp := func() Expiry { return ExpiryFromTime(now.Add(time.Duration(1+r.Intn(1000)) * time.Hour)) }
+	url := func() string { return fmt.Sprintf("https://cs%d.example.com", r.Intn(6)) }
+	email := func() string { return fmt.Sprintf("u%d@x", r.Intn(8)) }
+	pick := func(s *Sessions) (string, Session, bool) {
+		for _, in := range s.instances {
+			if len(in.sessions) > 0 && r.Intn(3) == 0 {
+				return in.url, in.sessions[r.Intn(len(in.sessions))], true
+			}
+		}
+		return "", Session{}, false
+	}
+	for _, tt := range []struct {
+		name   string
+		change func(s *Sessions)
+	}{
+		{"nothing", func(*Sessions) {}},
+		{"insert", func(s *Sessions) {
+			s.Insert(Session{URL: url(), Email: email(), Token: fmt.Sprint("new", r.Intn(4)), Expires: exp()})
+		}},
+		{"same token, new expiry", func(s *Sessions) {
+			if u, sess, ok := pick(s); ok {
+				sess.Expires = exp()
+				s.putExact(u, sess)
+			}
+		}},
+		{"new instance", func(s *Sessions) {
+			s.put(fmt.Sprintf("https://new%d.example.com", r.Intn(1000)), Session{Email: email(), Token: "t", Expires: exp()})
+		}},
+		{"erase email", func(s *Sessions) { s.Erase(Filter{Email: email()}) }},
+		{"erase instance", func(s *Sessions) { s.Erase(Filter{URL: url()}) }},
+		{"erase exact", func(s *Sessions) {
+			if u, sess, ok := pick(s); ok {
+				s.eraseExact(u, sess.Email)
+			}
+		}},
+		{"everything erased", func(s *Sessions) { *s = Sessions{} }},
+		{"several", func(s *Sessions) {
+			for range 1 + r.Intn(5) {
+				s.Insert(Session{URL: url(), Email: email(), Token: fmt.Sprint("t", r.Intn(3)), Expires: exp()})
+				s.Erase(Filter{URL: url(), Email: email()})
+			}
+		}},
+		{"merged", func(s *Sessions) {
+			theirs, _ := Parse([]byte(randomFile(r, 0)), now)
+			*s = *s.clone()
+			merged, _ := merge(s.clone(), s, theirs)
+			*s = *merged
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for i := range 300 {
+				var s *Sessions
+				if i%2 == 0 {
+					s, _ = Parse([]byte(randomFile(r, 0.1)), now)
+				} else {
+					s = &Sessions{}
+					for range r.Intn(30) {
+						s.Insert(Session{URL: url(), Email: email(), Token: fmt.Sprint("t", r.Intn(3)), Expires: exp()})
+					}
+				}
+				base := s.clone()
+				tt.change(s)
+				got, want := changes(base, s, now), changesEveryKey(base, s, now)
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("round %d: changes = %+v, every key gives %+v", i, got, want)
+				}
+				if same := changes(s, s, now); same != nil {
+					t.Fatalf("round %d: changes of a version to itself = %+v", i, same)
+				}
+			}
+		})
 	}
 }

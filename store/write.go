@@ -1,8 +1,6 @@
 package store
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cryosparc-credential/cryosparc-credential/internal/authjson"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/lockfile"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 )
@@ -183,27 +182,9 @@ func Save(path string, opt *Options, s *Sessions) error {
 // untouched.
 var ErrNoChange = errors.New("nothing to change")
 
-// tempPrefix starts the names of new files being written beside target.
-func tempPrefix(target string) string { return safefile.TempPrefix(target) }
-
 // removeStaleTemps removes what writers that died left beside target: the
 // names only (a link is removed, never what it points to).
 func removeStaleTemps(target string) { safefile.RemoveStaleTemps(target) }
-
-// newTemp creates the file that will replace target in the folder d: a
-// random name that holds no secret, mode 0600 from the start, never
-// through a link.
-func newTemp(d *safefile.Folder, target string) (*os.File, string, error) {
-	var b [8]byte
-	for try := 0; ; try++ {
-		rand.Read(b[:])
-		name := tempPrefix(target) + hex.EncodeToString(b[:])
-		f, err := d.Create(name)
-		if err == nil || !errors.Is(err, fs.ErrExist) || try == 100 {
-			return f, name, err
-		}
-	}
-}
 
 // maxRounds bounds how many times replace writes the file again to merge
 // what other programs saved meanwhile.
@@ -264,18 +245,7 @@ func replaceGuarded(d *safefile.Folder, target string, opt *Options, lk *lockfil
 			opt.warn("other programs kept saving into %s while it was replaced (%d times): what they saved last is restored by the next command", printable(target), maxRounds)
 			return next, nil
 		}
-		data := next.Marshal()
-		if limit := opt.maxFileSize(); len(data) > limit {
-			if old != nil {
-				old.Close()
-			}
-			most := fmt.Sprintf("%d bytes", limit)
-			if limit%(1<<20) == 0 {
-				most = fmt.Sprintf("%d MiB", limit>>20)
-			}
-			return nil, fmt.Errorf("%w: %s would become %d bytes, more than the %s a session file may have, which no command could read; nothing was written", ErrUnsafe, printable(target), len(data), most)
-		}
-		err = writeFile(d, target, opt, data, old, lk, &baseData)
+		err = writeFile(d, target, opt, next, old, lk, &baseData)
 		if errors.Is(err, fs.ErrExist) && old == nil || errors.Is(err, errReplaced) {
 			// Created by another program since it was found missing, or
 			// replaced since it was read: nothing was written, and that
@@ -302,7 +272,7 @@ func replaceGuarded(d *safefile.Folder, target string, opt *Options, lk *lockfil
 				if theirs, err = readReplaced(old, target, opt, baseData); err == nil {
 					if merged, changed := mergeGuarded(base, next, theirs, stale); changed {
 						old.Close()
-						base, baseData, next, merging = next, known{data: data}, merged, true
+						base, baseData, next, merging = next, known{data: next.Marshal()}, merged, true
 						continue
 					}
 				}
@@ -326,7 +296,7 @@ func replaceGuarded(d *safefile.Folder, target string, opt *Options, lk *lockfil
 		if f == nil {
 			return next, nil
 		}
-		theirs, err := readReplaced(f, target, opt, known{data: data})
+		theirs, err := readReplaced(f, target, opt, known{data: next.Marshal()})
 		f.Close()
 		if err != nil {
 			return nil, err
@@ -344,9 +314,10 @@ func replaceGuarded(d *safefile.Folder, target string, opt *Options, lk *lockfil
 // errReplaced: the file to replace is no longer the one read.
 var errReplaced = errors.New("replaced since it was read")
 
-// writeFile replaces target, in the folder d, with data: a new 0600 file
-// in the same folder, written, flushed to disk, renamed over target, and
-// the folder flushed. The new file gets the owner and group of old, the
+// writeFile replaces target, in the folder d, with next: a new 0600 file
+// in the same folder, written in pieces (writeSessions), flushed to disk,
+// renamed over target, and the folder flushed; never when it is larger
+// than opt's size limit. The new file gets the owner and group of old, the
 // file it replaces; a new file created by root gets those of the folder.
 // When they cannot be kept, nothing is replaced. With no old file, the new
 // one is never renamed over a file created meanwhile: writeFile then
@@ -355,8 +326,8 @@ var errReplaced = errors.New("replaced since it was read")
 // it over. A folder that cannot be flushed after the rename is
 // an error too: the new file is in place, but may not survive a crash.
 // Right before the rename, old is looked at once more (same.lookBefore).
-func writeFile(d *safefile.Folder, target string, opt *Options, data []byte, old *os.File, lk *lockfile.Lock, same *known) error {
-	f, tmp, err := newTemp(d, target)
+func writeFile(d *safefile.Folder, target string, opt *Options, next *Sessions, old *os.File, lk *lockfile.Lock, same *known) error {
+	f, tmp, err := d.CreateTemp(target)
 	if err != nil {
 		return fmt.Errorf("%w: creating a file in %s: %w", ErrUnsafe, printable(d.Path()), err)
 	}
@@ -385,8 +356,18 @@ func writeFile(d *safefile.Folder, target string, opt *Options, data []byte, old
 			return fmt.Errorf("%w: %s belongs to another user or group, which a replacement written by this user would not keep (%w); run as its owner", ErrUnsafe, printable(target), err)
 		}
 	}
-	if _, err := f.Write(data); err != nil {
+	n, err := writeSessions(f, next)
+	if err != nil {
 		return fail("writing", err)
+	}
+	if limit := opt.maxFileSize(); n > limit {
+		f.Close()
+		d.Remove(tmp)
+		most := fmt.Sprintf("%d bytes", limit)
+		if limit%(1<<20) == 0 {
+			most = fmt.Sprintf("%d MiB", limit>>20)
+		}
+		return fmt.Errorf("%w: %s would become %d bytes, more than the %s a session file may have, which no command could read; nothing was written", ErrUnsafe, printable(target), n, most)
 	}
 	if err := f.Sync(); err != nil {
 		return fail("flushing", err)
@@ -423,4 +404,14 @@ func writeFile(d *safefile.Folder, target string, opt *Options, data []byte, old
 		return fmt.Errorf("%w: %s was replaced, but its folder could not be flushed to disk, so the change may not survive a crash: %w", ErrUnsafe, printable(target), err)
 	}
 	return nil
+}
+
+// writeSessions writes s to f as Marshal makes it, in pieces of 64 KiB
+// (the whole is never in memory), and returns its size.
+func writeSessions(f io.Writer, s *Sessions) (int, error) {
+	list := make([]authjson.Instance, len(s.instances))
+	for i, in := range s.instances {
+		list[i] = authjson.Instance{URL: in.url, Sessions: in.sessions}
+	}
+	return authjson.Write(f, list, 64<<10)
 }

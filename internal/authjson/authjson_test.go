@@ -1,6 +1,9 @@
 package authjson
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,5 +87,66 @@ func TestReadFacts(t *testing.T) {
 				t.Errorf("%s: first problem %+v, want syntax %v at %d:%d", c.name, p, c.syntax, c.firstLine, c.firstColumn)
 			}
 		}
+	}
+}
+
+// pieces records what each Write call got; failAt > 0 fails that call.
+type pieces struct {
+	got    []byte
+	calls  int
+	failAt int
+}
+
+func (p *pieces) Write(b []byte) (int, error) {
+	p.calls++
+	if p.calls == p.failAt {
+		return 3, errors.New("disk full")
+	}
+	p.got = append(p.got, b...)
+	return len(b), nil
+}
+
+// TestWriteInPieces: Write writes exactly Marshal's bytes, whatever the
+// size of its pieces, and reports how many; a failed write ends it with
+// that error and the bytes written until then.
+func TestWriteInPieces(t *testing.T) {
+	exp := expiry.FromTime(time.Date(2099, 1, 31, 12, 0, 0, 0, time.UTC))
+	var many []Instance
+	for i := range 30 {
+		in := Instance{URL: fmt.Sprintf("https://cs%d.example.com", i)}
+		for j := range i % 7 {
+			in.Sessions = append(in.Sessions, Session{Email: fmt.Sprintf("u%d\"@x", j), Token: strings.Repeat("t\n", i), Expires: exp})
+		}
+		many = append(many, in)
+	}
+	for _, c := range []struct {
+		name  string
+		in    []Instance
+		piece int
+	}{
+		{"none", nil, 64},
+		{"an empty instance", many[:1], 64},
+		{"many, one piece", many, 1 << 20},
+		{"many, a piece a session", many, 1},
+		{"many, pieces of 300 bytes", many, 300},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			want := Marshal(c.in)
+			var p pieces
+			n, err := Write(&p, c.in, c.piece)
+			if err != nil || n != len(want) || string(p.got) != string(want) {
+				t.Fatalf("Write = %d bytes, %v; wrote\n%s\nwant %d bytes:\n%s", n, err, p.got, len(want), want)
+			}
+			if c.piece == 1 && p.calls < len(c.in) {
+				t.Errorf("%d writes for pieces of 1 byte", p.calls)
+			}
+			if p.calls > 1 {
+				f := pieces{failAt: 2}
+				n, err := Write(&f, c.in, c.piece)
+				if err == nil || err.Error() != "disk full" || n != len(f.got)+3 {
+					t.Errorf("a failed write: %d bytes, %v; want the error and %d", n, err, len(f.got)+3)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,10 @@
 package authjson
 
-import "github.com/cryosparc-credential/cryosparc-credential/internal/expiry"
+import (
+	"io"
+
+	"github.com/cryosparc-credential/cryosparc-credential/internal/expiry"
+)
 
 // Writer writes the file content cryosparc-tools' save() writes:
 // model_dump_json(indent=4), byte for byte, with no trailing newline.
@@ -77,6 +81,32 @@ func Marshal(instances []Instance) []byte {
 		}
 	}
 	return w.Bytes()
+}
+
+// Write writes the file content for instances to out, as Marshal makes
+// it, in pieces of about piece bytes: the whole is never in memory. It
+// returns how many bytes it wrote.
+func Write(out io.Writer, instances []Instance, piece int) (n int, err error) {
+	var w Writer
+	w.Grow(piece + 4<<10)
+	write := func(b []byte) {
+		if err == nil {
+			var k int
+			k, err = out.Write(b)
+			n += k
+		}
+		w.b = w.b[:0]
+	}
+	for _, in := range instances {
+		w.Instance(in.URL)
+		for _, s := range in.Sessions {
+			if w.Session(s.Email, s.Token, s.Expires); len(w.b) >= piece {
+				write(w.b)
+			}
+		}
+	}
+	write(w.Bytes())
+	return n, err
 }
 
 const hexDigits = "0123456789abcdef"

@@ -5,6 +5,9 @@
 package safefile
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -40,6 +43,39 @@ func Kind(m fs.FileMode) string {
 // file with this prefix found while the writer lock is held was left by a
 // writer that died.
 func TempPrefix(target string) string { return "." + filepath.Base(target) + ".tmp-" }
+
+// PrivateTo reports whether fi may be believed as a file of the user that
+// owner gives (false: none): a regular file, private to that user, who
+// owns it (on Windows, any regular file).
+func PrivateTo(fi fs.FileInfo, owner func() (uid int, ok bool)) bool {
+	if !fi.Mode().IsRegular() {
+		return false
+	}
+	if IsWindows() {
+		return true
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return false
+	}
+	u1, _, ok1 := Owner(fi)
+	u2, ok2 := owner()
+	return ok1 && ok2 && u1 == u2
+}
+
+// CreateTemp creates, in the folder d, the file that will replace target:
+// named TempPrefix(target) and random letters that hold no secret, 0600
+// from the start, never through a link (see Create).
+func (d *Folder) CreateTemp(target string) (*os.File, string, error) {
+	var b [8]byte
+	for try := 0; ; try++ {
+		rand.Read(b[:])
+		name := TempPrefix(target) + hex.EncodeToString(b[:])
+		f, err := d.Create(name)
+		if err == nil || !errors.Is(err, fs.ErrExist) || try == 100 {
+			return f, name, err
+		}
+	}
+}
 
 // MkdirAll creates dir and the folders above it that are missing, 0700,
 // as mkdir -p does, following no link on the way (see OpenFolder). Run as
