@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"io/fs"
 	"os"
+	"syscall"
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
@@ -81,7 +82,10 @@ func readReplaced(f *os.File, path string, opt *Options, same known) (*Sessions,
 			return look{done: true}
 		}
 		data, fi, err := rereadOpen(f, path, opt)
-		if err != nil {
+		switch {
+		case stale(err):
+			return look{why: err} // read again, as every read is
+		case err != nil:
 			return look{done: true, err: err}
 		}
 		// An empty file is never taken for the one read: a save may have
@@ -94,7 +98,10 @@ func readReplaced(f *os.File, path string, opt *Options, same known) (*Sessions,
 			return look{done: true, v: versionRead{s: s}} // what is invalid in it cannot be kept anyway
 		}
 		return look{v: versionRead{s: s}, why: errTorn, seen: observation{versionOf(fi, opt), maphash.Bytes(observeSeed, data)}}
-	}, func(error) error {
+	}, func(why error) error {
+		if stale(why) {
+			return fmt.Errorf("%w: %s was written, but the file it replaced could not be read again, to keep what a program that opened it before saved into it (%w for %s); check with list", ErrUnsafe, printable(path), syscall.ESTALE, text.Duration(MaxWait))
+		}
 		return fmt.Errorf("%w: %s was written, but a program that opened it before was still writing after %s, and what it saved may be lost; check with list", ErrBusy, printable(path), text.Duration(MaxWait))
 	})
 	return v.s, err

@@ -1,11 +1,13 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -305,5 +307,53 @@ func TestUpdateAllocatesLittle(t *testing.T) {
 		if i > 0 && ratio >= 3 {
 			t.Errorf("store %d allocated %.2f times the file's size, want less than 3", i+1, ratio)
 		}
+	}
+}
+
+// TestReplacedRereadStale: the file server answering ESTALE to the re-read
+// of the replaced file is read again, as every read is (NFS): once, the
+// store succeeds; every time, it fails (ErrUnsafe) saying the file was
+// written but the one it replaced could not be read again.
+func TestReplacedRereadStale(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		stales int // how many rereads answer ESTALE
+		fails  bool
+	}{
+		{"once", 1, false},
+		{"every time", 1 << 30, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "auth.json")
+			if err := Save(path, testOptions(t), sessionsOf(t, "https://a.example.com seed@x t1 60")); err != nil {
+				t.Fatal(err)
+			}
+			rereads := 0
+			opt := withFault(testOptions(t), func(op string) error {
+				if op == "reread" {
+					if rereads++; rereads <= tt.stales {
+						return syscall.ESTALE
+					}
+				}
+				return nil
+			})
+			err := Update(path, opt, func(s *Sessions) error {
+				_, err := s.Insert(Session{URL: "https://a.example.com", Email: "new@x", Token: "t2", Expires: ExpiryFromTime(fixedNow.Add(time.Hour))})
+				return err
+			})
+			if rereads < 2 {
+				t.Fatalf("%d rereads: the stale one was not read again", rereads)
+			}
+			switch {
+			case tt.fails && (!errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "could not be read again")):
+				t.Errorf("Update = %v, want ErrUnsafe: could not be read again", err)
+			case !tt.fails && err != nil:
+				t.Errorf("Update = %v, want nil", err)
+			}
+			s, lerr := Load(path, testOptions(t))
+			if _, ok := s.Find("https://a.example.com", "new@x"); lerr != nil || !ok {
+				t.Errorf("the new session is not in the file: %v", lerr)
+			}
+		})
 	}
 }
