@@ -289,18 +289,18 @@ func TestLogin(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		q    LoginQuery
-		kind *errkind.Kind
+		kind errkind.Kind
 		in   string
 	}{
 		{"more than a year", LoginQuery{URL: cs.URL, Email: "ali@example.com", Password: "pw", Until: time.Now().Add(400 * 24 * time.Hour)}, errkind.BadInput, "one year"},
 		{"in the past", LoginQuery{URL: cs.URL, Email: "ali@example.com", Password: "pw", Until: time.Now().Add(-time.Hour)}, errkind.BadInput, "future"},
 		{"wrong password", LoginQuery{URL: cs.URL, Email: "ali@example.com", Password: "nope"}, errkind.Login, ""},
-		{"browser URL", LoginQuery{URL: cs.URL + "/browse/P1-W1-J3", Email: "ali@example.com", Password: "pw"}, nil, "--url " + cs.URL},
+		{"browser URL", LoginQuery{URL: cs.URL + "/browse/P1-W1-J3", Email: "ali@example.com", Password: "pw"}, errkind.None, "--url " + cs.URL},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before, _ := os.ReadFile(h.Path)
 			err := h.Login(tt.q)
-			if err == nil || tt.kind != nil && !errors.Is(err, tt.kind) || !strings.Contains(err.Error(), tt.in) {
+			if err == nil || tt.kind != errkind.None && !errors.Is(err, tt.kind) || !strings.Contains(err.Error(), tt.in) {
 				t.Errorf("%v, want a %v error holding %q", err, tt.kind, tt.in)
 			}
 			if after, _ := os.ReadFile(h.Path); !bytes.Equal(before, after) {

@@ -36,7 +36,7 @@ func CheckTokenEnv(name string) error {
 		return bad("--token-env %s is not a variable name (letters, digits and _, not starting with a digit)%s", text.Quote(name), instead)
 	case strings.HasPrefix(upper, "LD_"), strings.HasPrefix(upper, "DYLD_"):
 		return bad("--token-env %s is refused: the dynamic loader reads %s* variables in every program the command starts%s", name, upper[:strings.IndexByte(upper, '_')+1], instead)
-	case shellOwned[upper], strings.HasPrefix(upper, "BASH_"):
+	case shellOwned(upper), strings.HasPrefix(upper, "BASH_"):
 		return bad("--token-env %s is refused: the shell and exec read %s for their own use%s", name, name, instead)
 	}
 	for _, v := range execManaged {
@@ -49,10 +49,14 @@ func CheckTokenEnv(name string) error {
 
 // shellOwned are variables the shell, or exec finding the command, read
 // for their own use (BASH_* aside).
-var shellOwned = map[string]bool{
-	"PATH": true, "HOME": true, "SHELL": true, "IFS": true, "ENV": true,
-	"CDPATH": true, "PS1": true, "PS2": true, "PS4": true, "PROMPT_COMMAND": true,
-	"SHELLOPTS": true, "BASHOPTS": true, "GLOBIGNORE": true,
+func shellOwned(name string) bool {
+	switch name {
+	case "PATH", "HOME", "SHELL", "IFS", "ENV",
+		"CDPATH", "PS1", "PS2", "PS4", "PROMPT_COMMAND",
+		"SHELLOPTS", "BASHOPTS", "GLOBIGNORE":
+		return true
+	}
+	return false
 }
 
 // envName reports whether s may name an environment variable.

@@ -14,19 +14,32 @@ import (
 // Keys a request may hold. A url= request with any other key is refused,
 // so that a misspelled key never widens the question to "any instance". A
 // request in git's keys ignores keys it does not know, as git's helpers do.
-var (
-	urlKeys = map[string]bool{
-		"url": true, "email": true, "access_token": true, "token_type": true, "expires": true, "expires_in": true,
+// (Functions, not maps: a map literal is built by code at every start.)
+func urlKey(k string) bool {
+	switch k {
+	case "url", "email", "access_token", "token_type", "expires", "expires_in":
+		return true
 	}
-	gitDataKeys = map[string]bool{
-		"protocol": true, "host": true, "path": true, "username": true, "password": true, "password_expiry_utc": true,
+	return false
+}
+
+func gitDataKey(k string) bool {
+	switch k {
+	case "protocol", "host", "path", "username", "password", "password_expiry_utc":
+		return true
 	}
-	// git's own keys that carry nothing this program keeps.
-	gitOtherKeys = map[string]bool{
-		"capability[]": true, "wwwauth[]": true, "authtype": true, "credential": true, "ephemeral": true,
-		"state[]": true, "continue": true, "oauth_refresh_token": true, "quit": true,
+	return false
+}
+
+// gitOtherKey: git's own keys that carry nothing this program keeps.
+func gitOtherKey(k string) bool {
+	switch k {
+	case "capability[]", "wwwauth[]", "authtype", "credential", "ephemeral",
+		"state[]", "continue", "oauth_refresh_token", "quit":
+		return true
 	}
-)
+	return false
+}
 
 // request is a request read and checked.
 type request struct {
@@ -56,7 +69,7 @@ func (f *Commands) read() (*request, error) {
 	r.git = r.has("protocol") || r.has("host")
 	if !r.git {
 		for _, k := range attrs.Keys() {
-			if !urlKeys[k] && !gitDataKeys[k] && !gitOtherKeys[k] {
+			if !urlKey(k) && !gitDataKey(k) && !gitOtherKey(k) {
 				return nil, unknownKey(k)
 			}
 		}
@@ -112,7 +125,7 @@ func unknownKey(k string) error {
 	const known = "url, email, access_token, token_type, expires, expires_in (or git's protocol, host, path, username, password)"
 	if looksLikeKey(k) {
 		hint := ""
-		if l := strings.ToLower(strings.TrimSpace(k)); l != k && urlKeys[l] {
+		if l := strings.ToLower(strings.TrimSpace(k)); l != k && urlKey(l) {
 			hint = fmt.Sprintf(" (did you mean %s=? keys are lower case, with no spaces around '=')", l)
 		}
 		return bad("unknown key %s in the request%s; the keys are %s", strconv.Quote(k), hint, known)

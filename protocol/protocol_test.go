@@ -112,7 +112,7 @@ func TestErrorsHaveKinds(t *testing.T) {
 	tests := []struct {
 		name  string
 		err   error
-		kind  *errkind.Kind
+		kind  errkind.Kind
 		cause error // what the error must wrap, if anything
 	}{
 		{"ErrBadInput", ErrBadInput, errkind.BadInput, nil},

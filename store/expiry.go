@@ -3,6 +3,7 @@ package store
 import (
 	"time"
 
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/expiry"
 )
 
@@ -16,8 +17,9 @@ import (
 // packages.
 type Expiry = expiry.Expiry
 
-// ErrBadExpiry reports an expiry that cryosparc-tools would reject.
-var ErrBadExpiry = expiry.ErrBad
+// ErrBadExpiry reports an expiry that cryosparc-tools would reject. It is
+// expiry.ErrBad (the same value).
+var ErrBadExpiry = errkind.New(errkind.BadInput, "invalid expiry")
 
 // ExpiryFromTime returns t as an Expiry, truncated to microseconds, keeping
 // t's UTC offset (rounded down to whole minutes).

@@ -97,7 +97,7 @@ func readReplaced(f *os.File, path string, opt *Options, same known) (*Sessions,
 		if !inProgress(data, perr) {
 			return look{done: true, v: versionRead{s: s}} // what is invalid in it cannot be kept anyway
 		}
-		return look{v: versionRead{s: s}, why: errTorn, seen: observation{versionOf(fi, opt), maphash.Bytes(observeSeed, data)}}
+		return look{v: versionRead{s: s}, why: errTorn, seen: observation{versionOf(fi, opt), maphash.Bytes(observeSeed(), data)}}
 	}, func(why error) error {
 		if stale(why) {
 			return fmt.Errorf("%w: %s was written, but the file it replaced could not be read again, to keep what a program that opened it before saved into it (%w for %s); check with list", ErrUnsafe, printable(path), syscall.ESTALE, text.Duration(MaxWait))

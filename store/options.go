@@ -8,23 +8,23 @@ import (
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/lockfile"
-	"github.com/cryosparc-credential/cryosparc-credential/internal/safefile"
 )
 
 // Errors callers branch on.
 var (
 	// ErrLockTimeout: another process held the lock for longer than allowed.
-	// It is lockfile.ErrTimeout.
-	ErrLockTimeout = lockfile.ErrTimeout
+	// It is lockfile.ErrTimeout (the same value: errkind.New of the same
+	// kind and message, so that no code runs for it at start-up).
+	ErrLockTimeout = errkind.New(errkind.File, "timed out waiting for the lock on the session file")
 	// ErrUnsafe: the file or its folder cannot be read or written safely.
 	// It is safefile.ErrUnsafe, which the file helpers and the lock return.
-	ErrUnsafe = safefile.ErrUnsafe
+	ErrUnsafe = errkind.New(errkind.File, "session file cannot be accessed safely")
 	// ErrBusy: the file stayed incomplete, and kept changing, for longer
 	// than a reader waits: another program is writing it.
 	ErrBusy = errkind.New(errkind.File, "the session file is being written by another program")
 	// ErrBadPath: the path given for the session file cannot be meant.
 	// It is safefile.ErrBadPath, which path resolution returns.
-	ErrBadPath = safefile.ErrBadPath
+	ErrBadPath = errkind.New(errkind.BadInput, "unusable session file path")
 )
 
 // Limits on the files read and how long a reader waits for a file that is

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -240,7 +241,7 @@ func (snap *snapshot) parse(path string, opt *Options, keep func(string) bool, s
 		if inProgress(snap.data, perr) {
 			// What a torn file parses to holds nothing of its bytes once
 			// copied: it is taken as it is only on a later look, a copy.
-			l.why, l.seen = errTorn, observation{snap.version, maphash.Bytes(observeSeed, snap.data)}
+			l.why, l.seen = errTorn, observation{snap.version, maphash.Bytes(observeSeed(), snap.data)}
 		} else if mapped {
 			show(s, snap.data)
 			l.v.shown = true
@@ -314,7 +315,17 @@ type observation struct {
 	sum     uint64
 }
 
-var observeSeed = maphash.MakeSeed()
+// observeSeed is the seed of the observations' sums, made when the first
+// is taken: a torn read is rare, and start-up runs no code for it.
+var observe struct {
+	once sync.Once
+	seed maphash.Seed
+}
+
+func observeSeed() maphash.Seed {
+	observe.once.Do(func() { observe.seed = maphash.MakeSeed() })
+	return observe.seed
+}
 
 // snapshot is the bytes of a file read once, with what is needed to tell
 // whether they are one version of it.

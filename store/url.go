@@ -1,6 +1,7 @@
 package store
 
 import (
+	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/urlrule"
 )
 
@@ -59,8 +60,8 @@ func SplitURL(raw string) (origin, path string, err error) { return urlrule.Spli
 func WithScheme(url string) string { return urlrule.WithScheme(url) }
 
 // ErrBadURL reports an instance URL that cannot be used. It is
-// urlrule.ErrBadURL, which internal/api returns too.
-var ErrBadURL = urlrule.ErrBadURL
+// urlrule.ErrBadURL (the same value), which internal/api returns too.
+var ErrBadURL = errkind.New(errkind.BadInput, "invalid instance URL")
 
 // CanonicalURL returns raw in the form sessions are stored under: http://
 // added when it has no scheme, scheme and host in lower case, a default port

@@ -66,7 +66,7 @@ var (
 	// ErrBadURL: the instance URL cannot be used. Kind errkind.BadInput
 	// (exit 2).
 	// It is urlrule.ErrBadURL, the same value as store.ErrBadURL.
-	ErrBadURL = urlrule.ErrBadURL
+	ErrBadURL = errkind.New(errkind.BadInput, "invalid instance URL")
 )
 
 // Error is a failed call: what went wrong and what to do about it.
@@ -75,7 +75,7 @@ type Error struct {
 	Status   int    // the HTTP status, when the server answered
 	Location string // for a redirect: where it pointed, made safe by text.URL
 
-	kind  *errkind.Kind
+	kind  errkind.Kind
 	is    error  // ErrRejected, ErrRedirect or nil
 	cause error  // what the transport failed with, if it did
 	op    string // "login" for an error of Login
@@ -111,7 +111,7 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
-func fail(kind *errkind.Kind, status int, format string, a ...any) *Error {
+func fail(kind errkind.Kind, status int, format string, a ...any) *Error {
 	return &Error{Msg: fmt.Sprintf(format, a...), Status: status, kind: kind}
 }
 

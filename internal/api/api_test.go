@@ -17,6 +17,7 @@ import (
 
 	"github.com/cryosparc-credential/cryosparc-credential/internal/errkind"
 	"github.com/cryosparc-credential/cryosparc-credential/internal/testkit"
+	"github.com/cryosparc-credential/cryosparc-credential/internal/urlrule"
 )
 
 const (
@@ -126,7 +127,7 @@ func TestErrorKinds(t *testing.T) {
 		url   string // "" for the stand-in's
 		setup func(s *testkit.Server)
 		call  call
-		kind  *errkind.Kind
+		kind  errkind.Kind
 		is    error
 		words []string
 	}{
@@ -255,7 +256,7 @@ func TestErrorKinds(t *testing.T) {
 func TestSentinelsHaveKinds(t *testing.T) {
 	for _, tt := range []struct {
 		err  error
-		kind *errkind.Kind
+		kind errkind.Kind
 	}{
 		{ErrRefused, errkind.Login},
 		{ErrRejected, errkind.Login},
@@ -575,4 +576,12 @@ func ExampleClient_Login() {
 	tok, err := c.Login(context.Background(), "ali@example.com", "pässword", 14*24*time.Hour)
 	fmt.Println(tok.AccessToken, tok.TokenType, err)
 	// Output: tok-123 bearer <nil>
+}
+
+// TestErrBadURLIsURLRules: the API client's ErrBadURL is urlrule's, the
+// same value as store.ErrBadURL: one rule, one error.
+func TestErrBadURLIsURLRules(t *testing.T) {
+	if ErrBadURL != urlrule.ErrBadURL || ErrBadURL == ErrRefused {
+		t.Errorf("api.ErrBadURL = %#v, want urlrule.ErrBadURL %#v", ErrBadURL, urlrule.ErrBadURL)
+	}
 }

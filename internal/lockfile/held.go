@@ -74,10 +74,20 @@ func (h holder) String() string {
 	return fmt.Sprintf("process %d on %s (since %s)", h.pid, text.Safe(h.host), h.since.Local().Format("15:04:05"))
 }
 
-var self = sync.OnceValue(func() holder {
-	host, _ := os.Hostname()
-	return holder{pid: os.Getpid(), host: host, space: processSpace(host)}
-})
+// self is this process as a holder, found once, when a lock is first
+// taken: a command that takes none runs no code for it.
+func self() holder {
+	me.once.Do(func() {
+		host, _ := os.Hostname()
+		me.h = holder{pid: os.Getpid(), host: host, space: processSpace(host)}
+	})
+	return me.h
+}
+
+var me struct {
+	once sync.Once
+	h    holder
+}
 
 // Self returns this process's host name and process id, as its lock files
 // name them.
