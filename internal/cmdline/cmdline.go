@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -160,7 +161,7 @@ func newEnv(e Env) *env {
 func Run(args []string, e Env) int {
 	out := &checkedWriter{w: e.Stdout}
 	e.Stdout = out
-	err := newApp(newEnv(e)).Run(args)
+	err := newApp(newEnv(e), args).Run(args)
 	if out.help && errors.Is(out.err, syscall.EPIPE) && (err == nil || errors.Is(err, syscall.EPIPE)) {
 		// The reader of the help had read enough (`--help | head -1`).
 		return exitOK
@@ -173,7 +174,7 @@ func Run(args []string, e Env) int {
 
 // App is the command line's definition, for generating the man page and
 // the completion scripts from it.
-func App(e Env) *cli.App { return newApp(newEnv(e)) }
+func App(e Env) *cli.App { return newApp(newEnv(e), nil) }
 
 // usagef returns a bad-usage error (exit 2).
 func usagef(format string, a ...any) error { return errkind.Errorf(errkind.BadInput, format, a...) }
@@ -290,7 +291,14 @@ func globalFlags() []cli.Flag {
 	}
 }
 
-func newApp(e *env) *cli.App {
+// newApp is the command line for args, or the whole of it for args nil.
+// Only the commands args name get their flags: one command runs, and help
+// and dispatch read of the others only their names and usage (every
+// command's flags cost a get 3% of its start-up: docs/performance.md,
+// "Start-up"). A command is named when an argument is its name or alias,
+// so whichever command urfave/cli runs, shows the help of (`help CMD`,
+// `CMD --help`) or completes has its flags.
+func newApp(e *env, args []string) *cli.App {
 	onUsage := func(c *cli.Context, err error, isSubcommand bool) error {
 		msg := strings.Replace(err.Error(), " -", " --", 1)
 		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
@@ -320,8 +328,8 @@ func newApp(e *env) *cli.App {
 			"6 the server could not be reached or did not answer as CryoSPARC (retry). Which session a command means: its own --url/--email " +
 			"(or url=/email=), else CRYOSPARC_BASE_URL (or CRYOSPARC_MASTER_HOSTNAME/CRYOSPARC_BASE_PORT) and CRYOSPARC_EMAIL, " +
 			"else the first session, as cryosparc-tools' CryoSPARC() chooses.",
-		Flags:    globalFlags(),
-		Commands: commands(e),
+		Flags: globalFlags(),
+
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				// Name it only if it looks like a command: it could be a
@@ -341,7 +349,15 @@ func newApp(e *env) *cli.App {
 		// every error comes back to report instead.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
-	for _, cmd := range app.Commands {
+	for _, c := range commands(e) {
+		cmd := c.Command
+		app.Commands = append(app.Commands, cmd)
+		if args != nil && (len(args) < 2 || !slices.ContainsFunc(args[1:], cmd.HasName)) {
+			continue
+		}
+		if c.flags != nil {
+			cmd.Flags = c.flags()
+		}
 		cmd.OnUsageError = onUsage
 		cmd.Flags = append(cmd.Flags, globalFlags()...)
 		// --version after the command too, as the spec's global flags are.

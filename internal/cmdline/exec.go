@@ -14,8 +14,8 @@ import (
 	"github.com/cryosparc-credential/cryosparc-credential/internal/text"
 )
 
-func execCommand(e *env) *cli.Command {
-	return &cli.Command{
+func execCommand(e *env) command {
+	return cmd(&cli.Command{
 		Name:      "exec",
 		Usage:     "run a command with the session it is to use: CRYOSPARC_BASE_URL, CRYOSPARC_EMAIL and CRYOSPARC_SESSION_EXPIRES set, so that CryoSPARC() picks it",
 		UsageText: helper.Name + " exec [--url URL] [--email EMAIL] [--min-ttl DURATION|job] [--token-env NAME] -- COMMAND [ARGS...]",
@@ -29,14 +29,15 @@ func execCommand(e *env) *cli.Command {
 			"--min-ttl job: give a duration. The token is not put in the environment unless --token-env names a variable for it " +
 			"(visible to the user's own processes, e.g. in /proc/PID/environ); names the loader, the shell or exec own " +
 			"(LD_*, DYLD_*, PATH, HOME, SHELL, IFS, ENV, BASH_*, the CRYOSPARC_* exec sets or removes) are refused.",
-		Flags: []cli.Flag{
+		Action: func(c *cli.Context) error { return e.exec(c) },
+	}, func() []cli.Flag {
+		return []cli.Flag{
 			urlFlag("instance URL (default: $CRYOSPARC_BASE_URL, else the first instance with a session)"),
 			emailFlag("email (default: $CRYOSPARC_EMAIL, else the instance's first session)"),
 			&cli.StringFlag{Name: "min-ttl", Usage: "refuse unless the session is valid for at least this long, e.g. 2h, 7d, or job: until $SLURM_JOB_END_TIME"},
 			&cli.StringFlag{Name: "token-env", Usage: "also put the token in this environment variable, for programs that read it there (not one the loader, the shell or exec use, such as LD_PRELOAD, PATH, HOME or CRYOSPARC_EMAIL)"},
-		},
-		Action: func(c *cli.Context) error { return e.exec(c) },
-	}
+		}
+	})
 }
 
 func (e *env) exec(c *cli.Context) error {

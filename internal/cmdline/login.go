@@ -89,8 +89,8 @@ func (e *env) confirm() func(string) (bool, error) {
 	}
 }
 
-func loginCommand(e *env) *cli.Command {
-	return &cli.Command{
+func loginCommand(e *env) command {
+	return cmd(&cli.Command{
 		Name:      "login",
 		Usage:     "log in to CryoSPARC and store the session",
 		UsageText: helper.Name + " login [--url URL] [--email EMAIL] [--expires DATE|DURATION] [--password-stdin | --password-command CMD] [--renew-within DURATION [--force]] [--quiet]",
@@ -106,7 +106,9 @@ func loginCommand(e *env) *cli.Command {
 			"password command nor send it for 15 minutes (exit 4), until a login succeeds or --force is given. --quiet prints " +
 			"nothing unless there is an error, for cron. Exits 4 when the server refused the login, 6 when it could not be " +
 			"reached or did not answer as CryoSPARC.",
-		Flags: []cli.Flag{
+		Action: func(c *cli.Context) error { return e.login(c) },
+	}, func() []cli.Flag {
+		return []cli.Flag{
 			urlFlag("CryoSPARC web URL, e.g. https://cryosparc.example.com (default: $CRYOSPARC_BASE_URL, else asked; http:// is added when there is no scheme)"),
 			emailFlag("login email (default: $CRYOSPARC_EMAIL, else asked)"),
 			&cli.StringFlag{Name: "expires", Usage: "when the session expires: a date YYYY-MM-DD (midnight local time) or a duration such as 30d; at most one year ahead (default: 14 days)"},
@@ -116,9 +118,8 @@ func loginCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "with --renew-within: send the password even though the server refused it in the last 15 minutes"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing when nothing is due or the login succeeded (errors still go to standard error): for cron"},
 			timeoutFlag(30*time.Second, "give up on the server, and on the password command, after this long, e.g. 30s, 2m (0 for no limit)"),
-		},
-		Action: func(c *cli.Context) error { return e.login(c) },
-	}
+		}
+	})
 }
 
 func (e *env) login(c *cli.Context) error {
