@@ -158,10 +158,14 @@ func newEnv(e Env) *env {
 
 // Run runs the command line args (the program's name first) and returns
 // the exit status.
-func Run(args []string, e Env) int {
+func Run(args []string, e Env) int { return run(args, e, args) }
+
+// run is Run with the app newApp makes for appArgs: args, or nil for the
+// whole app, as App makes it (which tests compare Run with).
+func run(args []string, e Env, appArgs []string) int {
 	out := &checkedWriter{w: e.Stdout}
 	e.Stdout = out
-	err := newApp(newEnv(e), args).Run(args)
+	err := newApp(newEnv(e), appArgs).Run(args)
 	if out.help && errors.Is(out.err, syscall.EPIPE) && (err == nil || errors.Is(err, syscall.EPIPE)) {
 		// The reader of the help had read enough (`--help | head -1`).
 		return exitOK
@@ -318,9 +322,12 @@ func newApp(e *env, args []string) *cli.App {
 		Usage:                "keep CryoSPARC login sessions in cryosparc-tools' session file and serve tokens to scripts and git",
 		Version:              versionString(e.version),
 		EnableBashCompletion: true,
-		Reader:               e.io.In,
-		Writer:               e.io.Out,
-		ErrWriter:            e.io.ErrOut,
+		// Never shown; set, so that urfave/cli does not stat the executable
+		// for it on every run.
+		Compiled:  time.Unix(0, 0),
+		Reader:    e.io.In,
+		Writer:    e.io.Out,
+		ErrWriter: e.io.ErrOut,
 		Description: "Sessions live in the file cryosparc-tools uses (python -m cryosparc.tools login), so a session " +
 			"stored by either is seen by the other. get, store and erase read key=value lines on standard input, " +
 			"like git credential helpers.\n\nExit status: 0 done, 1 nothing found, 2 bad usage or input, " +
@@ -369,6 +376,12 @@ func newApp(e *env, args []string) *cli.App {
 			}
 			return explicitlyEmpty(c)
 		}
+		if args != nil {
+			cmd.Flags = namesOnce(cmd.Flags)
+		}
+	}
+	if args != nil {
+		app.Flags = namesOnce(app.Flags)
 	}
 	return app
 }
