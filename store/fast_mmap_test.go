@@ -3,6 +3,7 @@
 package store
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,5 +63,32 @@ func TestLookupMatchesFind(t *testing.T) {
 				t.Errorf("%s: Lookup(%q, %q) = %+v %v %v, want %+v %v", in, q[0], q[1], got, ok, err, want, wantOK)
 			}
 		}
+	}
+}
+
+// TestSmallFileCopied: a file smaller than mapMin is copied even when it
+// is not recent (mapping it cost more than copying), and one of mapMin
+// bytes or more is mapped.
+func TestSmallFileCopied(t *testing.T) {
+	a, _ := twoVersions()
+	big := append(bytes.Repeat([]byte(" "), mapMin), a...) // JSON allows leading blanks
+	for _, tt := range []struct {
+		data   []byte
+		mapped bool
+	}{{a, false}, {big, true}} {
+		path := filepath.Join(t.TempDir(), "auth.json")
+		c := newFakeFS(t, time.Nanosecond)
+		c.write(path, tt.data)
+		c.now = c.now.Add(time.Hour)
+		opt := c.options()
+		opt.mapMin = 0 // the program's own
+		snap, err := mapFile(path, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := snap.unmap != nil; got != tt.mapped || !bytes.Equal(snap.data, tt.data) {
+			t.Errorf("%d bytes: mapped %v, want %v (bytes read equal: %v)", len(tt.data), got, tt.mapped, bytes.Equal(snap.data, tt.data))
+		}
+		snap.close()
 	}
 }

@@ -16,11 +16,14 @@ import (
 // unless it had already changed within their resolution of the read. Such
 // a file, changed recently, is copied instead (and read twice, see
 // copyOpen). A file truncated while mapped faults on access; load's guard
-// turns that into a changed file.
+// turns that into a changed file. A file smaller than mapMin is copied
+// too: for a few sessions the mapping cost more than the copy (mmap, a
+// page fault, and munmap, which stops every thread of the process to
+// flush its address cache: docs/performance.md, "Start-up").
 func mapOpen(path string, f *os.File, fi fs.FileInfo, opt *Options) (*snapshot, error) {
 	snap := &snapshot{version: versionOf(fi, opt), fi: fi, f: f, opt: opt}
 	size := fi.Size()
-	if size <= 0 || size != int64(int(size)) || snap.version.recent(opt.wallNow()) {
+	if size <= 0 || size < opt.mapFrom() || size != int64(int(size)) || snap.version.recent(opt.wallNow()) {
 		return copyOpen(path, f, fi, opt)
 	}
 	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)

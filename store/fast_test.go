@@ -32,7 +32,7 @@ func TestFastPathMatchesGeneral(t *testing.T) {
 		files = 60
 	}
 	now := time.Now()
-	opt := &Options{Now: func() time.Time { return now }}
+	opt := &Options{Now: func() time.Time { return now }, mapMin: 1}
 	mapped := 0
 	for i := 0; i < files; i++ {
 		var data []byte

@@ -83,6 +83,7 @@ type Options struct {
 	// maxSize, when set, replaces MaxFileSize as the largest file a write
 	// may make: tests reach it without writing 256 MiB.
 	maxSize int
+	mapMin  int64 // 0: the size from which a file is mapped (mapMin)
 	// clock, when set, replaces this machine's clock, to compare with the
 	// times of files (Now is the clock of sessions' expiry and of
 	// waiting): tests move both together.
@@ -119,6 +120,17 @@ func (o *Options) timesOf(fi fs.FileInfo) (mtime, ctime time.Time) {
 }
 
 // maxFileSize is the largest file a write may make.
+// mapMin is the size from which a file is mapped rather than copied, where
+// files are mapped (fast_mmap_unix.go).
+const mapMin = 16 << 10
+
+func (o *Options) mapFrom() int64 {
+	if o != nil && o.mapMin > 0 {
+		return o.mapMin
+	}
+	return mapMin
+}
+
 func (o *Options) maxFileSize() int {
 	if o != nil && o.maxSize > 0 {
 		return o.maxSize

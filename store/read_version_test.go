@@ -55,7 +55,7 @@ func (c *fakeFS) options() *Options {
 		if c.onSleep != nil {
 			c.onSleep(c.sleeps)
 		}
-	}, clock: func() time.Time { return c.now }, stamps: c.stamps}
+	}, clock: func() time.Time { return c.now }, stamps: c.stamps, mapMin: 1}
 }
 
 // stamps gives the times of a file as the fake file system records them:

@@ -194,8 +194,19 @@ func (at reading) recent(path string, opt *Options) (writes []recentWrite) {
 		if _, serr := os.Stat(target); serr == nil {
 			writes, _, err = readRecent(target, opt)
 		}
-	} else if _, ok := at.dir.FileOwner(); ok {
+	} else {
+		// The record first: when there is none, as usual, the session
+		// file need not be looked at.
 		f, name, oerr := at.dir.OpenBeside(recentPath(""))
+		if errors.Is(oerr, fs.ErrNotExist) {
+			return nil
+		}
+		if _, ok := at.dir.FileOwner(); !ok {
+			if f != nil {
+				f.Close()
+			}
+			return nil
+		}
 		writes, _, err = readRecentOpen(name, f, oerr, at.dir.FileOwner, opt)
 	}
 	if err != nil {
