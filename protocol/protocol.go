@@ -90,10 +90,10 @@ func (a *Attributes) Keys() []string { return append([]string(nil), a.keys...) }
 // line, never a value.
 func Read(r io.Reader) (Attributes, error) {
 	var a Attributes
-	br := bufio.NewReaderSize(r, 4096)
+	br := bufio.NewReaderSize(r, MaxLine+2)
 	total := 0
 	for n := 1; ; n++ {
-		line, err := readSlice(br, MaxLine+2)
+		line, err := br.ReadSlice('\n')
 		total += len(line)
 		if total > MaxInput {
 			return a, &inputError{msg: fmt.Sprintf("input is larger than %d bytes", MaxInput)}
@@ -120,26 +120,6 @@ func Read(r io.Reader) (Attributes, error) {
 			return a, nil
 		}
 	}
-}
-
-// readSlice is br.ReadSlice('\n') as a reader of size bytes would give it:
-// a line longer than size ends in bufio.ErrBufferFull with its first size
-// bytes. Requests are a few short lines: the buffer is small, and a long
-// line is gathered in a slice of its own.
-func readSlice(br *bufio.Reader, size int) ([]byte, error) {
-	line, err := br.ReadSlice('\n')
-	if !errors.Is(err, bufio.ErrBufferFull) {
-		return line, err
-	}
-	long := append([]byte(nil), line...)
-	for errors.Is(err, bufio.ErrBufferFull) && len(long) < size {
-		line, err = br.ReadSlice('\n')
-		long = append(long, line...)
-	}
-	if len(long) > size || len(long) == size && (err != nil || long[size-1] != '\n') {
-		return long[:size], bufio.ErrBufferFull
-	}
-	return long, err
 }
 
 func parseLine(a *Attributes, n int, line []byte) error {

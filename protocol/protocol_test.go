@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -204,39 +203,4 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
-}
-
-// TestReadSliceAsLargeBuffer: readSlice over a small buffer gives every
-// line, and every error, that ReadSlice of a buffer of the full size gives,
-// up to the first error: lines around the size, with and without their
-// line ending, at the end of input or not.
-func TestReadSliceAsLargeBuffer(t *testing.T) {
-	for size := 16; size <= 40; size++ {
-		for _, lengths := range [][]int{{1}, {15}, {16}, {17}, {size - 1}, {size}, {size + 1}, {size + 2}, {3 * size}, {size - 1, size}, {size, 2}, {40, 1, 5}} {
-			for _, end := range []string{"\n", "\r\n", ""} {
-				var in strings.Builder
-				for i, n := range lengths {
-					in.WriteString(strings.Repeat(string(rune('a'+i)), n))
-					if i < len(lengths)-1 || end != "" {
-						in.WriteString("\n")
-					}
-				}
-				if end == "\r\n" {
-					in.WriteString("\r\n")
-				}
-				want := bufio.NewReaderSize(strings.NewReader(in.String()), size)
-				got := bufio.NewReaderSize(strings.NewReader(in.String()), 16)
-				for k := 0; ; k++ {
-					wl, werr := want.ReadSlice('\n')
-					gl, gerr := readSlice(got, size)
-					if string(gl) != string(wl) || gerr != werr {
-						t.Fatalf("size %d, %q, line %d: got %q, %v; want %q, %v", size, in.String(), k, gl, gerr, wl, werr)
-					}
-					if werr != nil {
-						break
-					}
-				}
-			}
-		}
-	}
 }
